@@ -1,0 +1,36 @@
+# The two commands of README: `make run` (install, migrate, demo data, serve) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The PostgreSQL the suite runs against the second time (trust authentication on this machine).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/masking
+# A demo value so the webhooks answer locally; production sets its own (see .env.example).
+DEMO_WEBHOOK_AUTH ?= Bearer demo-webhook-secret
+
+.PHONY: install run test test-sqlite test-postgres lint
+
+$(BIN)/.installed-dev: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed-dev
+
+run: install
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py seed_demo
+	@echo "Admin: http://127.0.0.1:8000/admin/   Call Action: POST http://127.0.0.1:8000/callflows/8x8/call-action/ with 'Authorization: $(DEMO_WEBHOOK_AUTH)'"
+	DEBUG=true WEBHOOK_AUTH_HEADER="$(DEMO_WEBHOOK_AUTH)" $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: install
+	DATABASE_URL=sqlite:///$(CURDIR)/db-test.sqlite3 $(BIN)/pytest
+
+test-postgres: install
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+# The whole suite on SQLite, then on PostgreSQL, after the linters.
+test: lint test-sqlite test-postgres

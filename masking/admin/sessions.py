@@ -1,0 +1,212 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import ngettext
+from phonenumber_field.formfields import PhoneNumberField
+
+from masking.models import MaskingSession, Participant
+from masking.services.sessions import session_close, session_open, session_update, session_validate
+
+STATE_COLOURS = {
+    "open": "#1a7f37",
+    "scheduled": "#0969da",
+    "expired": "#9a6700",
+    "closed": "#6e7781",
+}
+
+
+class SessionAddForm(forms.ModelForm):
+    """A new pairing: the session's fields plus the two participants' real numbers.
+
+    Validation is the service's (`session_validate`), so the admin shows exactly the errors the
+    API would, each beside its field, instead of an IntegrityError page.
+    """
+
+    participant_a = PhoneNumberField(
+        label="Participant A",
+        help_text="A real number, in international format. Example: +6591230001.",
+    )
+    participant_b = PhoneNumberField(
+        label="Participant B", help_text="The other party's real number. Example: +6591230002."
+    )
+
+    class Meta:
+        model = MaskingSession
+        fields = [
+            "virtual_number",
+            "participant_a",
+            "participant_b",
+            "recording_requested",
+            "reference",
+            "started_at",
+            "expires_at",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            session_validate(
+                virtual_number=data.get("virtual_number"),
+                participant_a=data["participant_a"],
+                participant_b=data["participant_b"],
+                recording_requested=data.get("recording_requested", False),
+                reference=data.get("reference", ""),
+                started_at=data.get("started_at"),
+                expires_at=data.get("expires_at"),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return data
+
+    def _post_clean(self):
+        # Fill the instance for the admin (history, messages) without validating it again: the
+        # model's validation already ran inside session_validate, together with the participants.
+        construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    fields = ["role", "number", "holds_routing_key"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+class StateFilter(admin.SimpleListFilter):
+    """What staff ask first: does this pairing route calls right now?"""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", "open (routing)"),
+            ("scheduled", "scheduled"),
+            ("expired", "expired"),
+            ("closed", "closed"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        return {
+            "open": lambda: queryset.live(now),
+            "scheduled": lambda: queryset.scheduled(now),
+            "expired": lambda: queryset.expired(now),
+            "closed": lambda: queryset.closed(),
+        }.get(self.value(), lambda: queryset)()
+
+
+@admin.register(MaskingSession)
+class MaskingSessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "state_badge",
+        "virtual_number",
+        "participant_numbers",
+        "recording_requested",
+        "started_at",
+        "expires_at",
+        "closed_at",
+    ]
+    list_filter = [StateFilter, "recording_requested", "close_reason", "virtual_number"]
+    list_select_related = ["virtual_number"]
+    search_fields = ["reference", "participants__number", "virtual_number__number"]
+    date_hierarchy = "started_at"
+    actions = ["end_sessions"]
+    inlines = [ParticipantInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("participants")
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = SessionAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return SessionAddForm.Meta.fields
+        return [
+            "virtual_number",
+            "state_badge",
+            "recording_requested",
+            "reference",
+            "started_at",
+            "expires_at",
+            "status",
+            "closed_at",
+            "close_reason",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # Who is paired on which number is fixed once open: a new pairing is a new session.
+        return [
+            "virtual_number",
+            "state_badge",
+            "started_at",
+            "status",
+            "closed_at",
+            "close_reason",
+        ]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            session_update(
+                session=obj,
+                recording_requested=data["recording_requested"],
+                reference=data["reference"],
+                expires_at=data["expires_at"],
+                clear_expiry=data["expires_at"] is None,
+            )
+            return
+        session = session_open(
+            virtual_number=data["virtual_number"],
+            participant_a=data["participant_a"],
+            participant_b=data["participant_b"],
+            recording_requested=data["recording_requested"],
+            reference=data["reference"],
+            started_at=data["started_at"],
+            expires_at=data["expires_at"],
+        )
+        # The admin goes on with the form's instance (redirect, history): make it the saved row.
+        obj.pk = session.pk
+        obj._state.adding = False
+
+    @admin.display(description="state")
+    def state_badge(self, obj):
+        state = obj.state()
+        return format_html(
+            '<strong class="session-state session-state-{}" style="color:{}">{}</strong>',
+            state,
+            STATE_COLOURS[state],
+            state,
+        )
+
+    @admin.display(description="participants")
+    def participant_numbers(self, obj):
+        return " ↔ ".join(str(p.number) for p in obj.participants.all())
+
+    @admin.action(description="End selected sessions")
+    def end_sessions(self, request, queryset):
+        ended = 0
+        for session in queryset.open():
+            session_close(session=session, reason=MaskingSession.CloseReason.STAFF)
+            ended += 1
+        self.message_user(
+            request,
+            ngettext("Ended %d session.", "Ended %d sessions.", ended) % ended,
+            messages.SUCCESS,
+        )

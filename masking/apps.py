@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MaskingConfig(AppConfig):
+    name = "masking"
+    verbose_name = _("Number masking")
+
+    def ready(self):
+        from masking import checks  # noqa: F401  (registers the deploy checks)

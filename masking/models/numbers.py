@@ -1,0 +1,78 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from phonenumbers import region_code_for_number
+
+
+class VirtualNumberQuerySet(models.QuerySet):
+    def for_number(self, number):
+        return self.filter(number=number)
+
+    def allocatable(self):
+        """Numbers that may take new sessions."""
+        return self.filter(status=VirtualNumber.Status.ACTIVE)
+
+    def in_service(self):
+        """Numbers that still route calls for the sessions they hold."""
+        return self.exclude(status=VirtualNumber.Status.RETIRED)
+
+
+class VirtualNumber(models.Model):
+    """A provider number in our pool. Callers dial it; it is the caller ID the other party sees.
+
+    An *unhealthy* number (8x8 reports it degraded) keeps serving the sessions it already holds but
+    gets no new ones; a *retired* number routes nobody.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        UNHEALTHY = "unhealthy", _("unhealthy")
+        RETIRED = "retired", _("retired")
+
+    number = PhoneNumberField(
+        _("number"),
+        unique=True,
+        help_text=_("In international format. Example: “+6531500123”."),
+    )
+    label = models.CharField(
+        _("label"),
+        max_length=100,
+        blank=True,
+        help_text=_("A name staff recognise. Example: “Singapore riders 1”."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    provider_reference = models.CharField(
+        _("provider reference"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "8x8's referenceId for the number's range (sent as destinationRefId). "
+            "Example: “sg-pool-a”."
+        ),
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        editable=False,
+        help_text=_("ISO 3166 country of the number, derived from it."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = VirtualNumberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("virtual number")
+        verbose_name_plural = _("virtual numbers")
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number} ({self.label})" if self.label else str(self.number)
+
+    def save(self, *args, **kwargs):
+        # The country is derived data, kept in a column so allocation can filter on it in SQL.
+        self.country = region_code_for_number(self.number) or "" if self.number else ""
+        super().save(*args, **kwargs)

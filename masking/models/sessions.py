@@ -1,0 +1,188 @@
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class MaskingSessionQuerySet(models.QuerySet):
+    def open(self):
+        """Sessions not closed yet, whatever their times say."""
+        return self.filter(status=MaskingSession.Status.OPEN)
+
+    def closed(self):
+        return self.filter(status=MaskingSession.Status.CLOSED)
+
+    def live(self, now: datetime | None = None):
+        """Open sessions that route calls right now: started and not expired."""
+        now = now or timezone.now()
+        return self.open().filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now), started_at__lte=now
+        )
+
+    def expired(self, now: datetime | None = None):
+        """Open sessions whose expiry has passed: they route nobody, whether swept or not."""
+        return self.open().filter(expires_at__lte=now or timezone.now())
+
+    def scheduled(self, now: datetime | None = None):
+        """Open sessions that have not started yet."""
+        return self.open().filter(started_at__gt=now or timezone.now())
+
+    def for_number(self, number):
+        """Sessions where `number` is a participant or the virtual number."""
+        return self.filter(
+            Q(participants__number=number) | Q(virtual_number__number=number)
+        ).distinct()
+
+
+class MaskingSession(models.Model):
+    """A pairing: two participants who reach each other through one virtual number.
+
+    It routes calls from its start until it is closed or its expiry passes. The participants and
+    their routing keys live in `Participant`, where the database keeps routing keys unique.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    class CloseReason(models.TextChoices):
+        STAFF = "staff", _("ended by staff")
+        API = "api", _("closed through the API")
+        EXPIRED = "expired", _("expired")
+        NUMBER_RETIRED = "number_retired", _("virtual number retired")
+
+    virtual_number = models.ForeignKey(
+        "masking.VirtualNumber",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("virtual number"),
+    )
+    recording_requested = models.BooleanField(
+        _("recording requested"),
+        default=False,
+        help_text=_("Record calls when the consent rule is met."),
+    )
+    reference = models.CharField(
+        _("reference"),
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_("The business's own id for this pairing. Example: “booking-7731”."),
+    )
+    started_at = models.DateTimeField(_("starts at"), default=timezone.now)
+    expires_at = models.DateTimeField(
+        _("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a session that lasts until it is ended."),
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.CharField(
+        _("close reason"), max_length=16, choices=CloseReason.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MaskingSessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("masking session")
+        verbose_name_plural = _("masking sessions")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("started_at")),
+                name="masking_session_expires_after_start",
+                violation_error_message=_("The expiry must be after the start."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(closed_at__isnull=True))
+                | (Q(status="closed") & Q(closed_at__isnull=False)),
+                name="masking_session_closed_at_matches_status",
+            ),
+        ]
+
+    def __str__(self):
+        label = self.reference or (f"#{self.pk}" if self.pk else "new")
+        return f"Session {label} on {self.virtual_number.number}"
+
+    def state(self, now: datetime | None = None) -> str:
+        """What staff need at a glance: "open", "scheduled", "expired" or "closed"."""
+        now = now or timezone.now()
+        if self.status == self.Status.CLOSED:
+            return "closed"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        if self.started_at > now:
+            return "scheduled"
+        return "open"
+
+
+class Participant(models.Model):
+    """One side of a masking session: a real phone number.
+
+    `virtual_number` and `holds_routing_key` copy the session's number and openness so the
+    database can enforce the routing key: among open sessions, a (virtual number, participant
+    number) pair belongs to at most one session. That is what keeps two pairings' calls from ever
+    crossing, whatever code path writes the rows.
+    """
+
+    class Role(models.TextChoices):
+        A = "a", _("participant A")
+        B = "b", _("participant B")
+
+    session = models.ForeignKey(
+        MaskingSession,
+        on_delete=models.CASCADE,
+        related_name="participants",
+        verbose_name=_("session"),
+    )
+    role = models.CharField(_("role"), max_length=1, choices=Role.choices)
+    number = PhoneNumberField(
+        _("number"), help_text=_("The person's real number. Example: “+6591230001”.")
+    )
+    virtual_number = models.ForeignKey(
+        "masking.VirtualNumber",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("virtual number"),
+    )
+    holds_routing_key = models.BooleanField(
+        _("holds routing key"),
+        default=True,
+        help_text=_("True while the session is open; cleared when it closes."),
+    )
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["session", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["virtual_number", "number"],
+                condition=Q(holds_routing_key=True),
+                name="masking_participant_unique_open_routing_key",
+                violation_error_code="routing_key_taken",
+                violation_error_message=_(
+                    "This number is already paired on this virtual number in an open session."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["session", "role"], name="masking_participant_one_per_role"
+            ),
+            models.UniqueConstraint(
+                fields=["session", "number"],
+                name="masking_participant_distinct_numbers",
+                violation_error_message=_("The two participants must have different numbers."),
+            ),
+        ]
+        indexes = [models.Index(fields=["number"], name="masking_participant_number")]
+
+    def __str__(self):
+        return f"{self.get_role_display()}: {self.number}"

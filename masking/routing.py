@@ -1,0 +1,39 @@
+"""The facts a call decision is made from: plain, immutable values with no ORM behind them.
+
+`masking.selectors.call_facts` reads them from the database in a fixed number of queries;
+`callflows.decision.decide` turns them into a decision without touching the database.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PromptFacts:
+    text: str
+    language: str  # ISO 639-1, as stored
+    voice_profile: str
+    repetition: int = 1
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """The open session holding the routing key (virtual number, caller), if any."""
+
+    session_id: int
+    starts_at: datetime
+    expires_at: datetime | None
+    closed: bool
+    other_party: str  # E.164
+    recording_requested: bool
+    caller_consented: bool = False
+    other_party_consented: bool = False
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    virtual_number: str  # E.164, as dialled
+    caller: str  # E.164
+    number_status: str | None  # None: not a number of our pool
+    session: SessionFacts | None = None
+    prompts: dict[str, PromptFacts] = field(default_factory=dict)  # by purpose
