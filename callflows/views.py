@@ -4,7 +4,6 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -12,13 +11,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from callflows.answer import answer_call_action
 from callflows.authentication import ProviderAuthentication
 from callflows.builders import callflow_for
-from callflows.decision import Decision, Outcome, decide
+from callflows.decision import Decision, Outcome
 from callflows.parsing import CallActionSerializer, error_fields
 from masking.privacy import redact
 from masking.routing import PromptFacts
-from masking.selectors import call_facts, prompts_for_language
+from masking.selectors import prompts_for_language
 
 logger = logging.getLogger(__name__)
 
@@ -78,18 +78,9 @@ class CallActionView(ProviderView):
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
         caller, virtual_number = payload["source"], payload["destination"]
-        language = settings.MASKING_DEFAULT_LANGUAGE
         try:
-            facts = call_facts(virtual_number=virtual_number, caller=caller, language=language)
-            decision = decide(
-                facts, now=timezone.now(), consent_rule=settings.MASKING_RECORDING_CONSENT
-            )
-            body = callflow_for(
-                decision,
-                virtual_number=virtual_number,
-                prompts=facts.prompts,
-                number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-            )
+            answer = answer_call_action(caller=caller, virtual_number=virtual_number)
+            decision, body = answer.decision, answer.body
         except Exception as exc:
             logger.exception(
                 "call action failed, answering apology: %s -> %s",

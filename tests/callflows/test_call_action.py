@@ -189,7 +189,7 @@ def test_failure_inside_the_decision_answers_apology_and_logs_no_number(
     def broken(*args, **kwargs):
         raise RuntimeError(f"bug while routing {A}")
 
-    monkeypatch.setattr("callflows.views.decide", broken)
+    monkeypatch.setattr("callflows.answer.decide", broken)
     with caplog.at_level(logging.INFO):
         response = provider.post(URL, call_action(A, VN), format="json")
     assert response.status_code == 200
@@ -213,7 +213,7 @@ def _redacted(records) -> str:
 
 
 def test_fallback_apology_when_no_prompt_exists(provider, pairing, monkeypatch):
-    monkeypatch.setattr("callflows.views.decide", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("callflows.answer.decide", lambda *a, **k: 1 / 0)
     response = provider.post(URL, call_action(A, VN), format="json")
     assert response.status_code == 200
     assert spoken(response) == [
