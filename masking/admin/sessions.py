@@ -2,13 +2,25 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 from phonenumber_field.formfields import PhoneNumberField
 
 from masking.models import MaskingSession, Participant
-from masking.services.sessions import session_close, session_open, session_update, session_validate
+from masking.services.allocation import PoolExhausted, number_allocate
+from masking.services.sessions import (
+    session_close,
+    session_create,
+    session_update,
+    session_validate,
+)
+
+
+class ConcurrentChange(Exception):
+    """The pairing was valid when the form checked it, but another request took a key since."""
+
 
 STATE_COLOURS = {
     "open": "#1a7f37",
@@ -45,13 +57,30 @@ class SessionAddForm(forms.ModelForm):
             "expires_at",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["virtual_number"].required = False
+        self.fields[
+            "virtual_number"
+        ].help_text = "Leave blank to let the allocation rule choose (README, “Allocation”)."
+
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
+        virtual_number = data.get("virtual_number")
+        if virtual_number is None:
+            # The same choice the save will make (session_create), so errors show on the form.
+            try:
+                virtual_number = number_allocate(
+                    participant_a=data["participant_a"], participant_b=data["participant_b"]
+                )
+            except PoolExhausted as exc:
+                self.add_error("virtual_number", str(exc))
+                return data
         try:
             session_validate(
-                virtual_number=data.get("virtual_number"),
+                virtual_number=virtual_number,
                 participant_a=data["participant_a"],
                 participant_b=data["participant_b"],
                 recording_requested=data.get("recording_requested", False),
@@ -125,6 +154,14 @@ class MaskingSessionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("participants")
 
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ConcurrentChange as exc:
+            # Rare (two staff pairing the same person at once): nothing was saved, say why.
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
 
@@ -172,15 +209,20 @@ class MaskingSessionAdmin(admin.ModelAdmin):
                 clear_expiry=data["expires_at"] is None,
             )
             return
-        session = session_open(
-            virtual_number=data["virtual_number"],
-            participant_a=data["participant_a"],
-            participant_b=data["participant_b"],
-            recording_requested=data["recording_requested"],
-            reference=data["reference"],
-            started_at=data["started_at"],
-            expires_at=data["expires_at"],
-        )
+        try:
+            session = session_create(
+                virtual_number=data["virtual_number"],
+                participant_a=data["participant_a"],
+                participant_b=data["participant_b"],
+                recording_requested=data["recording_requested"],
+                reference=data["reference"],
+                started_at=data["started_at"],
+                expires_at=data["expires_at"],
+            )
+        except (PoolExhausted, ValidationError) as exc:
+            # Lost a race after the form validated: say so instead of an error page.
+            raise ConcurrentChange(str(exc)) from exc
+        obj.virtual_number = session.virtual_number
         # The admin goes on with the form's instance (redirect, history): make it the saved row.
         obj.pk = session.pk
         obj._state.adding = False

@@ -59,6 +59,15 @@ class VirtualNumber(models.Model):
         editable=False,
         help_text=_("ISO 3166 country of the number, derived from it."),
     )
+    open_sessions = models.PositiveIntegerField(
+        _("open sessions"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "How many open sessions the number holds. Kept by the session services in the same "
+            "transaction as each open and close, so allocation reads it instead of counting."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -75,4 +84,12 @@ class VirtualNumber(models.Model):
     def save(self, *args, **kwargs):
         # The country is derived data, kept in a column so allocation can filter on it in SQL.
         self.country = region_code_for_number(self.number) or "" if self.number else ""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Never write back `open_sessions` from memory: the session services change it in
+            # SQL, and an admin edit of the label must not reset it to a stale value.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "open_sessions"
+            ]
         super().save(*args, **kwargs)

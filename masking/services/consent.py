@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 from masking.models import RecordingOptIn
@@ -23,7 +24,14 @@ def consent_record(
         recorded_by=recorded_by,
         opted_in_at=at or timezone.now(),
     )
-    opt_in.full_clean()
+    try:
+        opt_in.full_clean()
+    except ValidationError as exc:
+        # The one-active-opt-in rule is a conditional constraint, reported by Django as a
+        # form-wide error; it is about the number, so say it beside the number.
+        raise ValidationError(
+            {("number" if k == NON_FIELD_ERRORS else k): v for k, v in exc.error_dict.items()}
+        ) from exc
     opt_in.save()
     return opt_in
 

@@ -5,16 +5,24 @@ from itertools import chain
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from masking.models import MaskingSession, Participant, VirtualNumber
+from masking.services.allocation import PoolExhausted, number_allocate
 
 ROUTING_KEY_TAKEN = gettext_lazy(
     "%(number)s is already paired on %(virtual_number)s in another open session: calls could "
     "not tell the two sessions apart."
 )
+
+
+def _count_open(virtual_number_id: int, delta: int) -> None:
+    VirtualNumber.objects.filter(pk=virtual_number_id).update(
+        open_sessions=F("open_sessions") + delta
+    )
 
 
 def _participants_for(session: MaskingSession, numbers: dict[str, object]) -> list[Participant]:
@@ -96,7 +104,8 @@ def session_validate(
                     }
                 else:
                     message = " ".join(error.messages)
-                errors.setdefault(field, []).append(message)
+                # Keep the code: session_create retries on "routing_key_taken".
+                errors.setdefault(field, []).append(ValidationError(message, code=error.code))
     if errors:
         raise ValidationError(errors)
     return session, participants
@@ -146,15 +155,136 @@ def session_open(
         )
         try:
             with transaction.atomic():
+                # First, so concurrent openings on one number queue on its row here, briefly,
+                # before they touch any routing key.
+                _count_open(virtual_number.pk, +1)
                 session.save()
-                for participant in participants:
+                # Always insert the lower number first: two requests pairing the same people in
+                # opposite roles then wait on the same key instead of deadlocking on each other.
+                for participant in sorted(participants, key=lambda p: str(p.number)):
                     participant.session = session
                     participant.save()
         except IntegrityError as exc:
             raise ValidationError(
-                {"participant_a": _("One of these numbers was just paired on this virtual number.")}
+                {
+                    "participant_a": ValidationError(
+                        _("One of these numbers was just paired on this virtual number."),
+                        code="routing_key_taken",
+                    )
+                }
             ) from exc
     return session
+
+
+def _routing_key_taken(exc: ValidationError) -> bool:
+    return any(
+        error.code == "routing_key_taken" for error in chain.from_iterable(exc.error_dict.values())
+    )
+
+
+# Two requests for overlapping participants may choose the same number at the same moment. Rather
+# than lock the pool (which would serialise every allocation behind one lock), each request
+# chooses, then inserts; the partial unique index on routing keys lets exactly one of them in and
+# the other retries with the numbers it lost excluded. A handful of attempts is plenty: each retry
+# sees the winner's committed rows, so it can only lose again to yet another concurrent request.
+ALLOCATION_ATTEMPTS = 5
+
+
+def session_create(
+    *,
+    participant_a,
+    participant_b,
+    virtual_number: VirtualNumber | None = None,
+    recording_requested: bool = False,
+    reference: str = "",
+    started_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> MaskingSession:
+    """Open a session, choosing the virtual number by the allocation rule when none is given.
+
+    Raises PoolExhausted when no number is free for the pair, ValidationError for bad input.
+    """
+    fields = dict(
+        participant_a=participant_a,
+        participant_b=participant_b,
+        recording_requested=recording_requested,
+        reference=reference,
+        started_at=started_at,
+        expires_at=expires_at,
+    )
+    if virtual_number is not None:
+        return session_open(virtual_number=virtual_number, **fields)
+    lost: list[int] = []
+    for _attempt in range(ALLOCATION_ATTEMPTS):
+        number = number_allocate(
+            participant_a=participant_a, participant_b=participant_b, exclude_ids=lost
+        )
+        try:
+            return session_open(virtual_number=number, **fields)
+        except ValidationError as exc:
+            if not _routing_key_taken(exc):
+                raise
+            lost.append(number.pk)
+    raise PoolExhausted
+
+
+def session_reopen(*, session: MaskingSession) -> MaskingSession:
+    """Open a closed session again, if it has not expired and its routing keys are free."""
+    if session.status == MaskingSession.Status.OPEN:
+        return session
+    if session.expires_at is not None and session.expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The session has expired: extend it first.")})
+    if session.virtual_number.status != VirtualNumber.Status.ACTIVE:
+        raise ValidationError(
+            {"virtual_number": _("Its virtual number is no longer active.")}, code="inactive"
+        )
+    try:
+        with transaction.atomic():
+            session.status = MaskingSession.Status.OPEN
+            session.closed_at = None
+            session.close_reason = ""
+            session.full_clean()
+            _count_open(session.virtual_number_id, +1)
+            session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
+            session.participants.update(holds_routing_key=True)
+    except IntegrityError as exc:
+        session.refresh_from_db()
+        raise ValidationError(
+            _("A participant is paired on this virtual number in another open session."),
+            code="routing_key_taken",
+        ) from exc
+    return session
+
+
+def sessions_close_expired(*, batch_size: int = 500, now: datetime | None = None):
+    """Close open sessions past their expiry and free their keys, in batches. Yields each count."""
+    now = now or timezone.now()
+    while True:
+        with transaction.atomic():
+            ids = list(
+                MaskingSession.objects.expired(now)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return
+            per_number = (
+                MaskingSession.objects.filter(pk__in=ids)
+                .values("virtual_number_id")
+                .annotate(n=Count("id"))
+                .order_by("virtual_number_id")
+            )
+            # Numbers' rows first, in id order, as session_open does: one lock order.
+            for row in per_number:
+                _count_open(row["virtual_number_id"], -row["n"])
+            Participant.objects.filter(session_id__in=ids).update(holds_routing_key=False)
+            MaskingSession.objects.filter(pk__in=ids).update(
+                status=MaskingSession.Status.CLOSED,
+                closed_at=now,
+                close_reason=MaskingSession.CloseReason.EXPIRED,
+                updated_at=now,
+            )
+        yield len(ids)
 
 
 def session_update(
@@ -190,6 +320,8 @@ def session_close(
         session.closed_at = now or timezone.now()
         session.close_reason = reason
         session.full_clean()
+        # The number's row first, as session_open does: one lock order, no deadlock.
+        _count_open(session.virtual_number_id, -1)
         session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
         session.participants.update(holds_routing_key=False)
     return session

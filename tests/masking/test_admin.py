@@ -315,3 +315,30 @@ def test_search_prompts_by_text(admin_client):
     Prompt.objects.create(purpose="no_session", text="No booking found.")
     response = admin_client.get(changelist(Prompt), {"q": "booking"})
     assert [p.purpose for p in response.context["cl"].result_list] == ["no_session"]
+
+
+def test_blank_virtual_number_is_allocated_by_the_same_service(admin_client, number, monkeypatch):
+    import masking.admin.sessions as admin_sessions
+
+    calls = []
+    real = admin_sessions.session_create
+    monkeypatch.setattr(
+        admin_sessions, "session_create", lambda **kw: calls.append(kw) or real(**kw)
+    )
+    response = admin_client.post(add_url(MaskingSession), session_form(number, virtual_number=""))
+    assert response.status_code == 302
+    assert calls and calls[0]["virtual_number"] is None
+    assert MaskingSession.objects.get().virtual_number == number
+
+
+def test_blank_virtual_number_with_pool_exhausted_shows_the_apis_message(
+    admin_client, number, session
+):
+    response = admin_client.post(
+        add_url(MaskingSession),
+        session_form(number, virtual_number="", participant_a="+6591230001"),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["virtual_number"]
+    assert "exhausted for these participants" in " ".join(errors)
+    assert MaskingSession.objects.count() == 1

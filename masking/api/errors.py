@@ -1,0 +1,50 @@
+"""One error shape for the whole management API, the same as the webhooks':
+
+    {"error": "invalid_request", "detail": "...", "fields": {"participant_a": ["..."]}}
+
+so the business backend can show `fields` beside its own inputs and branch on `error`.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from callflows.parsing import error_fields
+from masking.services.allocation import PoolExhausted
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, PoolExhausted):
+        return Response({"error": exc.code, "detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "error": "invalid_request",
+            "detail": "Some fields are not valid.",
+            "fields": error_fields(exc.detail),
+        }
+    else:
+        codes = exc.get_codes()
+        response.data = {
+            "error": codes if isinstance(codes, str) else exc.default_code,
+            "detail": str(exc.detail),
+        }
+    return response

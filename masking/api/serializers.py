@@ -1,0 +1,142 @@
+"""What the management API accepts and answers. Writes go through the services, not `save()`."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know: a typo ("ttl" for "ttl_seconds") must not pass silently."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ExpiryMixin(StrictSerializer):
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the pairing ends. Example: 2026-12-01T18:00:00Z.",
+    )
+    ttl_seconds = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=366 * 24 * 3600,
+        help_text="Or: how long the pairing lasts from now, in seconds. Example: 7200.",
+    )
+
+    def validate(self, data):
+        if "ttl_seconds" in data:
+            if data.get("expires_at") is not None:
+                raise serializers.ValidationError(
+                    {"ttl_seconds": ["Give expires_at or ttl_seconds, not both."]}
+                )
+            data["expires_at"] = timezone.now() + timedelta(seconds=data.pop("ttl_seconds"))
+        if data.get("expires_at") is not None and data["expires_at"] <= timezone.now():
+            raise serializers.ValidationError({"expires_at": ["The expiry is in the past."]})
+        return data
+
+
+class SessionCreateSerializer(ExpiryMixin):
+    participant_a = PhoneNumberField(help_text="A real number in E.164. Example: +6591230001.")
+    participant_b = PhoneNumberField(help_text="The other real number. Example: +6591230002.")
+    virtual_number = serializers.SlugRelatedField(
+        slug_field="number",
+        queryset=VirtualNumber.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Leave out to let the service choose. Example: +6531500101.",
+    )
+    recording_requested = serializers.BooleanField(required=False, default=False)
+    reference = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=100,
+        help_text="Your own id for the pairing. Example: booking-7731.",
+    )
+
+
+class SessionUpdateSerializer(ExpiryMixin):
+    recording_requested = serializers.BooleanField(required=False)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    virtual_number = serializers.CharField(source="virtual_number.number", read_only=True)
+    participant_a = serializers.SerializerMethodField()
+    participant_b = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField(
+        help_text="open, scheduled, expired or closed: whether it routes calls now."
+    )
+
+    class Meta:
+        model = MaskingSession
+        fields = [
+            "id",
+            "virtual_number",
+            "participant_a",
+            "participant_b",
+            "status",
+            "state",
+            "recording_requested",
+            "reference",
+            "started_at",
+            "expires_at",
+            "closed_at",
+            "close_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def _participant(self, obj, role) -> str | None:
+        for participant in obj.participants.all():
+            if participant.role == role:
+                return str(participant.number)
+        return None
+
+    def get_participant_a(self, obj) -> str | None:
+        return self._participant(obj, "a")
+
+    def get_participant_b(self, obj) -> str | None:
+        return self._participant(obj, "b")
+
+    def get_state(self, obj) -> str:
+        return obj.state()
+
+
+class VirtualNumberSerializer(serializers.ModelSerializer):
+    number = PhoneNumberField(help_text="E.164. Example: +6531500101.")
+
+    class Meta:
+        model = VirtualNumber
+        fields = [
+            "id",
+            "number",
+            "label",
+            "status",
+            "provider_reference",
+            "country",
+            "open_sessions",
+            "created_at",
+        ]
+        read_only_fields = ["country", "open_sessions", "created_at"]
+
+
+class RecordingOptInSerializer(serializers.ModelSerializer):
+    number = PhoneNumberField(help_text="The person's real number. Example: +6591230001.")
+
+    class Meta:
+        model = RecordingOptIn
+        fields = ["id", "number", "method", "evidence", "opted_in_at", "revoked_at"]
+        read_only_fields = ["method", "opted_in_at", "revoked_at"]
+        # The one-active-per-number rule is checked by the service's full_clean(), with its message.
+        validators = []

@@ -1,0 +1,164 @@
+"""The management REST API for the business backend: sessions, the pool, recording consent.
+
+Every endpoint needs a token (or a staff login) of a user holding the model's permissions
+(`DjangoModelPermissions`: view for GET, add for POST, change for PATCH and actions).
+"""
+
+import django_filters
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from masking.api import serializers as s
+from masking.api.errors import Conflict
+from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
+from masking.services.consent import consent_record, consent_revoke
+from masking.services.numbers import number_set_status
+from masking.services.sessions import (
+    session_close,
+    session_create,
+    session_reopen,
+    session_update,
+)
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Like DRF's, but reading needs the view permission too: numbers are personal data."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class SessionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=MaskingSession.Status.choices)
+    participant = django_filters.CharFilter(
+        field_name="participants__number", label="Participant number (E.164)", distinct=True
+    )
+    reference = django_filters.CharFilter()
+    virtual_number = django_filters.CharFilter(field_name="virtual_number__number")
+
+    class Meta:
+        model = MaskingSession
+        fields = ["status", "participant", "reference", "virtual_number"]
+
+
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Masking sessions: open (with or without a chosen number), list, read, change, close."""
+
+    permission_classes = [ModelPermissions]
+    serializer_class = s.SessionSerializer
+    filterset_class = SessionFilter
+    queryset = (
+        MaskingSession.objects.select_related("virtual_number")
+        .prefetch_related("participants")
+        .order_by("-id")
+    )
+
+    def _answer(self, session, code=status.HTTP_200_OK):
+        session = self.get_queryset().get(pk=session.pk)
+        return Response(s.SessionSerializer(session).data, status=code)
+
+    @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
+    def create(self, request):
+        data = self._valid(s.SessionCreateSerializer, request.data)
+        session = session_create(**data)
+        return self._answer(session, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.SessionUpdateSerializer, responses=s.SessionSerializer)
+    def partial_update(self, request, pk=None):
+        session = self.get_object()
+        data = self._valid(s.SessionUpdateSerializer, request.data)
+        session_update(
+            session=session,
+            recording_requested=data.get("recording_requested"),
+            reference=data.get("reference"),
+            expires_at=data.get("expires_at"),
+            clear_expiry="expires_at" in data and data["expires_at"] is None,
+        )
+        return self._answer(session)
+
+    @extend_schema(request=None, responses=s.SessionSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close now and free the routing keys. Closing a closed session changes nothing."""
+        session = session_close(session=self.get_object(), reason=MaskingSession.CloseReason.API)
+        return self._answer(session)
+
+    @extend_schema(request=None, responses={200: s.SessionSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Open a closed session again; 409 if a participant was paired again meanwhile."""
+        try:
+            session = session_reopen(session=self.get_object())
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "routing_key_taken":
+                raise Conflict(exc.messages[0], code="routing_key_taken") from exc
+            raise
+        return self._answer(session)
+
+    def _valid(self, serializer_class, data):
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class VirtualNumberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The pool. Setting `status` to `retired` closes the number's open sessions."""
+
+    permission_classes = [ModelPermissions]
+    serializer_class = s.VirtualNumberSerializer
+    filterset_fields = ["status", "country"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = VirtualNumber.objects.order_by("number")
+
+    def perform_create(self, serializer):
+        number = VirtualNumber(**serializer.validated_data)
+        number.full_clean()
+        number.save()
+        serializer.instance = self.get_queryset().get(pk=number.pk)
+
+    def perform_update(self, serializer):
+        number = serializer.instance
+        data = dict(serializer.validated_data)
+        new_status = data.pop("status", number.status)
+        for field, value in data.items():
+            setattr(number, field, value)
+        number_set_status(number=number, status=new_status)
+        serializer.instance = self.get_queryset().get(pk=number.pk)
+
+
+class RecordingOptInViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Recording consent. Revoking keeps the record of what was agreed and when."""
+
+    permission_classes = [ModelPermissions]
+    serializer_class = s.RecordingOptInSerializer
+    filterset_fields = ["number", "method"]
+    queryset = RecordingOptIn.objects.order_by("-opted_in_at", "-id")
+
+    def perform_create(self, serializer):
+        serializer.instance = consent_record(
+            method=RecordingOptIn.Method.API,
+            recorded_by=self.request.user,
+            **serializer.validated_data,
+        )
+
+    @extend_schema(request=None, responses=s.RecordingOptInSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        opt_in = consent_revoke(opt_in=self.get_object())
+        return Response(s.RecordingOptInSerializer(opt_in).data)
