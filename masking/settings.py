@@ -169,6 +169,9 @@ MASKING_CALLFLOW_NUMBER_FORMAT = env.str("MASKING_CALLFLOW_NUMBER_FORMAT", defau
 # Prompts are looked up in this language (a code of masking.voices.LANGUAGES).
 MASKING_DEFAULT_LANGUAGE = env.str("MASKING_DEFAULT_LANGUAGE", default="en")
 
+# Days call records keep the caller's number and raw provider events (`purge_call_records`).
+MASKING_CALL_RETENTION_DAYS = env.int("MASKING_CALL_RETENTION_DAYS", default=90)
+
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).
 MASKING_FALLBACK_APOLOGY = env.str(

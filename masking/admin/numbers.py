@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from callflows.admin.numbers import NumberEventInline
 from masking.models import VirtualNumber
 from masking.services.numbers import number_set_status
 
@@ -11,6 +12,7 @@ class VirtualNumberAdmin(admin.ModelAdmin):
     search_fields = ["number", "label", "provider_reference"]
     readonly_fields = ["country", "open_sessions", "created_at", "updated_at"]
     ordering = ["number"]
+    inlines = [NumberEventInline]
 
     def save_model(self, request, obj, form, change):
         # Through the service: retiring a number closes its open sessions.

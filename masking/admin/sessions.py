@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 from phonenumber_field.formfields import PhoneNumberField
 
+from callflows.admin.calls import SessionCallsInline
 from masking.models import MaskingSession, Participant
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.sessions import (
@@ -149,7 +150,7 @@ class MaskingSessionAdmin(admin.ModelAdmin):
     search_fields = ["reference", "participants__number", "virtual_number__number"]
     date_hierarchy = "started_at"
     actions = ["end_sessions"]
-    inlines = [ParticipantInline]
+    inlines = [ParticipantInline, SessionCallsInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("participants")

@@ -60,10 +60,22 @@ def test_add_virtual_number_with_bad_number_shows_error(admin_client):
     assert not VirtualNumber.objects.exists()
 
 
+def empty_inline(prefix):
+    """A read-only inline still posts its (empty) management form."""
+    keys = ["TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"]
+    return {f"{prefix}-{key}": "0" for key in keys}
+
+
 def test_add_virtual_number_derives_country(admin_client):
     response = admin_client.post(
         add_url(VirtualNumber),
-        {"number": "+6531500123", "label": "SG 2", "status": "active", "provider_reference": "r1"},
+        {
+            "number": "+6531500123",
+            "label": "SG 2",
+            "status": "active",
+            "provider_reference": "r1",
+            **empty_inline("provider_events"),
+        },
     )
     assert response.status_code == 302
     number = VirtualNumber.objects.get()
@@ -190,6 +202,7 @@ def participant_inline(session):
         "participants-MIN_NUM_FORMS": "0",
         "participants-MAX_NUM_FORMS": "0",
     }
+    data.update(empty_inline("calls"))
     for i, participant in enumerate(session.participants.all()):
         data[f"participants-{i}-id"] = participant.pk
         data[f"participants-{i}-session"] = session.pk

@@ -1,69 +1,22 @@
-"""The 8x8 webhooks. Views only authenticate, validate, ask a selector, decide and render."""
+"""VCA: the Call Action webhook, the product's hot path."""
 
 import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from callflows.answer import answer_call_action
-from callflows.authentication import ProviderAuthentication
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
-from callflows.parsing import CallActionSerializer, error_fields
+from callflows.parsing import CallActionSerializer
+from callflows.records import call_record_answer
+from callflows.views.base import ProviderView
 from masking.privacy import redact
 from masking.routing import PromptFacts
 from masking.selectors import prompts_for_language
 
 logger = logging.getLogger(__name__)
-
-
-class ProviderView(APIView):
-    """Base for 8x8 webhooks: provider authentication, JSON only, JSON errors."""
-
-    authentication_classes = [ProviderAuthentication]
-    # Authentication raises for strangers, so whoever gets this far is the provider.
-    permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
-    throttle_classes = []
-    # The provider's contract is 8x8's, documented in README, not part of our management API.
-    schema = None
-
-    def handle_exception(self, exc):
-        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-            response = Response(
-                {"error": "unauthorized", "detail": str(exc.detail)},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
-            response["WWW-Authenticate"] = ProviderAuthentication().authenticate_header(
-                self.request
-            )
-            return response
-        if isinstance(exc, exceptions.ParseError):
-            return Response(
-                {
-                    "error": "invalid_json",
-                    "detail": "The body is not JSON.",
-                    "fields": {"body": [str(exc.detail)]},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if isinstance(exc, exceptions.ValidationError):
-            return Response(
-                {
-                    "error": "invalid_request",
-                    "detail": "The body is not a valid event.",
-                    "fields": error_fields(exc.detail),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return super().handle_exception(exc)
 
 
 class CallActionView(ProviderView):
@@ -89,10 +42,30 @@ class CallActionView(ProviderView):
             )
             decision = Decision(Outcome.APOLOGY)
             body = apology_callflow(virtual_number=virtual_number, failure=exc)
+        body = self.record(payload=payload, decision=decision, body=body)
         logger.info(
             "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
         )
         return Response(body)
+
+    def record(self, *, payload: dict, decision: Decision, body: dict) -> dict:
+        """Put the answer on record; for a redelivered event, answer what we answered first.
+
+        A call is worth more than its record: if the write fails, the caller still gets the
+        callflow, and the failure is logged.
+        """
+        try:
+            return call_record_answer(
+                provider_session_id=payload.get("sessionId"),
+                event_id=payload.get("eventId"),
+                virtual_number=payload["destination"],
+                caller=payload["source"],
+                decision=decision,
+                answer=body,
+            )
+        except Exception:
+            logger.exception("could not record the call action's answer")
+            return body
 
 
 def apology_callflow(*, virtual_number: str, failure: Exception) -> dict:

@@ -1,0 +1,168 @@
+"""Reading 8x8's status, summary, recording and number events, tolerantly.
+
+8x8's documents disagree on spellings (provider document, section 10); these serializers accept
+every variant seen and hand the rest of the code one normal form: upper-case statuses with
+underscores ("NO ANSWER" → "NO_ANSWER", "CANCELLED" → "CANCELED"), leg keys in lower case
+(`callA`, `CallA` → "calla"), numbers or numeric strings for durations and codes. Unknown extra
+fields are accepted; only what we act on is required.
+"""
+
+from rest_framework import serializers
+
+from callflows.parsing import ProviderNumberField
+
+SESSION_STATUSES = ["COMPLETED", "NO_ANSWER", "BUSY", "CANCELED", "FAILED", "ERROR"]
+
+
+def normal_status(value: str) -> str:
+    status = value.strip().upper().replace(" ", "_").replace("-", "_")
+    return "CANCELED" if status == "CANCELLED" else status
+
+
+class StatusField(serializers.CharField):
+    def __init__(self, *, choices=None, **kwargs):
+        self.allowed = choices
+        super().__init__(max_length=40, **kwargs)
+
+    def to_internal_value(self, data):
+        status = normal_status(super().to_internal_value(data))
+        if self.allowed and status not in self.allowed:
+            raise serializers.ValidationError(f"Unknown status {status[:40]!r}.")
+        return status
+
+
+class LenientInteger(serializers.IntegerField):
+    """8x8 types some integers as strings in one document and numbers in another."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
+        return super().to_internal_value(data)
+
+
+class Envelope(serializers.Serializer):
+    event_type = ""
+    eventType = serializers.CharField(required=False)
+
+    def validate_eventType(self, value):
+        if value.upper() != self.event_type:
+            raise serializers.ValidationError(f"Expected {self.event_type!r}, got {value[:40]!r}.")
+        return value
+
+
+# --- VCS ---------------------------------------------------------------------------------------
+
+
+class StatusPayload(serializers.Serializer):
+    eventId = serializers.CharField(max_length=100)
+    sessionId = serializers.CharField(max_length=100)
+    callId = serializers.CharField(max_length=100, required=False, allow_null=True)
+    callStatus = StatusField()
+    callDirection = serializers.CharField(max_length=10, required=False, allow_null=True)
+    source = ProviderNumberField(required=False)
+    destination = ProviderNumberField(required=False)
+    callDuration = LenientInteger(required=False, allow_null=True, min_value=0)
+    sipCode = LenientInteger(required=False, allow_null=True)
+    timestamp = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class StatusEvent(Envelope):
+    event_type = "CALL_STATUS"
+    payload = StatusPayload()
+
+
+# --- VSS ---------------------------------------------------------------------------------------
+
+
+class CallQuality(serializers.Serializer):
+    mos = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=5)
+
+
+class Leg(serializers.Serializer):
+    callId = serializers.CharField(max_length=100, required=False, allow_null=True)
+    callStatus = StatusField(required=False, allow_null=True)
+    callDuration = LenientInteger(required=False, allow_null=True, min_value=0)
+    callQuality = CallQuality(required=False, allow_null=True)
+
+
+class ErrorDetails(serializers.Serializer):
+    errorCode = LenientInteger(required=False, allow_null=True)
+    errorMsg = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class SummaryPayload(serializers.Serializer):
+    sessionId = serializers.CharField(max_length=100)
+    sessionStatus = StatusField(choices=SESSION_STATUSES)
+    startTime = serializers.DateTimeField(required=False, allow_null=True)
+    endTime = serializers.DateTimeField(required=False, allow_null=True)
+    lastAction = serializers.CharField(max_length=40, required=False, allow_null=True)
+    callCount = LenientInteger(required=False, allow_null=True)
+    details = serializers.DictField(required=False, allow_null=True)
+    errorDetails = ErrorDetails(required=False, allow_null=True)
+
+    def validate_details(self, value):
+        legs = {}
+        for key, leg in (value or {}).items():
+            if key.lower() not in ("calla", "callb"):
+                continue  # unknown legs are kept in the raw payload, not interpreted
+            serializer = Leg(data=leg)
+            if not serializer.is_valid():
+                raise serializers.ValidationError({key: serializer.errors})
+            legs[key.lower()] = serializer.validated_data
+        return legs
+
+    def validate(self, data):
+        data["legs"] = data.pop("details", None) or {}
+        return data
+
+
+class SummaryEvent(Envelope):
+    event_type = "SESSION_SUMMARY"
+    payload = SummaryPayload()
+
+
+# --- VRU ---------------------------------------------------------------------------------------
+
+
+class RecordingPayload(serializers.Serializer):
+    sessionId = serializers.CharField(max_length=100)
+    recordingId = serializers.CharField(max_length=100)
+    durationSeconds = LenientInteger(required=False, allow_null=True, min_value=0)
+    filePath = serializers.CharField(max_length=500, required=False, allow_null=True)
+    status = StatusField(required=False, allow_null=True)
+
+
+class RecordingEvent(Envelope):
+    event_type = "CALL_RECORDING_STATUS"
+    payload = RecordingPayload()
+
+
+# --- VNU ---------------------------------------------------------------------------------------
+
+OPERATIONAL_STATUSES = ["ACTIVE", "UNHEALTHY", "EXPIRING", "INACTIVE"]
+
+
+class NumberUpdate(serializers.Serializer):
+    msisdn = ProviderNumberField()
+    operationalStatus = StatusField(choices=OPERATIONAL_STATUSES)
+    referenceId = serializers.CharField(max_length=100, required=False, allow_null=True)
+    updatedTimestamp = serializers.DateTimeField(required=False, allow_null=True)
+    updateStatus = StatusField(required=False, allow_null=True)
+
+
+class NumbersPayload(serializers.Serializer):
+    updateEventType = StatusField(choices=["SNAPSHOT", "UPDATES"])
+    virtualNumbers = NumberUpdate(many=True, max_length=10_000)
+
+
+class NumbersEvent(Envelope):
+    # 8x8 spells it VIRTUAL_NUMBER_UPDATE; accept the past tense too.
+    event_type = "VIRTUAL_NUMBER_UPDATE"
+    payload = NumbersPayload()
+
+    def validate_eventType(self, value):
+        if value.upper() not in ("VIRTUAL_NUMBER_UPDATE", "VIRTUAL_NUMBER_UPDATED"):
+            raise serializers.ValidationError(f"Expected {self.event_type!r}, got {value[:40]!r}.")
+        return value

@@ -1,0 +1,62 @@
+"""Retention: anonymise calls and delete raw provider events older than N days.
+
+A call keeps what reporting needs (when, outcome, status, durations, quality, which number and
+session) and loses who called and what was said to whom: the caller's number, the callflow we
+answered (it names the other party) and the recording's path. Raw events are deleted: their
+payloads carry numbers. Runs in batches so a large backlog never holds long locks.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from callflows.models import Call, CallEvent
+
+
+class Command(BaseCommand):
+    help = "Anonymise call records and delete provider event payloads older than the retention."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.MASKING_CALL_RETENTION_DAYS,
+            help="Keep this many days in full (default: MASKING_CALL_RETENTION_DAYS).",
+        )
+        parser.add_argument("--batch-size", type=int, default=1000)
+
+    def handle(self, *args, days, batch_size, **options):
+        cutoff = timezone.now() - timedelta(days=days)
+        events = self._in_batches(
+            CallEvent.objects.filter(received_at__lt=cutoff),
+            lambda ids: CallEvent.objects.filter(pk__in=ids).delete()[0],
+            batch_size,
+            "events deleted",
+        )
+        calls = self._in_batches(
+            Call.objects.filter(created_at__lt=cutoff, anonymised_at__isnull=True),
+            lambda ids: Call.objects.filter(pk__in=ids).update(
+                caller="", answer=None, recording_path="", anonymised_at=timezone.now()
+            ),
+            batch_size,
+            "calls anonymised",
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Older than {days} days: {calls} calls anonymised, {events} events deleted."
+            )
+        )
+
+    def _in_batches(self, queryset, apply, batch_size, label) -> int:
+        done = 0
+        while True:
+            with transaction.atomic():
+                ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
+                if not ids:
+                    return done
+                apply(ids)
+            done += len(ids)
+            self.stdout.write(f"  {done} {label}")

@@ -1,0 +1,158 @@
+"""What happened on calls, as 8x8 reported it and as we answered it.
+
+`Call` is one provider session (8x8 `sessionId`). The Call Action answer writes it in one statement
+(`callflows.records.call_record_answer`); the session summary, status events and recording uploads
+fill in the rest, in whatever order they arrive. `CallEvent` keeps every provider event once, raw,
+for the timeline and for audits; `NumberEvent` keeps what 8x8 said about our numbers.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from callflows.reports import CallQuerySet
+
+
+class Call(models.Model):
+    class Outcome(models.TextChoices):
+        CONNECT = "connect", _("connected")
+        NO_SESSION = "no_session", _("no session")
+        NOT_IN_SERVICE = "not_in_service", _("not in service")
+        APOLOGY = "apology", _("apology (failure)")
+
+    class Status(models.TextChoices):
+        COMPLETED = "COMPLETED", _("completed")
+        NO_ANSWER = "NO_ANSWER", _("no answer")
+        BUSY = "BUSY", _("busy")
+        CANCELED = "CANCELED", _("canceled")
+        FAILED = "FAILED", _("failed")
+        ERROR = "ERROR", _("error")
+
+    provider_session_id = models.CharField(
+        _("provider session id"),
+        max_length=100,
+        unique=True,
+        help_text=_("8x8's sessionId. Example: “5e9b7c20-8d1e-11ef-8b11-0242ac120002”."),
+    )
+    # --- what we answered (the Call Action) ---
+    action_event_id = models.CharField(_("call action event id"), max_length=100, blank=True)
+    virtual_number = models.CharField(
+        _("virtual number dialled"), max_length=20, blank=True, db_index=True
+    )
+    caller = models.CharField(_("caller"), max_length=20, blank=True, db_index=True)
+    masking_session = models.ForeignKey(
+        "masking.MaskingSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("masking session"),
+    )
+    outcome = models.CharField(
+        _("our decision"), max_length=16, choices=Outcome.choices, blank=True
+    )
+    recorded = models.BooleanField(_("recording asked"), default=False)
+    answer = models.JSONField(_("callflow answered"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
+    # --- from the session summary ---
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    caller_seconds = models.PositiveIntegerField(_("caller leg seconds"), null=True, blank=True)
+    callee_seconds = models.PositiveIntegerField(_("bridged leg seconds"), null=True, blank=True)
+    caller_mos = models.FloatField(_("caller leg MOS"), null=True, blank=True)
+    callee_mos = models.FloatField(_("bridged leg MOS"), null=True, blank=True)
+    last_action = models.CharField(_("last action"), max_length=40, blank=True)
+    error_code = models.IntegerField(_("error code"), null=True, blank=True)
+    error_message = models.CharField(_("error message"), max_length=300, blank=True)
+    summary_received_at = models.DateTimeField(_("summary received at"), null=True, blank=True)
+    # --- from the recording upload ---
+    recording_id = models.CharField(_("recording id"), max_length=100, blank=True)
+    recording_path = models.CharField(_("recording path"), max_length=500, blank=True)
+    recording_seconds = models.PositiveIntegerField(_("recording seconds"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("first heard of"), auto_now_add=True, db_index=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Call {self.provider_session_id}"
+
+    @property
+    def talk_seconds(self) -> int:
+        """Talk time: the bridged leg's connected seconds (0 when nobody was bridged)."""
+        return self.callee_seconds or 0
+
+
+class CallEvent(models.Model):
+    """One provider event about a call, stored once (the dedupe key is unique), raw."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("call status (VCS)")
+        SUMMARY = "summary", _("session summary (VSS)")
+        RECORDING = "recording", _("recording uploaded (VRU)")
+
+    dedupe_key = models.CharField(
+        _("dedupe key"),
+        max_length=140,
+        unique=True,
+        help_text=_("eventId, or “summary:<sessionId>”, or “recording:<recordingId>”."),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="events", verbose_name=_("call")
+    )
+    leg = models.CharField(_("leg"), max_length=10, blank=True, help_text=_("INBOUND or OUTBOUND."))
+    status = models.CharField(_("status"), max_length=40, blank=True)
+    sip_code = models.IntegerField(_("SIP code"), null=True, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    payload = models.JSONField(_("payload"), default=dict)
+
+    class Meta:
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
+        ordering = ["occurred_at", "received_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.status}"
+
+
+class NumberEvent(models.Model):
+    """What 8x8 said about one of our numbers, and what we changed because of it."""
+
+    msisdn = models.CharField(_("number"), max_length=20, db_index=True)
+    virtual_number = models.ForeignKey(
+        "masking.VirtualNumber",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="provider_events",
+        verbose_name=_("virtual number"),
+    )
+    update_type = models.CharField(
+        _("update type"), max_length=10, help_text=_("SNAPSHOT or UPDATES.")
+    )
+    operational_status = models.CharField(_("8x8 status"), max_length=20)
+    status_before = models.CharField(_("our status before"), max_length=16, blank=True)
+    status_after = models.CharField(_("our status after"), max_length=16, blank=True)
+    reason = models.CharField(_("what we did"), max_length=200)
+    provider_updated_at = models.DateTimeField(_("8x8 updated at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    payload = models.JSONField(_("payload"), default=dict)
+
+    class Meta:
+        verbose_name = _("number event")
+        verbose_name_plural = _("number events")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(msisdn=""), name="callflows_numberevent_has_msisdn")
+        ]
+
+    def __str__(self):
+        return f"{self.msisdn}: {self.operational_status}"

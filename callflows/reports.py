@@ -1,0 +1,101 @@
+"""Reporting on calls: QuerySet methods analysts chain, each one SQL aggregate.
+
+Calls are dated by when we first heard of them (`created_at`): the Call Action, which 8x8 sends as
+the call arrives. Examples, in `manage.py shell`::
+
+    from datetime import date
+    from callflows.models import Call
+
+    calls = Call.objects.between(date(2026, 11, 1), date(2026, 11, 30))
+    calls.totals()
+    # {'calls': 1520, 'connected': 1301, 'answered': 1187, 'answer_rate': 0.912,
+    #  'talk_minutes': 4210.5}
+    calls.per_day()                 # [{'day': date(2026, 11, 1), 'calls': 51, 'answered': 40, ...}]
+    calls.by_outcome()              # [{'outcome': 'connect', 'calls': 1301}, ...]
+    calls.by_virtual_number()       # per number dialled: calls, answered, talk_minutes
+    calls.by_session()              # per masking session
+    calls.filter(virtual_number="+6531500101").per_day()
+
+`answer_rate` is answered (status COMPLETED with a bridged leg that talked) over connected
+(calls we bridged): how often the other party picked up when we put a call through.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+CONNECTED = Q(outcome="connect")
+ANSWERED = Q(outcome="connect", status="COMPLETED", callee_seconds__gt=0)
+
+
+def _figures():
+    return {
+        "calls": Count("id"),
+        "connected": Count("id", filter=CONNECTED),
+        "answered": Count("id", filter=ANSWERED),
+        "talk_seconds": Sum("callee_seconds", default=0),
+    }
+
+
+def _with_rates(row: dict) -> dict:
+    row["answer_rate"] = round(row["answered"] / row["connected"], 3) if row["connected"] else None
+    row["talk_minutes"] = round((row.pop("talk_seconds") or 0) / 60, 1)
+    return row
+
+
+class CallQuerySet(models.QuerySet):
+    def between(self, start: date | datetime, end: date | datetime):
+        """Calls from `start` to `end`, both included when dates (whole days, in UTC)."""
+        if not isinstance(start, datetime):
+            start = datetime.combine(start, time.min, tzinfo=UTC)
+        if not isinstance(end, datetime):
+            end = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+            return self.filter(created_at__gte=start, created_at__lt=end)
+        return self.filter(created_at__gte=start, created_at__lte=end)
+
+    def today(self):
+        today = timezone.now().date()
+        return self.between(today, today)
+
+    def answered(self):
+        return self.filter(ANSWERED)
+
+    def totals(self) -> dict:
+        return _with_rates(self.aggregate(**_figures()))
+
+    def per_day(self) -> list[dict]:
+        rows = (
+            self.annotate(day=TruncDate("created_at"))
+            .values("day")
+            .annotate(**_figures())
+            .order_by("day")
+        )
+        return [_with_rates(dict(row)) for row in rows]
+
+    def by_outcome(self) -> list[dict]:
+        return list(
+            self.values("outcome").annotate(calls=Count("id")).order_by("-calls", "outcome")
+        )
+
+    def by_status(self) -> list[dict]:
+        return list(self.values("status").annotate(calls=Count("id")).order_by("-calls", "status"))
+
+    def by_virtual_number(self) -> list[dict]:
+        rows = self.values("virtual_number").annotate(**_figures()).order_by("-calls")
+        return [_with_rates(dict(row)) for row in rows]
+
+    def by_session(self) -> list[dict]:
+        rows = (
+            self.exclude(masking_session=None)
+            .values("masking_session", "masking_session__reference")
+            .annotate(**_figures())
+            .order_by("-calls")
+        )
+        return [_with_rates(dict(row)) for row in rows]
+
+    def average_mos(self) -> float | None:
+        value = self.aggregate(mos=models.Avg("callee_mos"))["mos"]
+        return round(value, 2) if value is not None else None

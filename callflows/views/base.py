@@ -1,0 +1,54 @@
+"""What every 8x8 webhook shares: provider authentication, JSON in and out, JSON errors."""
+
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from callflows.authentication import ProviderAuthentication
+from callflows.parsing import error_fields
+
+
+class ProviderView(APIView):
+    """Base for 8x8 webhooks: provider authentication, JSON only, JSON errors."""
+
+    authentication_classes = [ProviderAuthentication]
+    # Authentication raises for strangers, so whoever gets this far is the provider.
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    throttle_classes = []
+    # The provider's contract is 8x8's, documented in README, not part of our management API.
+    schema = None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            response = Response(
+                {"error": "unauthorized", "detail": str(exc.detail)},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
+            response["WWW-Authenticate"] = ProviderAuthentication().authenticate_header(
+                self.request
+            )
+            return response
+        if isinstance(exc, exceptions.ParseError):
+            return Response(
+                {
+                    "error": "invalid_json",
+                    "detail": "The body is not JSON.",
+                    "fields": {"body": [str(exc.detail)]},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, exceptions.ValidationError):
+            return Response(
+                {
+                    "error": "invalid_request",
+                    "detail": "The body is not a valid event.",
+                    "fields": error_fields(exc.detail),
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return super().handle_exception(exc)

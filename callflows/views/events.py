@@ -1,0 +1,66 @@
+"""VCS, VSS, VRU and VNU: events 8x8 reports after the fact. Each is stored once; we answer 200.
+
+The body of a 200 says whether the event was new (`"stored"`) or a redelivery (`"duplicate"`), for
+whoever reads 8x8's delivery logs; 8x8 itself needs only the status.
+"""
+
+import logging
+
+from rest_framework.response import Response
+
+from callflows import events
+from callflows.pool import number_updates_ingest
+from callflows.records import recording_ingest, status_ingest, summary_ingest
+from callflows.views.base import ProviderView
+
+logger = logging.getLogger(__name__)
+
+
+def _stored(new: bool) -> Response:
+    return Response({"result": "stored" if new else "duplicate"})
+
+
+class CallStatusView(ProviderView):
+    """VCS: a leg's progress. Telemetry for the call's timeline, never relied on."""
+
+    def post(self, request):
+        serializer = events.StatusEvent(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payload = serializer.validated_data["payload"]
+        return _stored(status_ingest(payload=payload, raw=request.data))
+
+
+class SessionSummaryView(ProviderView):
+    """VSS: the authoritative outcome of a call, once per sessionId."""
+
+    def post(self, request):
+        serializer = events.SummaryEvent(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payload = serializer.validated_data["payload"]
+        return _stored(summary_ingest(payload=payload, raw=request.data))
+
+
+class RecordingUploadedView(ProviderView):
+    """VRU: a recording was pushed to our storage; attach it to its call."""
+
+    def post(self, request):
+        serializer = events.RecordingEvent(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payload = serializer.validated_data["payload"]
+        return _stored(recording_ingest(payload=payload, raw=request.data))
+
+
+class NumberUpdateView(ProviderView):
+    """VNU: 8x8's view of our numbers' health; see `callflows.pool` for what it changes."""
+
+    def post(self, request):
+        serializer = events.NumbersEvent(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payload = serializer.validated_data["payload"]
+        changed = number_updates_ingest(
+            update_type=payload["updateEventType"],
+            numbers=payload["virtualNumbers"],
+            raw_numbers=request.data["payload"]["virtualNumbers"],
+        )
+        logger.info("number update %s: %d numbers changed", payload["updateEventType"], changed)
+        return Response({"result": "applied", "changed": changed})
