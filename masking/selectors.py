@@ -1,8 +1,11 @@
 """The reads: which session a call belongs to, and what the decision needs to know about it."""
 
-from django.db.models import OuterRef, Subquery
+from datetime import UTC, datetime
 
-from masking.models import Participant, Prompt, RecordingOptIn, VirtualNumber
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from masking.models import MaskingSession, Prompt, VirtualNumber
 from masking.routing import CallFacts, PromptFacts, SessionFacts
 
 
@@ -16,56 +19,97 @@ def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
     }
 
 
+# The Call Action's one read. The caller hears silence while we decide, so everything the
+# decision needs comes back in a single indexed round trip: the dialled number (unique index),
+# the caller's open routing key on it (the partial unique index on open routing keys), the session
+# and the other participant (primary key and session index), both parties' consent (partial unique
+# index on active opt-ins), and the prompts' version so the per-process prompt cache knows when to
+# reload. The one-row base (`pv`) makes an unknown number still return a row.
+_CALL_FACTS_SQL = """
+SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_requested, o.number,
+       EXISTS (SELECT 1 FROM masking_recordingoptin c
+               WHERE c.number = %s AND c.revoked_at IS NULL),
+       EXISTS (SELECT 1 FROM masking_recordingoptin c
+               WHERE c.number = o.number AND c.revoked_at IS NULL),
+       pv.prompt_count, pv.prompts_changed
+FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
+      FROM masking_prompt) pv
+LEFT JOIN masking_virtualnumber vn ON vn.number = %s
+LEFT JOIN masking_participant p
+       ON p.virtual_number_id = vn.id AND p.number = %s AND p.holds_routing_key
+LEFT JOIN masking_maskingsession s ON s.id = p.session_id
+LEFT JOIN masking_participant o ON o.session_id = p.session_id AND o.id <> p.id
+"""
+
+
+def _aware(value):
+    """Raw queries skip Django's converters: SQLite gives naive UTC datetimes (or text)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class _PromptCache:
+    """Prompts per language, kept per process and reloaded when any prompt changes.
+
+    Staff edit prompts rarely and every call needs them, so they are read once and then only
+    checked: the version (count and latest change) rides along in the Call Action's one query.
+    """
+
+    def __init__(self):
+        self._by_language: dict[str, tuple[tuple, dict[str, PromptFacts]]] = {}
+
+    def get(self, language: str, version: tuple) -> dict[str, PromptFacts]:
+        cached = self._by_language.get(language)
+        if cached is None or cached[0] != version:
+            cached = (version, prompts_for_language(language=language))
+            self._by_language[language] = cached
+        return cached[1]
+
+
+prompt_cache = _PromptCache()
+
+
 def call_facts(*, virtual_number: str, caller: str, language: str) -> CallFacts:
     """What the call decision needs for a call from `caller` to `virtual_number` (both E.164).
 
-    At most four queries whatever the size of the tables, each on an index: the number (unique),
-    the caller's routing key with the other participant in a subquery (the partial unique index on
-    open routing keys), consent for the two numbers (only when recording is requested), and the
-    prompts of one language.
+    One query whatever the size of the tables (see `_CALL_FACTS_SQL`), plus one more only in the
+    rare request after a prompt changed.
     """
-    number = VirtualNumber.objects.filter(number=virtual_number).only("id", "status").first()
-    prompts = prompts_for_language(language=language)
-    if number is None or number.status == VirtualNumber.Status.RETIRED:
-        return CallFacts(
-            virtual_number=virtual_number,
-            caller=caller,
-            number_status=number.status if number else None,
-            prompts=prompts,
-        )
-
-    other_party = Participant.objects.filter(session=OuterRef("session")).exclude(pk=OuterRef("pk"))
-    participant = (
-        Participant.objects.filter(virtual_number=number, number=caller, holds_routing_key=True)
-        .select_related("session")
-        .annotate(other_number=Subquery(other_party.values("number")[:1]))
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_CALL_FACTS_SQL, [caller, virtual_number, caller])
+        (
+            number_status,
+            session_id,
+            starts_at,
+            expires_at,
+            session_status,
+            recording,
+            other_party,
+            caller_consented,
+            other_consented,
+            prompt_count,
+            prompts_changed,
+        ) = cursor.fetchone()
+    prompts = prompt_cache.get(language, (prompt_count, str(prompts_changed)))
     session = None
-    if participant is not None and participant.other_number:
-        s = participant.session
-        consented = set()
-        if s.recording_requested:
-            consented = {
-                str(n)
-                for n in RecordingOptIn.objects.active()
-                .filter(number__in=[caller, participant.other_number])
-                .values_list("number", flat=True)
-            }
+    if number_status not in (None, VirtualNumber.Status.RETIRED) and other_party:
         session = SessionFacts(
-            session_id=s.pk,
-            starts_at=s.started_at,
-            expires_at=s.expires_at,
-            closed=s.status == s.Status.CLOSED,
-            other_party=str(participant.other_number),
-            recording_requested=s.recording_requested,
-            caller_consented=caller in consented,
-            other_party_consented=str(participant.other_number) in consented,
+            session_id=session_id,
+            starts_at=_aware(starts_at),
+            expires_at=_aware(expires_at),
+            closed=session_status == MaskingSession.Status.CLOSED,
+            other_party=other_party,
+            recording_requested=bool(recording),
+            caller_consented=bool(caller_consented),
+            other_party_consented=bool(other_consented),
         )
     return CallFacts(
         virtual_number=virtual_number,
         caller=caller,
-        number_status=number.status,
+        number_status=number_status,
         session=session,
         prompts=prompts,
     )
