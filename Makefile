@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/masking
 # A demo value so the webhooks answer locally; production sets its own (see .env.example).
 DEMO_WEBHOOK_AUTH ?= Bearer demo-webhook-secret
 
-.PHONY: install run test test-sqlite test-postgres lint bench-sessions
+.PHONY: install run test test-sqlite test-postgres lint bench bench-sessions
 
 $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,8 @@ test: lint test-sqlite test-postgres
 # Session creation on PostgreSQL with 1,000 numbers and 100,000 open sessions (README, "Benchmarks").
 bench-sessions: install
 	$(BIN)/python tests/benchmarks/bench_sessions.py
+
+# Load benchmark of the Call Action path at 1k to 1M sessions against the floor (README, "Benchmarks").
+bench: install
+	command -v wrk >/dev/null || (apt-get install -y -q wrk || sudo apt-get install -y -q wrk)
+	$(BIN)/python tests/benchmarks/bench_call_action.py

@@ -72,6 +72,12 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameters let psycopg prepare the Call Action's two statements once per
+    # connection instead of PostgreSQL parsing and planning them on every call.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    )
 # Persistent connections save a connect per request on the Call Action path (PostgreSQL).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -171,6 +177,9 @@ MASKING_DEFAULT_LANGUAGE = env.str("MASKING_DEFAULT_LANGUAGE", default="en")
 
 # Days call records keep the caller's number and raw provider events (`purge_call_records`).
 MASKING_CALL_RETENTION_DAYS = env.int("MASKING_CALL_RETENTION_DAYS", default=90)
+
+# Serve /bench/floor/, the load benchmark's constant-answer endpoint. Never in production.
+MASKING_BENCH_FLOOR = env.bool("MASKING_BENCH_FLOOR", default=False)
 
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).

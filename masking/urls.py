@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,3 +11,8 @@ urlpatterns = [
     path("callflows/", include("callflows.urls")),
     path("api/", include("masking.api.urls")),
 ]
+
+if settings.MASKING_BENCH_FLOOR:
+    from callflows.floor import floor
+
+    urlpatterns.append(path("bench/floor/", floor))

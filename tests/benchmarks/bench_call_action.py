@@ -1,0 +1,282 @@
+"""Load benchmark of the Call Action path against the framework's floor, at N open sessions.
+
+    make bench                                  # N = 1,000 / 10,000 / 100,000 / 1,000,000
+    BENCH_SIZES=1000,10000 make bench           # a subset
+
+For each N: recreate the PostgreSQL database `masking_bench`, bulk-load N open sessions (COPY),
+serve the project with gunicorn (production settings, persistent connections) on 127.0.0.1, and
+drive it with wrk (tests/benchmarks/call_action.lua: 80% callers in a session, 15% known number
+without session, 5% unknown number) at each concurrency, then the floor endpoint the same way.
+Prints one table and saves it as JSON in bench-results/. Not part of the test suite.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB = "masking_bench"
+PORT = int(os.environ.get("BENCH_PORT", 8097))
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000,1000000").split(",")]
+CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "8,32").split(",")]
+DURATION = int(os.environ.get("BENCH_DURATION", 20))
+WARMUP = int(os.environ.get("BENCH_WARMUP", 5))
+# Sync workers: the path is CPU-bound Python with one short database round trip each way. On this
+# 2-core machine, which also runs PostgreSQL and wrk, 4 workers measured best (README, Benchmarks).
+WORKERS = int(os.environ.get("BENCH_WORKERS", 4))
+AUTH = "Bearer bench-webhook-secret"
+ENV = {
+    **os.environ,
+    "DATABASE_URL": f"{BASE}/{DB}",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "CONN_MAX_AGE": "600",
+    "WEBHOOK_AUTH_HEADER": AUTH,
+    "MASKING_BENCH_FLOOR": "true",
+    # One log line per call is production's choice too; the benchmark measures the path, not
+    # the terminal, so only warnings are written.
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_SETTINGS_MODULE": "masking.settings",
+}
+
+
+def sh(*args, **kwargs):
+    return subprocess.run(args, check=True, env=ENV, cwd=ROOT, **kwargs)
+
+
+def prepare(n: int) -> int:
+    import psycopg
+
+    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    sh(PYTHON, "manage.py", "migrate", "--verbosity", "0")
+    out = sh(PYTHON, __file__, "load", str(n), stdout=subprocess.PIPE, text=True).stdout
+    return int(out.strip().splitlines()[-1])
+
+
+def load_in_this_process(n: int):
+    os.environ.update(ENV)
+    import django
+
+    django.setup()
+    from masking.models import Prompt
+    from tests.benchmarks.load import load_sessions
+
+    started = time.perf_counter()
+    numbers = load_sessions(n, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    for purpose, text in [
+        ("connecting", "Please hold while we connect your call."),
+        ("recording_notice", "This call may be recorded."),
+        ("no_session", "Sorry, we could not find your booking. Goodbye."),
+        ("not_in_service", "This number is not in service."),
+    ]:
+        Prompt.objects.create(purpose=purpose, text=text)
+    print(
+        f"    loaded {n:,} sessions on {numbers:,} numbers in "
+        f"{time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    print(numbers)
+
+
+def serve():
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "masking.wsgi",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "2048",
+        ],
+        env=ENV,
+        cwd=ROOT,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/floor/", b"{}", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def wrk(path: str, concurrency: int, duration: int, n: int, numbers: int) -> dict:
+    env = {**ENV, "BENCH_N": str(n), "BENCH_NUMBERS": str(numbers), "BENCH_AUTH": AUTH}
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(ROOT / "tests/benchmarks/call_action.lua"),
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = json.loads(re.search(r"^RESULT (.*)$", out, re.M).group(1))
+    errors = sum(
+        result[k] for k in ["non_2xx", "connect_errors", "read_errors", "write_errors", "timeouts"]
+    )
+    return {
+        "rps": round(result["requests"] / (result["duration_us"] / 1e6), 1),
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        "errors": errors,
+        "requests": result["requests"],
+    }
+
+
+def check_sample(n: int, numbers: int, count: int = 200) -> int:
+    """Post a sample of the mix and check each answer is a callflow the seed allows."""
+    import random
+
+    rng = random.Random(n)
+    valid = 0
+    for j in range(count):
+        i = rng.randrange(n)
+        caller, dialled = f"+658{i:07d}", f"+6531{i % numbers:06d}"
+        if j % 20 == 0:
+            dialled = "+6539000001"
+        elif j % 7 == 0:
+            caller = f"+656{rng.randrange(10**7):07d}"
+        body = json.dumps(
+            {
+                "eventType": "CALL_ACTION",
+                "payload": {
+                    "eventId": f"sample-{n}-{j}",
+                    "sessionId": f"sample-{n}-{j}",
+                    "source": caller,
+                    "destination": dialled,
+                },
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{PORT}/callflows/8x8/call-action/",
+            body,
+            {"Authorization": AUTH, "Content-Type": "application/json"},
+        )
+        answer = json.load(urllib.request.urlopen(request, timeout=5))
+        actions = [step["action"] for step in answer["callflow"]]
+        ok = (
+            answer["clientActionId"].startswith("masking:")
+            and actions
+            and (
+                actions[-1] in ("makeCall", "hangup")
+                and set(actions) <= {"say", "makeCall", "hangup"}
+            )
+        )
+        if actions[-1] == "makeCall":
+            params = answer["callflow"][-1]["params"]
+            ok = ok and params["source"] == dialled[1:] and params["destination"] == f"659{i:07d}"
+        valid += bool(ok)
+    return valid
+
+
+def worker_peak_rss_mb(master_pid: int) -> float:
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{master_pid}$", text, re.M):
+            peaks.append(int(re.search(r"^VmHWM:\s+(\d+)", text, re.M).group(1)) / 1024)
+    return round(max(peaks), 1) if peaks else 0.0
+
+
+def main():
+    rows = []
+    for n in SIZES:
+        print(f"N = {n:,}: loading", flush=True)
+        numbers = prepare(n)
+        server = serve()
+        try:
+            for c in CONCURRENCY:
+                for path in ["/callflows/8x8/call-action/", "/bench/floor/"]:
+                    wrk(path, c, WARMUP, n, numbers)  # warm-up: connections, caches, JIT-free
+                ca = wrk("/callflows/8x8/call-action/", c, DURATION, n, numbers)
+                floor = wrk("/bench/floor/", c, DURATION, n, numbers)
+                rows.append(
+                    {
+                        "n": n,
+                        "concurrency": c,
+                        "call_action": ca,
+                        "floor": floor,
+                        "ratio": round(ca["rps"] / floor["rps"], 3),
+                    }
+                )
+                print(
+                    f"  c={c}: call action {ca['rps']} rps p99 {ca['p99_ms']} ms, "
+                    f"floor {floor['rps']} rps",
+                    flush=True,
+                )
+            valid = check_sample(n, numbers)
+            memory = worker_peak_rss_mb(server.pid)
+            for row in rows:
+                if row["n"] == n:
+                    row.update(sample_valid=f"{valid}/200", worker_peak_rss_mb=memory)
+        finally:
+            server.terminate()
+            server.wait()
+    print_table(rows)
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    path = out / f"call-action-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(
+        json.dumps({"workers": WORKERS, "duration_s": DURATION, "rows": rows}, indent=2)
+    )
+    print(f"saved {path.relative_to(ROOT)}")
+
+
+def print_table(rows):
+    head = (
+        f"{'N':>9} {'conc':>4} | {'CA rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
+        f"{'floor rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | {'ratio':>5} | "
+        f"{'RSS MB':>6} | sample"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        ca, fl = r["call_action"], r["floor"]
+        print(
+            f"{r['n']:>9,} {r['concurrency']:>4} | {ca['rps']:>7} {ca['p50_ms']:>7} "
+            f"{ca['p99_ms']:>7} {ca['errors']:>4} | {fl['rps']:>9} {fl['p50_ms']:>7} "
+            f"{fl['p99_ms']:>7} {fl['errors']:>4} | {r['ratio']:>5} | "
+            f"{r.get('worker_peak_rss_mb', ''):>6} | {r.get('sample_valid', '')}"
+        )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["load"]:
+        load_in_this_process(int(sys.argv[2]))
+    else:
+        main()
