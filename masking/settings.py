@@ -78,6 +78,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
     )
+    # Bound how long a web request may wait on PostgreSQL (the caller hears silence while the
+    # Call Action waits). Set once per connection as a startup option, so it costs no round trip.
+    # Management commands (migrations, sweeps, retention) run without it: manage.py says so.
+    STATEMENT_TIMEOUT_MS = env.int("MASKING_DB_STATEMENT_TIMEOUT_MS", default=300)
+    if STATEMENT_TIMEOUT_MS and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
 # Persistent connections save a connect per request on the Call Action path (PostgreSQL).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -118,6 +124,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "masking.api.errors.exception_handler",
+    # Per process (local memory cache): a guard against a runaway client, not a quota.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+        "user": env.str("API_THROTTLE_USER", default="6000/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "masking API",
@@ -164,6 +179,16 @@ LOGGING = {
 # "Bearer 3f9c1e7a5b2d4c6e". Empty means every provider request is refused, and `check --deploy`
 # fails with DEBUG off.
 WEBHOOK_AUTH_HEADER = env.str("WEBHOOK_AUTH_HEADER", default="")
+# During a rotation, the old value, still accepted until 8x8's webhooks all send the new one.
+WEBHOOK_AUTH_HEADER_PREVIOUS = env.str("WEBHOOK_AUTH_HEADER_PREVIOUS", default="")
+
+# Provider endpoints accept requests only from these networks (CIDR), when set. 8x8's published
+# ranges are in README's Security section. Empty: any address with the right Authorization.
+MASKING_PROVIDER_IP_ALLOWLIST = env.list("MASKING_PROVIDER_IP_ALLOWLIST", default=[])
+# How many reverse proxies in front of us append to X-Forwarded-For. 0: trust only the socket.
+MASKING_TRUSTED_PROXIES = env.int("MASKING_TRUSTED_PROXIES", default=0)
+# Largest provider request body we read, in bytes (8x8's events are a few kilobytes).
+MASKING_PROVIDER_MAX_BODY_BYTES = env.int("MASKING_PROVIDER_MAX_BODY_BYTES", default=65536)
 
 # Who must have opted in before a call is recorded: "every_party" or "caller_only".
 MASKING_RECORDING_CONSENT = env.str("MASKING_RECORDING_CONSENT", default="every_party")

@@ -1,5 +1,6 @@
 """What every 8x8 webhook shares: provider authentication, JSON in and out, JSON errors."""
 
+from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -7,8 +8,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from callflows.authentication import ProviderAuthentication
+from callflows.authentication import FromProviderNetwork, ProviderAuthentication
 from callflows.parsing import error_fields
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The body is larger than a provider event can be."
 
 
 class ProviderView(APIView):
@@ -23,7 +30,21 @@ class ProviderView(APIView):
     # The provider's contract is 8x8's, documented in README, not part of our management API.
     schema = None
 
+    def initial(self, request, *args, **kwargs):
+        # Before authentication and parsing: strangers' networks and oversized bodies cost us
+        # nothing beyond this check.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > settings.MASKING_PROVIDER_MAX_BODY_BYTES:
+            raise BodyTooLarge
+        if not FromProviderNetwork().has_permission(request, self):
+            raise exceptions.PermissionDenied(FromProviderNetwork.message)
+        super().initial(request, *args, **kwargs)
+
     def handle_exception(self, exc):
+        if isinstance(exc, BodyTooLarge | exceptions.PermissionDenied):
+            return Response(
+                {"error": exc.default_code, "detail": str(exc.detail)}, status=exc.status_code
+            )
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             response = Response(
                 {"error": "unauthorized", "detail": str(exc.detail)},

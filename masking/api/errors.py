@@ -7,6 +7,7 @@ so the business backend can show `fields` beside its own inputs and branch on `e
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -27,6 +28,13 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, OperationalError):
+        # A lock wait or timeout under load: the request changed nothing and may be retried.
+        return Response(
+            {"error": "busy", "detail": "The database is busy; nothing was changed. Retry."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

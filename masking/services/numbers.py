@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, VirtualNumber
 from masking.services.sessions import session_close
 
@@ -13,6 +14,7 @@ def number_set_status(*, number: VirtualNumber, status: str) -> VirtualNumber:
     only active numbers), so only retirement touches sessions.
     """
     with transaction.atomic():
+        relax_statement_timeout()
         number.status = status
         number.full_clean()
         number.save()

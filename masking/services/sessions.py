@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.services.allocation import PoolExhausted, number_allocate
 
@@ -141,6 +142,7 @@ def session_open(
     """
     now = timezone.now()
     with transaction.atomic():
+        relax_statement_timeout()
         _release_expired_routing_keys(
             virtual_number=virtual_number, numbers=[participant_a, participant_b], now=now
         )

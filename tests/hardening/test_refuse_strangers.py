@@ -1,0 +1,140 @@
+"""Provider endpoints refuse strangers: wrong credential, wrong network, oversized bodies."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callflows.models import Call
+from tests.callflows.conftest import AUTH, VN, A, call_action
+
+pytestmark = pytest.mark.django_db
+URL = "/callflows/8x8/call-action/"
+ENDPOINTS = [
+    "call-action",
+    "call-status",
+    "session-summary",
+    "recording-uploaded",
+    "virtual-number-updated",
+]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "trusted, remote, forwarded, allowed",
+    [
+        (0, "203.0.113.5", "", True),
+        (0, "198.51.100.7", "", False),
+        # A client writing the allowed address into X-Forwarded-For is not believed.
+        (0, "198.51.100.7", "203.0.113.5", False),
+        (1, "10.0.0.2", "203.0.113.5", True),
+        (1, "10.0.0.2", "198.51.100.7", False),
+        # Forged left-most entry, real client appended by our proxy on the right.
+        (1, "10.0.0.2", "203.0.113.5, 198.51.100.7", False),
+        (2, "10.0.0.3", "203.0.113.5, 10.0.0.2", True),
+        (2, "10.0.0.3", "198.51.100.7, 203.0.113.9, 10.0.0.2", True),
+        (2, "10.0.0.3", "203.0.113.5", False),  # skipped our outer proxy
+        (1, "10.0.0.2", "", False),
+        (1, "10.0.0.2", "not-an-ip", False),
+    ],
+)
+def test_ip_allow_list(provider, settings, trusted, remote, forwarded, allowed):
+    settings.MASKING_PROVIDER_IP_ALLOWLIST = ["203.0.113.0/24", "2001:db8::/32"]
+    settings.MASKING_TRUSTED_PROXIES = trusted
+    response = provider.post(
+        URL, call_action(A, VN), format="json", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded
+    )
+    assert response.status_code == (200 if allowed else 403)
+    if not allowed:
+        assert response.json()["error"] == "permission_denied"
+        assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_every_provider_endpoint_checks_the_network(provider, settings, endpoint):
+    settings.MASKING_PROVIDER_IP_ALLOWLIST = ["203.0.113.0/24"]
+    response = provider.post(
+        f"/callflows/8x8/{endpoint}/", {}, format="json", REMOTE_ADDR="198.51.100.7"
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_oversized_bodies_are_refused_unread(provider, settings, endpoint):
+    settings.MASKING_PROVIDER_MAX_BODY_BYTES = 1000
+    body = call_action(A, VN, padding="x" * 2000)
+    response = provider.post(f"/callflows/8x8/{endpoint}/", body, format="json")
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "given, previous, status",
+    [
+        (AUTH, "", 200),
+        ("Bearer old", "Bearer old", 200),
+        ("Bearer older", "Bearer old", 401),
+        ("", "", 401),
+    ],
+)
+def test_credential_rotation_accepts_the_previous_value(
+    provider, settings, given, previous, status
+):
+    settings.WEBHOOK_AUTH_HEADER_PREVIOUS = previous
+    provider.credentials(HTTP_AUTHORIZATION=given)
+    assert provider.post(URL, call_action(A, VN), format="json").status_code == status
+
+
+def test_api_is_throttled_and_the_provider_never_is():
+    from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+    from callflows.views import CallActionView
+    from masking.api.views import SessionViewSet
+
+    assert {AnonRateThrottle, UserRateThrottle} <= set(SessionViewSet.throttle_classes)
+    assert UserRateThrottle().get_rate() == "6000/min"
+    # 8x8 retries what we refuse: throttling the provider would drop callers.
+    assert CallActionView.throttle_classes == []
+
+
+def deploy_check(**env):
+    production = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "false",
+        "SECRET_KEY": "k3y-" + "9f8a7b6c5d4e3f2a1b0c" * 3,
+        "ALLOWED_HOSTS": "masking.example.com",
+        "DATABASE_URL": "sqlite:////tmp/masking-deploy-check.sqlite3",
+        "WEBHOOK_AUTH_HEADER": "Bearer 5b2f7c1d9e3a4b6c8d0e1f2a3b4c5d6e",
+        "MASKING_MANAGEMENT_COMMAND": "true",
+    }
+    production.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = deploy_check()
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"WEBHOOK_AUTH_HEADER": ""}, "masking.E001"),
+        ({"SECRET_KEY": "short"}, "security.W009"),
+        ({"SECURE_SSL_REDIRECT": "false"}, "security.W008"),
+    ],
+)
+def test_check_deploy_fails_on_unsafe_settings(env, message):
+    result = deploy_check(**env)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
