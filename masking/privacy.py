@@ -6,6 +6,7 @@ Logs use `redact()`; so does any screen for staff who may not see numbers in ful
 import logging
 import re
 import traceback
+from contextvars import ContextVar
 
 import phonenumbers
 
@@ -29,6 +30,61 @@ def redact(number) -> str:
         country = digits[:2]
     national = digits[len(country) :]
     return f"+{country} {'•' * (len(national) - 2)}{national[-2:]}"
+
+
+FULL_NUMBERS_PERMISSION = "masking.view_full_numbers"
+
+
+def mask(number) -> str:
+    """For staff screens: enough to recognise a number on the phone with its owner, not to dial
+    it. "+6591230001" -> "+65 9123 ••01" (the first four and last two national digits)."""
+    if number is None or number == "":
+        return "-"
+    text = str(number)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    try:
+        country = str(
+            phonenumbers.parse(text if text.startswith("+") else f"+{digits}").country_code
+        )
+    except phonenumbers.NumberParseException:
+        return redact(number)
+    national = digits[len(country) :]
+    if len(national) < 7:
+        return redact(number)
+    return f"+{country} {national[:4]} {'•' * (len(national) - 6)}{national[-2:]}"
+
+
+# Who is looking, for the admin's display methods, which Django calls without the request.
+# Set per request by `ViewerMiddleware`; a ContextVar keeps threads and requests apart.
+current_viewer: ContextVar = ContextVar("current_viewer", default=None)
+
+
+def number_for(number, user=None) -> str:
+    """The number as the viewer may see it: whole with the permission, masked without."""
+    user = user if user is not None else current_viewer.get()
+    if user is not None and user.has_perm(FULL_NUMBERS_PERMISSION):
+        return str(number) if number else "-"
+    return mask(number)
+
+
+def numbers_in_text_for(text: str, user=None) -> str:
+    """Every phone-number-like run in `text`, as the viewer may see it."""
+    user = user if user is not None else current_viewer.get()
+    if user is not None and user.has_perm(FULL_NUMBERS_PERMISSION):
+        return text
+    return _NUMBER_PATTERN.sub(lambda m: mask(m.group(0)), text)
+
+
+class ViewerMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_viewer.set(getattr(request, "user", None))
+        try:
+            return self.get_response(request)
+        finally:
+            current_viewer.reset(token)
 
 
 # Contiguous runs of 8 to 15 digits, with or without "+": how numbers appear in E.164 and in 8x8's

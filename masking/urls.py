@@ -16,3 +16,6 @@ if settings.MASKING_BENCH_FLOOR:
     from callflows.floor import floor
 
     urlpatterns.append(path("bench/floor/", floor))
+
+handler404 = "masking.errors.not_found"
+handler500 = "masking.errors.server_error"

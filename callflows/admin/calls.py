@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from callflows.models import Call, CallEvent
+from masking.privacy import number_for, numbers_in_text_for
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,7 +36,7 @@ class CallEventInline(admin.TabularInline):
 class CallAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
-        "caller",
+        "shown_caller",
         "virtual_number",
         "outcome",
         "status",
@@ -62,7 +63,7 @@ class CallAdmin(ReadOnlyAdmin):
                 "fields": [
                     "provider_session_id",
                     "created_at",
-                    "caller",
+                    "shown_caller",
                     "virtual_number",
                     "masking_session",
                     "outcome",
@@ -93,6 +94,10 @@ class CallAdmin(ReadOnlyAdmin):
         ("Recording", {"fields": ["recording_id", "recording_path", "recording_seconds"]}),
     ]
 
+    @admin.display(description="caller", ordering="caller")
+    def shown_caller(self, obj):
+        return number_for(obj.caller) if obj.caller else "(anonymised)"
+
     @admin.display(description="talk time", ordering="callee_seconds")
     def talk_time(self, obj):
         seconds = obj.callee_seconds or 0
@@ -100,7 +105,9 @@ class CallAdmin(ReadOnlyAdmin):
 
     @admin.display(description="callflow answered")
     def answer_json(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.answer, indent=2)) if obj.answer else "-"
+        if not obj.answer:
+            return "-"
+        return format_html("<pre>{}</pre>", numbers_in_text_for(json.dumps(obj.answer, indent=2)))
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
@@ -111,12 +118,16 @@ class SessionCallsInline(admin.TabularInline):
 
     model = Call
     fk_name = "masking_session"
-    fields = ["created_at", "caller", "outcome", "status", "callee_seconds", "recording_id"]
+    fields = ["created_at", "shown_caller", "outcome", "status", "callee_seconds", "recording_id"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
     verbose_name_plural = "calls"
+
+    @admin.display(description="caller")
+    def shown_caller(self, obj):
+        return number_for(obj.caller) if obj.caller else "(anonymised)"
 
     def has_add_permission(self, request, obj=None):
         return False

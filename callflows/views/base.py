@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 
 from callflows.authentication import FromProviderNetwork, ProviderAuthentication
 from callflows.parsing import error_fields
+from masking.parsers import SafeJSONParser
 
 
 class BodyTooLarge(exceptions.APIException):
@@ -25,7 +25,7 @@ class ProviderView(APIView):
     # Authentication raises for strangers, so whoever gets this far is the provider.
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     throttle_classes = []
     # The provider's contract is 8x8's, documented in README, not part of our management API.
     schema = None

@@ -2,7 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import ngettext
 
 from masking.models import RecordingOptIn
-from masking.services.consent import consent_revoke
+from masking.privacy import FULL_NUMBERS_PERMISSION, number_for
+from masking.services.audit import audit_record
+from masking.services.consent import consent_record, consent_revoke
 
 
 class ActiveFilter(admin.SimpleListFilter):
@@ -22,7 +24,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 @admin.register(RecordingOptIn)
 class RecordingOptInAdmin(admin.ModelAdmin):
-    list_display = ["number", "method", "opted_in_at", "revoked_at", "recorded_by"]
+    list_display = ["shown_number", "method", "opted_in_at", "revoked_at", "recorded_by"]
     list_filter = [ActiveFilter, "method"]
     search_fields = ["number", "evidence"]
     date_hierarchy = "opted_in_at"
@@ -30,18 +32,48 @@ class RecordingOptInAdmin(admin.ModelAdmin):
     fields = ["number", "method", "opted_in_at", "evidence", "recorded_by", "revoked_at"]
     actions = ["revoke"]
 
+    @admin.display(description="number", ordering="number")
+    def shown_number(self, obj):
+        return number_for(obj.number)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not request.user.has_perm(FULL_NUMBERS_PERMISSION):
+            # Editing would show the number whole: without the permission it is shown masked.
+            return ["shown_number", *self.fields[1:]]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not request.user.has_perm(FULL_NUMBERS_PERMISSION):
+            return ["shown_number", *self.readonly_fields]
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         # Consent is evidence: who recorded it is kept, and the row is validated like any write.
         if not change:
-            obj.recorded_by = request.user
+            consent_record(
+                number=obj.number,
+                method=obj.method,
+                evidence=obj.evidence,
+                recorded_by=request.user,
+                at=obj.opted_in_at,
+            )
+            obj.pk = RecordingOptIn.objects.active().get(number=obj.number).pk
+            return
         obj.full_clean()
         super().save_model(request, obj, form, change)
+        audit_record(
+            obj=obj,
+            action="changed",
+            via="admin",
+            actor=request.user,
+            changes={f: str(form.cleaned_data.get(f)) for f in form.changed_data},
+        )
 
     @admin.action(description="Revoke selected opt-ins")
     def revoke(self, request, queryset):
         revoked = 0
         for opt_in in queryset.active():
-            consent_revoke(opt_in=opt_in)
+            consent_revoke(opt_in=opt_in, actor=request.user, via="admin")
             revoked += 1
         self.message_user(
             request,

@@ -10,6 +10,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
 from masking.models import MaskingSession, Participant
+from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.sessions import (
     session_close,
@@ -102,11 +103,15 @@ class SessionAddForm(forms.ModelForm):
 
 class ParticipantInline(admin.TabularInline):
     model = Participant
-    fields = ["role", "number", "holds_routing_key"]
+    fields = ["role", "shown_number", "holds_routing_key"]
     readonly_fields = fields
     extra = 0
     max_num = 0
     can_delete = False
+
+    @admin.display(description="number")
+    def shown_number(self, obj):
+        return number_for(obj.number)
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -240,7 +245,7 @@ class MaskingSessionAdmin(admin.ModelAdmin):
 
     @admin.display(description="participants")
     def participant_numbers(self, obj):
-        return " ↔ ".join(str(p.number) for p in obj.participants.all())
+        return " ↔ ".join(number_for(p.number) for p in obj.participants.all())
 
     @admin.action(description="End selected sessions")
     def end_sessions(self, request, queryset):

@@ -45,10 +45,20 @@ class ExpiryMixin(StrictSerializer):
         return data
 
 
+class NumberSlugField(serializers.SlugRelatedField):
+    """A virtual number by its E.164 text. Anything but a string is refused before the database
+    sees it (the fuzzer found a JSON object reaching the query)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SessionCreateSerializer(ExpiryMixin):
     participant_a = PhoneNumberField(help_text="A real number in E.164. Example: +6591230001.")
     participant_b = PhoneNumberField(help_text="The other real number. Example: +6591230002.")
-    virtual_number = serializers.SlugRelatedField(
+    virtual_number = NumberSlugField(
         slug_field="number",
         queryset=VirtualNumber.objects.all(),
         required=False,

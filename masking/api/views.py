@@ -160,5 +160,5 @@ class RecordingOptInViewSet(
     @extend_schema(request=None, responses=s.RecordingOptInSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        opt_in = consent_revoke(opt_in=self.get_object())
+        opt_in = consent_revoke(opt_in=self.get_object(), actor=request.user, via="api")
         return Response(s.RecordingOptInSerializer(opt_in).data)

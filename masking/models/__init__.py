@@ -1,9 +1,17 @@
 """The domain: a pool of virtual numbers, masking sessions pairing two participants on one of
 them, recording consent, and the prompts read to callers."""
 
+from masking.models.audit import AuditEntry
 from masking.models.consent import RecordingOptIn
 from masking.models.numbers import VirtualNumber
 from masking.models.prompts import Prompt
 from masking.models.sessions import MaskingSession, Participant
 
-__all__ = ["MaskingSession", "Participant", "Prompt", "RecordingOptIn", "VirtualNumber"]
+__all__ = [
+    "AuditEntry",
+    "MaskingSession",
+    "Participant",
+    "Prompt",
+    "RecordingOptIn",
+    "VirtualNumber",
+]

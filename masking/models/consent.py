@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from masking.privacy import mask
+
 
 class RecordingOptInQuerySet(models.QuerySet):
     def active(self):
@@ -70,4 +72,5 @@ class RecordingOptIn(models.Model):
 
     def __str__(self):
         state = "revoked" if self.revoked_at else "active"
-        return f"Recording opt-in {self.number} ({state})"
+        # Shown in admin history and messages, to any staff: masked (masking.privacy).
+        return f"Recording opt-in {mask(self.number)} ({state})"

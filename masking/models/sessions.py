@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from masking.privacy import mask
+
 
 class MaskingSessionQuerySet(models.QuerySet):
     def open(self):
@@ -183,6 +185,10 @@ class Participant(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["number"], name="masking_participant_number")]
+        permissions = [
+            # Staff without it see participants', callers' and opted-in numbers masked.
+            ("view_full_numbers", "Can see people's phone numbers in full"),
+        ]
 
     def __str__(self):
-        return f"{self.get_role_display()}: {self.number}"
+        return f"{self.get_role_display()}: {mask(self.number)}"

@@ -6,6 +6,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 from masking.models import RecordingOptIn
+from masking.services.audit import audit_record
 
 
 def consent_record(
@@ -33,13 +34,29 @@ def consent_record(
             {("number" if k == NON_FIELD_ERRORS else k): v for k, v in exc.error_dict.items()}
         ) from exc
     opt_in.save()
+    audit_record(
+        obj=opt_in,
+        action="opted in",
+        via=method,
+        actor=recorded_by,
+        changes={"method": method, "evidence": evidence},
+    )
     return opt_in
 
 
-def consent_revoke(*, opt_in: RecordingOptIn, at: datetime | None = None) -> RecordingOptIn:
+def consent_revoke(
+    *, opt_in: RecordingOptIn, at: datetime | None = None, actor=None, via: str = "admin"
+) -> RecordingOptIn:
     """Withdraw consent from now on. The row stays as the record of what was agreed and when."""
     if opt_in.revoked_at is None:
         opt_in.revoked_at = at or timezone.now()
         opt_in.full_clean()
         opt_in.save(update_fields=["revoked_at"])
+        audit_record(
+            obj=opt_in,
+            action="revoked",
+            via=via,
+            actor=actor,
+            changes={"revoked_at": opt_in.revoked_at.isoformat()},
+        )
     return opt_in

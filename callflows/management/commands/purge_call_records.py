@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callflows.models import Call, CallEvent
+from masking.models import AuditEntry
 
 
 class Command(BaseCommand):
@@ -38,9 +39,7 @@ class Command(BaseCommand):
         )
         calls = self._in_batches(
             Call.objects.filter(created_at__lt=cutoff, anonymised_at__isnull=True),
-            lambda ids: Call.objects.filter(pk__in=ids).update(
-                caller="", answer=None, recording_path="", anonymised_at=timezone.now()
-            ),
+            self._anonymise,
             batch_size,
             "calls anonymised",
         )
@@ -48,6 +47,22 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Older than {days} days: {calls} calls anonymised, {events} events deleted."
             )
+        )
+
+    def _anonymise(self, ids):
+        Call.objects.filter(pk__in=ids).update(
+            caller="", answer=None, recording_path="", anonymised_at=timezone.now()
+        )
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                via="retention",
+                action="anonymised",
+                object_type="callflows.Call",
+                object_id=str(pk),
+                object_repr=f"call #{pk}",
+                changes={"fields": ["caller", "answer", "recording_path"]},
+            )
+            for pk in ids
         )
 
     def _in_batches(self, queryset, apply, batch_size, label) -> int:

@@ -1,0 +1,20 @@
+"""Suite-wide test settings."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# Fuzzing budgets: "ci" keeps `make test` fast; `HYPOTHESIS_PROFILE=long make test` digs deeper.
+settings.register_profile(
+    "ci",
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long",
+    max_examples=3000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
