@@ -13,6 +13,7 @@ Only changes are recorded, so a redelivered event changes nothing and records no
 from django.db import transaction
 
 from callflows.models import NumberEvent
+from callflows.records import storable
 from masking.models import VirtualNumber
 from masking.services.numbers import number_set_status
 
@@ -76,7 +77,7 @@ def number_updates_ingest(*, update_type: str, numbers: list[dict], raw_numbers:
                 status_after=status,
                 reason=reason,
                 provider_updated_at=update.get("updatedTimestamp"),
-                payload=raw if isinstance(raw, dict) else {},
+                payload=storable(raw) if isinstance(raw, dict) else {},
             )
             changed += 1
     return changed

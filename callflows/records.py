@@ -85,8 +85,21 @@ def _call_for(session_id: str) -> Call:
     return call
 
 
+def storable(value):
+    """`value` with NUL characters removed from every string: PostgreSQL's jsonb refuses them,
+    and they carry nothing 8x8 could mean."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    return value
+
+
 def _store_event(*, dedupe_key: str, kind: str, session_id: str, **fields) -> CallEvent | None:
     """Store the event unless already stored. Returns None for a redelivery."""
+    fields["payload"] = storable(fields.get("payload", {}))
     try:
         with transaction.atomic():
             return CallEvent.objects.create(
