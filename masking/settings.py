@@ -212,6 +212,11 @@ MASKING_CALL_RETENTION_DAYS = env.int("MASKING_CALL_RETENTION_DAYS", default=90)
 # Serve /bench/floor/, the load benchmark's constant-answer endpoint. Never in production.
 MASKING_BENCH_FLOOR = env.bool("MASKING_BENCH_FLOOR", default=False)
 
+# Open sessions one virtual number may hold. Allocation skips full numbers; the dashboard warns
+# from 80%. Routing keys already keep each person to one session per number; this bounds the
+# blast radius of one number going bad (every pairing on it must move).
+MASKING_NUMBER_CAPACITY = env.int("MASKING_NUMBER_CAPACITY", default=1000)
+
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).
 MASKING_FALLBACK_APOLOGY = env.str(

@@ -3,10 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from callflows.admin.reports import reports_view
+from callflows.admin.simulator import simulator_view
+from masking.admin.pages import dashboard_index
 
 urlpatterns = [
     # Staff pages beside the model admins, behind the admin's login.
+    path("admin/", admin.site.admin_view(dashboard_index), name="admin-dashboard"),
     path("admin/reports/", admin.site.admin_view(reports_view), name="admin-reports"),
+    path("admin/simulator/", admin.site.admin_view(simulator_view), name="admin-simulator"),
     path("admin/", admin.site.urls),
     path("callflows/", include("callflows.urls")),
     path("api/", include("masking.api.urls")),

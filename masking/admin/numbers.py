@@ -1,18 +1,55 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from callflows.admin.numbers import NumberEventInline
+from masking.admin.csv_io import CsvImportExportMixin, RowCheck
 from masking.models import VirtualNumber
 from masking.services.numbers import number_set_status
 
 
 @admin.register(VirtualNumber)
-class VirtualNumberAdmin(admin.ModelAdmin):
+class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
     list_display = ["number", "label", "status", "country", "open_sessions", "provider_reference"]
     list_filter = ["status", "country"]
     search_fields = ["number", "label", "provider_reference"]
     readonly_fields = ["country", "open_sessions", "created_at", "updated_at"]
     ordering = ["number"]
     inlines = [NumberEventInline]
+    actions = ["export_csv"]
+    csv_columns = ["number", "label?", "status?", "provider_reference?"]
+
+    def csv_check(self, rows):
+        checks, seen = [], set()
+        for line, row in enumerate(rows, start=2):
+            check = RowCheck(line, row)
+            number = VirtualNumber(
+                number=row.get("number", ""),
+                label=row.get("label", ""),
+                status=row.get("status") or VirtualNumber.Status.ACTIVE,
+                provider_reference=row.get("provider_reference", ""),
+            )
+            try:
+                number.full_clean()
+            except ValidationError as exc:
+                check.errors += [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+            if not check.errors and str(number.number) in seen:
+                check.errors.append("number: appears twice in the file")
+            seen.add(str(number.number))
+            checks.append(check)
+        return checks
+
+    def csv_write(self, row, request):
+        number = VirtualNumber(
+            number=row["number"],
+            label=row.get("label", ""),
+            status=row.get("status") or VirtualNumber.Status.ACTIVE,
+            provider_reference=row.get("provider_reference", ""),
+        )
+        number.full_clean()
+        number.save()
+
+    def csv_export_row(self, obj):
+        return [obj.number, obj.label, obj.status, obj.provider_reference]
 
     def save_model(self, request, obj, form, change):
         # Through the service: retiring a number closes its open sessions.

@@ -4,12 +4,14 @@ from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
-from masking.models import MaskingSession, Participant
+from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.sessions import (
@@ -139,7 +141,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MaskingSession)
-class MaskingSessionAdmin(admin.ModelAdmin):
+class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "state_badge",
@@ -154,7 +156,16 @@ class MaskingSessionAdmin(admin.ModelAdmin):
     list_select_related = ["virtual_number"]
     search_fields = ["reference", "participants__number", "virtual_number__number"]
     date_hierarchy = "started_at"
-    actions = ["end_sessions"]
+    actions = ["end_sessions", "export_csv"]
+    csv_columns = [
+        "participant_a",
+        "participant_b",
+        "virtual_number?",
+        "reference?",
+        "expires_at?",
+        "recording_requested?",
+    ]
+    autocomplete_fields = ["virtual_number"]
     inlines = [ParticipantInline, SessionCallsInline]
 
     def get_queryset(self, request):
@@ -232,6 +243,70 @@ class MaskingSessionAdmin(admin.ModelAdmin):
         # The admin goes on with the form's instance (redirect, history): make it the saved row.
         obj.pk = session.pk
         obj._state.adding = False
+
+    def _csv_fields(self, row) -> dict:
+        """A CSV row as session_create's arguments. Raises ValidationError naming the column."""
+        errors, fields = {}, {}
+        for column in ("participant_a", "participant_b"):
+            try:
+                fields[column] = PhoneNumberField().clean(row.get(column, ""))
+            except ValidationError as exc:
+                errors[column] = exc.messages
+        vn = row.get("virtual_number", "")
+        fields["virtual_number"] = VirtualNumber.objects.filter(number=vn).first() if vn else None
+        if vn and fields["virtual_number"] is None:
+            errors["virtual_number"] = ["not a number of the pool"]
+        expires = row.get("expires_at", "")
+        fields["expires_at"] = parse_datetime(expires) if expires else None
+        if expires and (fields["expires_at"] is None or fields["expires_at"].tzinfo is None):
+            errors["expires_at"] = ["expected ISO 8601 with a zone, e.g. 2026-12-01T18:00:00Z"]
+        flag = row.get("recording_requested", "").lower()
+        if flag not in ("", "true", "false", "yes", "no", "1", "0"):
+            errors["recording_requested"] = ["expected true or false"]
+        fields["recording_requested"] = flag in ("true", "yes", "1")
+        fields["reference"] = row.get("reference", "")[:100]
+        if errors:
+            raise ValidationError(errors)
+        return fields
+
+    def csv_check(self, rows):
+        checks, keys = [], set()
+        for line, row in enumerate(rows, start=2):
+            check = RowCheck(line, row)
+            try:
+                fields = self._csv_fields(row)
+                vn = fields["virtual_number"] or number_allocate(
+                    participant_a=fields["participant_a"], participant_b=fields["participant_b"]
+                )
+                session_validate(**{**fields, "virtual_number": vn})
+                if fields["virtual_number"] is not None:
+                    mine = {(vn.pk, str(fields[p])) for p in ("participant_a", "participant_b")}
+                    if mine & keys:
+                        check.errors.append("pairs a number already paired earlier in the file")
+                    keys |= mine
+            except ValidationError as exc:
+                check.errors += [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+            except PoolExhausted as exc:
+                check.errors.append(f"virtual_number: {exc}")
+            checks.append(check)
+        return checks
+
+    def csv_write(self, row, request):
+        try:
+            session_create(**self._csv_fields(row))
+        except PoolExhausted as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def csv_export_row(self, obj):
+        numbers = {p.role: p.number for p in obj.participants.all()}
+        return [
+            numbers.get("a"),
+            numbers.get("b"),
+            obj.virtual_number.number,
+            obj.reference,
+            obj.expires_at.isoformat() if obj.expires_at else "",
+            str(obj.recording_requested).lower(),
+        ]
 
     @admin.display(description="state")
     def state_badge(self, obj):

@@ -2,7 +2,7 @@
 
 The rule, in this order (README, "Allocation"):
 
-1. only active numbers;
+1. only active numbers with room (fewer open sessions than MASKING_NUMBER_CAPACITY);
 2. prefer a number in the participants' country;
 3. never a number either participant already holds in an open session (their routing key there
    is taken: a call from them could not tell the two sessions apart);
@@ -14,6 +14,7 @@ took the chosen key first: the database constraint on routing keys decides races
 """
 
 import phonenumbers
+from django.conf import settings
 from django.db.models import Case, IntegerField, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,7 @@ def allocation_candidates(*, participant_a, participant_b):
     )
     return (
         VirtualNumber.objects.allocatable()
+        .filter(open_sessions__lt=settings.MASKING_NUMBER_CAPACITY)
         .exclude(pk__in=held)
         .annotate(
             in_country=Case(

@@ -3,6 +3,7 @@
 from datetime import datetime
 from itertools import chain
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
@@ -72,6 +73,15 @@ def session_validate(
         errors.setdefault("virtual_number", []).append(
             _("%(number)s is %(status)s: it takes no new sessions.")
             % {"number": virtual_number.number, "status": virtual_number.get_status_display()}
+        )
+
+    if (
+        virtual_number is not None
+        and virtual_number.open_sessions >= settings.MASKING_NUMBER_CAPACITY
+    ):
+        errors.setdefault("virtual_number", []).append(
+            _("%(number)s is full: it holds %(count)d open sessions, the most allowed.")
+            % {"number": virtual_number.number, "count": virtual_number.open_sessions}
         )
 
     numbers = {Participant.Role.A: participant_a, Participant.Role.B: participant_b}

@@ -144,3 +144,13 @@ def test_open_session_counter_follows_every_open_and_close():
     session_close(session=sessions[1], reason="api")
     number.refresh_from_db()
     assert number.open_sessions == MaskingSession.objects.open().count() == 2
+
+
+def test_full_numbers_are_skipped_and_refused(settings):
+    settings.MASKING_NUMBER_CAPACITY = 1
+    full, spare = pool("+6531500101", "+6531500102")
+    open_session(virtual_number=full)
+    assert number_allocate(participant_a=A, participant_b=B) == spare
+    full.refresh_from_db()
+    with pytest.raises(Exception, match="is full"):
+        open_session(virtual_number=full, a=A, b=B)

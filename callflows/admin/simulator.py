@@ -1,0 +1,52 @@
+"""The call simulator: what would the webhook answer this caller on this number, right now?
+
+It runs the Call Action's own answer function (`callflows.answer.answer_call_action`), which only
+reads, so support can try any caller without writing a call record or touching a session.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from phonenumber_field.formfields import PhoneNumberField
+
+from callflows.answer import answer_call_action
+from masking.models import MaskingSession, VirtualNumber
+from masking.privacy import number_for, numbers_in_text_for
+
+
+class SimulatorForm(forms.Form):
+    virtual_number = forms.ModelChoiceField(
+        queryset=VirtualNumber.objects.order_by("number"),
+        help_text="The number the caller dials.",
+    )
+    caller = PhoneNumberField(help_text="The caller's real number. Example: +6591230001.")
+
+
+def simulator_view(request):
+    if not request.user.has_perm("masking.view_maskingsession"):
+        raise PermissionDenied
+    form = SimulatorForm(request.GET or None)
+    result = None
+    if form.is_valid():
+        answer = answer_call_action(
+            caller=str(form.cleaned_data["caller"]),
+            virtual_number=str(form.cleaned_data["virtual_number"].number),
+        )
+        decision = answer.decision
+        result = {
+            "outcome": decision.outcome.value,
+            "session": MaskingSession.objects.filter(pk=decision.session_id).first(),
+            "destination": number_for(decision.destination) if decision.destination else None,
+            "record": decision.record,
+            "json": numbers_in_text_for(json.dumps(answer.body, indent=2, ensure_ascii=False)),
+        }
+    context = {
+        **admin.site.each_context(request),
+        "title": "Call simulator",
+        "form": form,
+        "result": result,
+    }
+    return TemplateResponse(request, "admin/callflows/simulator.html", context)

@@ -1,0 +1,139 @@
+"""CSV import and export in the admin, for the pool and for sessions.
+
+Import is two steps: upload, then a preview that lists every bad row with its reason; nothing is
+written until staff confirm a file with no bad rows, and then all rows are written in one
+transaction or none is. The file travels back with the confirmation (base64 in the form), so any
+app server can take the second step.
+"""
+
+import base64
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class RowCheck:
+    line: int
+    values: dict
+    errors: list[str] = field(default_factory=list)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="A .csv file, UTF-8, with a header row.")
+
+
+def read_rows(data: bytes, columns: list[str]) -> list[dict]:
+    text = data.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in columns if c not in (reader.fieldnames or []) and not c.endswith("?")]
+    if missing:
+        raise ValidationError(f"The header row lacks: {', '.join(missing)}.")
+    return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+
+
+class CsvImportExportMixin:
+    """Add /import/ and /export/ to a ModelAdmin. Subclasses give the columns and the rules."""
+
+    csv_columns: list[str] = []  # "name?" marks an optional column
+    change_list_template = "admin/csv_change_list.html"
+
+    def csv_check(self, rows: list[dict]) -> list[RowCheck]:
+        raise NotImplementedError
+
+    def csv_write(self, row: dict, request) -> None:
+        raise NotImplementedError
+
+    def csv_export_row(self, obj) -> list:
+        raise NotImplementedError
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name=f"{prefix}_import"),
+            path("export/", self.admin_site.admin_view(self.export_view), name=f"{prefix}_export"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect("../")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Import {self.opts.verbose_name_plural} from CSV",
+            "columns": [c.rstrip("?") for c in self.csv_columns],
+        }
+        form = UploadForm(request.POST or None, request.FILES or None)
+        data = None
+        if request.POST.get("confirm"):
+            data = base64.b64decode(request.POST["payload"])
+        elif request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > MAX_BYTES:
+                form.add_error("file", "The file is larger than 5 MB: split it.")
+            else:
+                data = upload.read()
+        if data is not None:
+            try:
+                checks = self.csv_check(read_rows(data, self.csv_columns))
+            except (UnicodeDecodeError, csv.Error, ValidationError) as exc:
+                form.add_error("file", f"Not a readable CSV file: {exc}")
+                checks = None
+            if checks is not None:
+                bad = [c for c in checks if c.errors]
+                if request.POST.get("confirm") and not bad:
+                    return self._write_all(request, checks)
+                context.update(
+                    checks=checks,
+                    bad=bad,
+                    good=len(checks) - len(bad),
+                    payload=base64.b64encode(data).decode(),
+                )
+        context["form"] = form
+        return TemplateResponse(request, "admin/csv_import.html", context)
+
+    def _write_all(self, request, checks):
+        try:
+            with transaction.atomic():
+                for check in checks:
+                    try:
+                        self.csv_write(check.values, request)
+                    except ValidationError as exc:
+                        raise ValidationError(
+                            f"line {check.line}: {'; '.join(exc.messages)}"
+                        ) from exc
+        except Exception as exc:  # all or nothing: say which row stopped it
+            reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, f"Nothing was imported: {reason}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        self.message_user(request, f"Imported {len(checks)} rows.", messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        )
+
+    def export_view(self, request):
+        return self._export(self.get_queryset(request))
+
+    @admin.action(description="Export selected as CSV")
+    def export_csv(self, request, queryset):
+        return self._export(queryset)
+
+    def _export(self, queryset):
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{self.opts.model_name}s.csv"'
+        writer = csv.writer(response)
+        writer.writerow([c.rstrip("?") for c in self.csv_columns])
+        for obj in queryset:
+            writer.writerow(self.csv_export_row(obj))
+        return response

@@ -1,0 +1,158 @@
+"""The dashboard, the call simulator and CSV import/export, through Django's client."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from callflows.models import Call
+from masking.models import MaskingSession, VirtualNumber
+from masking.services.sessions import session_close
+from tests.factories import PromptFactory, VirtualNumberFactory, open_session
+
+pytestmark = pytest.mark.django_db
+A, B = "+6591230001", "+6591230002"
+
+
+def test_dashboard_figures_match_hand_counted_data(admin_client, settings):
+    settings.MASKING_NUMBER_CAPACITY = 4
+    busy = VirtualNumberFactory(number="+6531500101")
+    VirtualNumberFactory(number="+6531500102", status="unhealthy")
+    now = timezone.now()
+    for i in range(3):  # 3 open on busy: 75% of 4, not yet "close to full" (80%)
+        open_session(virtual_number=busy, expires_at=now + timedelta(minutes=30 + 60 * i))
+    session_close(session=open_session(virtual_number=busy), reason="staff")
+    for outcome, n in [("connect", 2), ("no_session", 1)]:
+        for i in range(n):
+            Call.objects.create(provider_session_id=f"{outcome}{i}", outcome=outcome)
+    old = Call.objects.create(provider_session_id="old", outcome="connect")
+    Call.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=3))
+
+    page = admin_client.get("/admin/")
+    d = page.context["dashboard"]
+    assert (d["open_sessions"], d["expiring_soon"]) == (3, 1)
+    assert [(r.number, r.open_sessions, r.use_percent) for r in d["pool"]] == [
+        ("+6531500101", 3, 75),
+        ("+6531500102", 0, 0),
+    ]
+    assert [r.number for r in d["attention"]] == ["+6531500102"]  # unhealthy
+    assert d["calls_today"] == [
+        {"outcome": "connect", "calls": 2},
+        {"outcome": "no_session", "calls": 1},
+    ]
+    html = page.content.decode()
+    assert html.count("<rect") == 30
+    assert f"{(now - timedelta(days=3)).date().isoformat()}: 1 calls" in html
+    assert f"{now.date().isoformat()}: 3 calls" in html
+
+
+def test_simulator_shows_the_decision_and_json_and_writes_nothing(admin_client):
+    PromptFactory(purpose="no_session", text="No booking.")
+    vn = VirtualNumberFactory(number="+6531500101")
+    session = open_session(virtual_number=vn, a=A, b=B)
+    before = (Call.objects.count(), MaskingSession.objects.count())
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get("/admin/simulator/", {"virtual_number": vn.pk, "caller": A})
+    assert page.context["result"]["outcome"] == "connect"
+    assert page.context["result"]["session"] == session
+    assert '"action": "makeCall"' in page.context["result"]["json"]
+    assert "&quot;makeCall&quot;" in page.content.decode()
+    stranger = admin_client.get(
+        "/admin/simulator/", {"virtual_number": vn.pk, "caller": "+6591239999"}
+    )
+    assert stranger.context["result"]["outcome"] == "no_session"
+    assert "No booking." in stranger.content.decode()
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].lstrip().upper().startswith(("SELECT", "SAVEPOINT", "RELEASE"))
+    ]
+    assert writes == []
+    assert (Call.objects.count(), MaskingSession.objects.count()) == before
+
+
+def test_simulator_refuses_a_bad_caller_with_a_form_error(admin_client):
+    vn = VirtualNumberFactory(number="+6531500101")
+    page = admin_client.get("/admin/simulator/", {"virtual_number": vn.pk, "caller": "12ab"})
+    assert "caller" in page.context["form"].errors and page.context["result"] is None
+
+
+def upload(client, url, text):
+    return client.post(url, {"file": SimpleUploadedFile("rows.csv", text.encode())})
+
+
+NUMBERS_URL = "/admin/masking/virtualnumber/import/"
+
+
+def test_number_import_lists_every_bad_row_and_writes_nothing(admin_client):
+    VirtualNumberFactory(number="+6531500199")
+    csv_text = (
+        "number,label,status\n+6531500101,one,active\nnot-a-number,two,active\n"
+        "+6531500199,dup,active\n+6531500102,three,sleeping\n+6531500101,again,active\n"
+    )
+    page = upload(admin_client, NUMBERS_URL, csv_text)
+    bad = {c.line: " ".join(c.errors) for c in page.context["bad"]}
+    assert sorted(bad) == [3, 4, 5, 6]
+    assert "number" in bad[3] and "already exists" in bad[4] and "status" in bad[5]
+    assert "twice" in bad[6]
+    assert VirtualNumber.objects.count() == 1
+
+
+def test_number_import_preview_then_confirm_writes_all(admin_client):
+    page = upload(admin_client, NUMBERS_URL, "number,label\n+6531500101,one\n+6531500102,two\n")
+    assert page.context["good"] == 2 and not page.context["bad"]
+    done = admin_client.post(NUMBERS_URL, {"confirm": "1", "payload": page.context["payload"]})
+    assert done.status_code == 302
+    assert VirtualNumber.objects.count() == 2
+
+
+def test_confirm_checks_the_file_again(admin_client):
+    page = upload(admin_client, NUMBERS_URL, "number\n+6531500101\n+6531500102\n")
+    VirtualNumberFactory(number="+6531500102")  # taken between preview and confirm
+    again = admin_client.post(NUMBERS_URL, {"confirm": "1", "payload": page.context["payload"]})
+    assert [c.line for c in again.context["bad"]] == [3]
+    assert VirtualNumber.objects.count() == 1
+
+
+def test_import_is_all_or_nothing_when_a_row_fails_at_write_time(admin_client):
+    # Each row fits alone; together they need two numbers for +6591230001 and the pool has one.
+    VirtualNumberFactory(number="+6531500101")
+    url = "/admin/masking/maskingsession/import/"
+    page = upload(admin_client, url, f"participant_a,participant_b\n{A},{B}\n{A},+6591230003\n")
+    assert page.context["good"] == 2
+    done = admin_client.post(url, {"confirm": "1", "payload": page.context["payload"]}, follow=True)
+    messages = [str(m) for m in done.context["messages"]]
+    assert any("Nothing was imported: line 3" in m for m in messages), messages
+    assert not MaskingSession.objects.exists()
+
+
+def test_session_import_and_export(admin_client):
+    VirtualNumberFactory(number="+6531500101")
+    url = "/admin/masking/maskingsession/import/"
+    page = upload(
+        admin_client,
+        url,
+        (
+            "participant_a,participant_b,virtual_number,reference,expires_at\n"
+            f"{A},{B},,booking-1,2099-01-01T00:00:00Z\n"
+            f"{A},{A},,booking-2,\n"
+            "+6591230003,+6591230004,+6531509999,booking-3,\n"
+            "+6591230005,+6591230006,,booking-4,tomorrow\n"
+        ),
+    )
+    assert [c.line for c in page.context["bad"]] == [3, 4, 5]
+    assert not MaskingSession.objects.exists()
+    page = upload(admin_client, url, f"participant_a,participant_b\n{A},{B}\n")
+    admin_client.post(url, {"confirm": "1", "payload": page.context["payload"]})
+    session = MaskingSession.objects.get()
+    assert str(session.virtual_number.number) == "+6531500101"  # allocated
+    export = admin_client.get("/admin/masking/maskingsession/export/").content.decode()
+    assert export.splitlines()[1].startswith(f"{A},{B},+6531500101")
+
+
+def test_not_a_csv_is_a_form_error(admin_client):
+    page = admin_client.post(NUMBERS_URL, {"file": SimpleUploadedFile("x.csv", b"\xff\xfe\x00")})
+    assert "file" in page.context["form"].errors
