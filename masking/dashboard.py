@@ -58,6 +58,7 @@ def figures(now=None) -> dict:
             .order_by("-calls")
         ),
         "chart": calls_chart(today),
+        "chart_empty": not any(n for _, n in calls_per_day(today)),
     }
 
 
