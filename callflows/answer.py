@@ -1,7 +1,11 @@
 """Answering a Call Action: read the facts, decide, render. Shared by the webhook and the simulator.
 
-It only reads: the webhook records what it answered on its own, and the admin's call simulator
-relies on this function writing nothing.
+It only reads: the webhook records what it answered (and what a keypad answer changes) on its
+own, and the admin's call simulator relies on this function writing nothing.
+
+A keypad follow-up (8x8 sending back the digits of our `say&capture`) is recognised by the
+`clientActionId` it echoes *and* by the state we stored under its `sessionId` when we asked, so
+any app server can answer it and a tag we never issued is treated as a new call.
 """
 
 from dataclasses import dataclass
@@ -11,9 +15,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from callflows.builders import callflow_for
-from callflows.decision import Decision, decide
+from callflows.decision import Decision, Outcome, decide, decide_consent_answer, decide_pin_entry
 from masking.routing import CallFacts
-from masking.selectors import call_facts
+from masking.selectors import call_facts, pin_match
+
+KEYPAD_PROMPTS = {Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value, Outcome.ASK_CONSENT.value}
 
 
 @dataclass(frozen=True)
@@ -23,18 +29,58 @@ class Answer:
     body: dict  # the callflow JSON
 
 
-def answer_call_action(*, caller: str, virtual_number: str, now: datetime | None = None) -> Answer:
-    """The callflow for a call from `caller` to `virtual_number` (both E.164), per settings."""
+@dataclass(frozen=True)
+class AskedBefore:
+    """What we stored when we asked for digits on this call (from its Call record)."""
+
+    outcome: str
+    tries: int
+
+
+def tag_outcome(client_action_id: str | None) -> str | None:
+    """ "masking:ask_pin:1" -> "ask_pin"; None for tags we did not write."""
+    parts = (client_action_id or "").split(":")
+    return parts[1] if len(parts) >= 2 and parts[0] == "masking" else None
+
+
+def answer_call_action(
+    *,
+    caller: str,
+    virtual_number: str,
+    now: datetime | None = None,
+    digits: str | None = None,
+    asked: AskedBefore | None = None,
+) -> Answer:
+    """The callflow for a call from `caller` to `virtual_number` (both E.164), per settings.
+
+    `asked` is the keypad prompt this is the answer to, if any, with `digits` the caller keyed.
+    """
+    now = now or timezone.now()
     facts = call_facts(
         virtual_number=virtual_number, caller=caller, language=settings.MASKING_DEFAULT_LANGUAGE
     )
-    decision = decide(
-        facts, now=now or timezone.now(), consent_rule=settings.MASKING_RECORDING_CONSENT
-    )
+    rule = settings.MASKING_RECORDING_CONSENT
+    if asked is not None and asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
+        match = pin_match(virtual_number=virtual_number, pin=digits, now=now) if digits else None
+        decision = decide_pin_entry(
+            match=match,
+            now=now,
+            tries=asked.tries,
+            max_tries=settings.MASKING_PIN_TRIES,
+            pin_length=settings.MASKING_PIN_LENGTH,
+            consent_rule=rule,
+        )
+    elif asked is not None and asked.outcome == Outcome.ASK_CONSENT:
+        decision = decide_consent_answer(
+            digits=digits, session=facts.session, now=now, consent_rule=rule
+        )
+    else:
+        decision = decide(facts, now=now, consent_rule=rule, pin_length=settings.MASKING_PIN_LENGTH)
     body = callflow_for(
         decision,
         virtual_number=virtual_number,
         prompts=facts.prompts,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
+        dialect=settings.MASKING_CALLFLOW_DIALECT,
     )
     return Answer(facts=facts, decision=decision, body=body)

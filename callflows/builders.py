@@ -7,13 +7,13 @@ when `number_format` is "e164".
 
 from collections.abc import Mapping
 
+from callflows import dialects
 from callflows.decision import Decision, Outcome
+from callflows.dialects import SEED
 from masking.routing import PromptFacts
-from masking.voices import wire_language
 
 DIGITS = "digits"
 E164 = "e164"
-MIN_DIGITS_RANGE = range(1, 21)  # the seed: minDigits 1 to 20
 
 
 def format_number(e164: str, number_format: str = DIGITS) -> str:
@@ -21,23 +21,12 @@ def format_number(e164: str, number_format: str = DIGITS) -> str:
     return f"+{digits}" if number_format == E164 else digits
 
 
-def say(prompt: PromptFacts) -> dict:
-    return {
-        "action": "say",
-        "params": {
-            "text": prompt.text,
-            "language": wire_language(prompt.language),
-            "voiceProfile": prompt.voice_profile,
-            "repetition": prompt.repetition,
-        },
-    }
+def say(prompt: PromptFacts, *, dialect: str = SEED) -> dict:
+    return dialects.say(prompt, dialect=dialect)
 
 
-def say_and_capture(prompt: PromptFacts, *, min_digits: int) -> dict:
-    if min_digits not in MIN_DIGITS_RANGE:
-        raise ValueError(f"minDigits must be 1 to 20, not {min_digits}")
-    action = say(prompt)
-    return {"action": "say&capture", "params": {**action["params"], "minDigits": min_digits}}
+def say_and_capture(prompt: PromptFacts, *, min_digits: int, dialect: str = SEED) -> dict:
+    return dialects.say_and_capture(prompt, min_digits=min_digits, dialect=dialect)
 
 
 def make_call(
@@ -62,11 +51,21 @@ def callflow(client_action_id: str, actions: list[dict]) -> dict:
 
 
 def client_action_id(decision: Decision) -> str:
-    """A tag we recognise when 8x8 echoes it back: "masking:connect:42", "masking:no_session"."""
+    """A tag we recognise when 8x8 echoes it back: "masking:connect:42", "masking:no_session",
+    "masking:ask_pin:1" (the PIN try being asked for), "masking:ask_consent:42"."""
     parts = ["masking", decision.outcome.value]
-    if decision.session_id is not None:
+    if decision.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
+        parts.append(str(decision.tries))
+    elif decision.session_id is not None:
         parts.append(str(decision.session_id))
     return ":".join(parts)
+
+
+FALLBACK_PURPOSE = {"goodbye": "no_session"}
+
+
+def _prompt(prompts: Mapping[str, PromptFacts], purpose: str) -> PromptFacts | None:
+    return prompts.get(purpose) or prompts.get(FALLBACK_PURPOSE.get(purpose, ""))
 
 
 def callflow_for(
@@ -76,15 +75,23 @@ def callflow_for(
     prompts: Mapping[str, PromptFacts],
     number_format: str = DIGITS,
     fallback_apology: PromptFacts | None = None,
+    dialect: str = SEED,
 ) -> dict:
     """The whole answer to a Call Action for `decision` (design.md's table, right column)."""
     actions: list[dict] = []
-    if decision.outcome == Outcome.CONNECT:
-        prompt = (prompts.get("recording_notice") if decision.record else None) or prompts.get(
-            "connecting"
-        )
+    outcome = decision.outcome
+
+    def speak(purpose):
+        prompt = _prompt(prompts, purpose)
         if prompt:
-            actions.append(say(prompt))
+            actions.append(say(prompt, dialect=dialect))
+
+    if outcome == Outcome.CONNECT:
+        speak(
+            "recording_notice"
+            if decision.record and not decision.consented_by_keypad
+            else "connecting"
+        )
         actions.append(
             make_call(
                 source=virtual_number,
@@ -95,15 +102,41 @@ def callflow_for(
         )
         return callflow(client_action_id(decision), actions)
 
+    if outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN, Outcome.ASK_CONSENT):
+        if outcome == Outcome.RETRY_PIN:
+            speak("wrong_pin")
+        purpose = "recording_notice" if outcome == Outcome.ASK_CONSENT else "pin_request"
+        prompt = _prompt(prompts, purpose) or KEYPAD_DEFAULTS[purpose]
+        # Never `hangup` after a capture: 8x8 would drop the digits (provider document, 3.4).
+        actions.append(
+            dialects.say_and_capture(prompt, min_digits=decision.min_digits, dialect=dialect)
+        )
+        return callflow(client_action_id(decision), actions)
+
     purpose = {
         Outcome.NO_SESSION: "no_session",
         Outcome.NOT_IN_SERVICE: "not_in_service",
         Outcome.APOLOGY: "apology",
-    }[decision.outcome]
-    prompt = prompts.get(purpose)
-    if prompt is None and decision.outcome == Outcome.APOLOGY:
+        Outcome.PIN_FAILED: "goodbye",
+    }[outcome]
+    prompt = _prompt(prompts, purpose)
+    if prompt is None and outcome == Outcome.APOLOGY:
         prompt = fallback_apology
     if prompt:
-        actions.append(say(prompt))
+        actions.append(say(prompt, dialect=dialect))
     actions.append(hangup())
     return callflow(client_action_id(decision), actions)
+
+
+# A keypad prompt must say something: these stand in until staff write the prompt.
+KEYPAD_DEFAULTS = {
+    "pin_request": PromptFacts(
+        text="Please enter your PIN.", language="en", voice_profile="generic-en-female"
+    ),
+    "recording_notice": PromptFacts(
+        text="This call can be recorded. Press 1 to agree, or any other key to continue "
+        "without recording.",
+        language="en",
+        voice_profile="generic-en-female",
+    ),
+}

@@ -7,11 +7,22 @@
 | caller is a participant of a live session on the number     | CONNECT         |
 | anything goes wrong (decided by the view, not here)          | APOLOGY         |
 
+With keypad flows (answered by 8x8 with a follow-up Call Action carrying the digits):
+
+| situation                                                   | outcome         |
+|-------------------------------------------------------------|-----------------|
+| no live session for the caller, but PIN sessions on the number | ASK_PIN      |
+| PIN entered matches a live session's participant            | CONNECT (to the other party) |
+| wrong or no PIN, tries left                                  | RETRY_PIN       |
+| wrong or no PIN, no tries left                               | PIN_FAILED      |
+| connect, recording requested, caller's consent missing and it would decide | ASK_CONSENT |
+| consent answer: "1" records consent and records the call; anything else connects unrecorded |
+
 A session is live when it is not closed, has started and has not expired: an expired session
 routes nobody whether or not the sweep has closed it yet.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -27,6 +38,10 @@ class Outcome(StrEnum):
     NO_SESSION = "no_session"
     NOT_IN_SERVICE = "not_in_service"
     APOLOGY = "apology"
+    ASK_PIN = "ask_pin"
+    RETRY_PIN = "retry_pin"
+    PIN_FAILED = "pin_failed"
+    ASK_CONSENT = "ask_consent"
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,9 @@ class Decision:
     session_id: int | None = None
     destination: str | None = None  # E.164 of the party to bridge to
     record: bool = False
+    min_digits: int | None = None  # for the keypad outcomes
+    tries: int = 0  # PIN tries made so far, counting the one being asked for
+    consented_by_keypad: bool = False
 
 
 def is_live(session: SessionFacts, *, now: datetime) -> bool:
@@ -50,15 +68,77 @@ def consent_met(session: SessionFacts, *, rule: str) -> bool:
     return session.caller_consented and session.other_party_consented
 
 
-def decide(facts: CallFacts, *, now: datetime, consent_rule: str = EVERY_PARTY) -> Decision:
+def _would_record_with_caller_consent(session: SessionFacts, *, rule: str) -> bool:
+    return session.recording_requested and (rule == CALLER_ONLY or session.other_party_consented)
+
+
+def decide(
+    facts: CallFacts, *, now: datetime, consent_rule: str = EVERY_PARTY, pin_length: int = 0
+) -> Decision:
     if facts.number_status is None or facts.number_status == RETIRED:
         return Decision(Outcome.NOT_IN_SERVICE)
     session = facts.session
     if session is None or not is_live(session, now=now):
+        if facts.pin_sessions and pin_length:
+            return Decision(Outcome.ASK_PIN, min_digits=pin_length, tries=1)
         return Decision(Outcome.NO_SESSION)
+    if not session.caller_consented and _would_record_with_caller_consent(
+        session, rule=consent_rule
+    ):
+        # Asking is worth it only when the caller's yes would make the call recorded.
+        return Decision(
+            Outcome.ASK_CONSENT,
+            session_id=session.session_id,
+            destination=session.other_party,
+            min_digits=1,
+        )
     return Decision(
         Outcome.CONNECT,
         session_id=session.session_id,
         destination=session.other_party,
         record=session.recording_requested and consent_met(session, rule=consent_rule),
+    )
+
+
+def decide_pin_entry(
+    *,
+    match: SessionFacts | None,
+    now: datetime,
+    tries: int,
+    max_tries: int,
+    pin_length: int,
+    consent_rule: str = EVERY_PARTY,
+) -> Decision:
+    """The digits of a PIN prompt: `match` is the session whose participant has that PIN."""
+    if match is not None and is_live(match, now=now):
+        return Decision(
+            Outcome.CONNECT,
+            session_id=match.session_id,
+            destination=match.other_party,
+            record=match.recording_requested and consent_met(match, rule=consent_rule),
+        )
+    if tries < max_tries:
+        return Decision(Outcome.RETRY_PIN, min_digits=pin_length, tries=tries + 1)
+    return Decision(Outcome.PIN_FAILED, tries=tries)
+
+
+def decide_consent_answer(
+    *,
+    digits: str | None,
+    session: SessionFacts | None,
+    now: datetime,
+    consent_rule: str = EVERY_PARTY,
+) -> Decision:
+    """The digits of the recording-consent prompt: "1" agrees; anything else, or nothing, not."""
+    if session is None or not is_live(session, now=now):
+        return Decision(Outcome.NO_SESSION)
+    agreed = digits == "1"
+    if agreed:
+        session = replace(session, caller_consented=True)
+    return Decision(
+        Outcome.CONNECT,
+        session_id=session.session_id,
+        destination=session.other_party,
+        record=session.recording_requested and consent_met(session, rule=consent_rule),
+        consented_by_keypad=agreed,
     )

@@ -19,6 +19,10 @@ class Call(models.Model):
         NO_SESSION = "no_session", _("no session")
         NOT_IN_SERVICE = "not_in_service", _("not in service")
         APOLOGY = "apology", _("apology (failure)")
+        ASK_PIN = "ask_pin", _("asked for a PIN")
+        RETRY_PIN = "retry_pin", _("wrong PIN, asked again")
+        PIN_FAILED = "pin_failed", _("wrong PIN, gave up")
+        ASK_CONSENT = "ask_consent", _("asked for recording consent")
 
     class Status(models.TextChoices):
         COMPLETED = "COMPLETED", _("completed")
@@ -52,6 +56,9 @@ class Call(models.Model):
         _("our decision"), max_length=16, choices=Outcome.choices, blank=True
     )
     recorded = models.BooleanField(_("recording asked"), default=False)
+    keypad_tries = models.PositiveSmallIntegerField(
+        _("PIN tries"), default=0, help_text=_("Keypad state between a prompt and its answer.")
+    )
     answer = models.JSONField(_("callflow answered"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
     # --- from the session summary ---

@@ -29,6 +29,48 @@ class ProviderNumberField(serializers.Field):
 OPTIONAL_IDS = ("eventId", "sessionId", "callId", "callStatus", "clientActionId")
 
 
+DIGIT_EVENTS = ("ACTION_COMPLETED", "DTMF_RECEIVED")
+
+
+def keypad_digits(payload: dict, envelope: dict) -> str | None:
+    """The digits of a keypad follow-up, whichever of 8x8's four shapes carries them (provider
+    document, section 4): `eventData.dtmf`, `eventData` as the string itself, `payload.dtmf`, or
+    the legacy flat body's top-level `dtmf` (a number). Numbers become strings; "#" (the end key)
+    is dropped; null, missing, blank or anything but digits is no input: None.
+    """
+    event_data = payload.get("eventData")
+    for candidate in (
+        event_data.get("dtmf") if isinstance(event_data, dict) else None,
+        event_data
+        if isinstance(event_data, str | int) and not isinstance(event_data, bool)
+        else None,
+        payload.get("dtmf"),
+        envelope.get("dtmf"),
+    ):
+        if candidate is None or isinstance(candidate, bool):
+            continue
+        digits = str(candidate).strip().rstrip("#")
+        if digits:
+            return digits if digits.isdigit() and len(digits) <= 20 else None
+    return None
+
+
+def _legacy_flat_body(data: dict) -> dict:
+    """Wavecell's flat DTMF body (variant D) as the CALL_ACTION envelope we read."""
+    return {
+        "eventType": "CALL_ACTION",
+        "payload": {
+            "source": data.get("sourceMsisdn"),
+            "destination": data.get("targetMsisdn"),
+            "sessionId": data.get("sessionId"),
+            "callId": data.get("callId"),
+            "callStatus": "DTMF_RECEIVED",
+            "eventId": data.get("eventId") or data.get("uid"),
+        },
+        "dtmf": data.get("dtmf"),
+    }
+
+
 def parse_call_action(data) -> dict:
     """The CALL_ACTION envelope (provider document, section 2): returns its payload, normalised.
 
@@ -37,6 +79,8 @@ def parse_call_action(data) -> dict:
     """
     if not isinstance(data, dict):
         raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    if "payload" not in data and data.get("eventType") == "DTMF_RECEIVED":
+        data = _legacy_flat_body(data)
     errors: dict = {}
     event_type = data.get("eventType")
     if event_type is not None and event_type != "CALL_ACTION":
@@ -65,6 +109,10 @@ def parse_call_action(data) -> dict:
         errors["payload"] = payload_errors
     if errors:
         raise serializers.ValidationError(errors)
+    parsed["is_keypad_answer"] = payload.get("callStatus") in DIGIT_EVENTS or str(
+        payload.get("clientActionId") or ""
+    ).startswith("masking:")
+    parsed["digits"] = keypad_digits(payload, data) if parsed["is_keypad_answer"] else None
     return parsed
 
 

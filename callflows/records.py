@@ -22,9 +22,9 @@ from callflows.models import Call, CallEvent
 _ANSWER_UPSERT = """
 INSERT INTO callflows_call (
     provider_session_id, action_event_id, virtual_number, caller, masking_session_id, outcome,
-    recorded, answer, answered_at, created_at, status, last_action, error_message, recording_id,
-    recording_path
-) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', '')
+    recorded, answer, answered_at, created_at, keypad_tries, status, last_action, error_message,
+    recording_id, recording_path
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', '')
 ON CONFLICT (provider_session_id) DO UPDATE SET
     action_event_id = excluded.action_event_id,
     virtual_number = excluded.virtual_number,
@@ -33,7 +33,8 @@ ON CONFLICT (provider_session_id) DO UPDATE SET
     outcome = excluded.outcome,
     recorded = excluded.recorded,
     answer = excluded.answer,
-    answered_at = excluded.answered_at
+    answered_at = excluded.answered_at,
+    keypad_tries = excluded.keypad_tries
 WHERE callflows_call.action_event_id = ''
    OR callflows_call.action_event_id <> excluded.action_event_id
 RETURNING id
@@ -71,6 +72,7 @@ def call_record_answer(
         fields.get_field("answer").get_db_prep_save(answer, connection),
         fields.get_field("answered_at").get_db_prep_save(now, connection),
         fields.get_field("created_at").get_db_prep_save(now, connection),
+        decision.tries,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_ANSWER_UPSERT, params)

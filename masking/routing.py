@@ -37,3 +37,4 @@ class CallFacts:
     number_status: str | None  # None: not a number of our pool
     session: SessionFacts | None = None
     prompts: dict[str, PromptFacts] = field(default_factory=dict)  # by purpose
+    pin_sessions: bool = False  # open sessions on the number that callers may reach by PIN

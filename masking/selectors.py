@@ -2,11 +2,13 @@
 
 from datetime import UTC, datetime
 
+import phonenumbers
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from masking.models import MaskingSession, Prompt, VirtualNumber
+from masking.models import MaskingSession, Participant, Prompt, RecordingOptIn, VirtualNumber
 from masking.routing import CallFacts, PromptFacts, SessionFacts
+from masking.voices import COUNTRY_LANGUAGES
 
 
 def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
@@ -31,7 +33,9 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
                WHERE c.number = %s AND c.revoked_at IS NULL),
        EXISTS (SELECT 1 FROM masking_recordingoptin c
                WHERE c.number = o.number AND c.revoked_at IS NULL),
-       pv.prompt_count, pv.prompts_changed
+       pv.prompt_count, pv.prompts_changed, p.preferred_language,
+       EXISTS (SELECT 1 FROM masking_participant k
+               WHERE k.virtual_number_id = vn.id AND k.holds_routing_key AND k.pin <> '')
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
@@ -92,8 +96,11 @@ def call_facts(*, virtual_number: str, caller: str, language: str) -> CallFacts:
             other_consented,
             prompt_count,
             prompts_changed,
+            preferred_language,
+            pin_sessions,
         ) = cursor.fetchone()
-    prompts = prompt_cache.get(language, (prompt_count, str(prompts_changed)))
+    version = (prompt_count, str(prompts_changed))
+    prompts = prompts_in(language_for(caller, preferred=preferred_language), version, language)
     session = None
     if number_status not in (None, VirtualNumber.Status.RETIRED) and other_party:
         session = SessionFacts(
@@ -112,4 +119,56 @@ def call_facts(*, virtual_number: str, caller: str, language: str) -> CallFacts:
         number_status=number_status,
         session=session,
         prompts=prompts,
+        pin_sessions=bool(pin_sessions),
+    )
+
+
+def prompts_in(language: str, version: tuple, default: str) -> dict[str, PromptFacts]:
+    """The prompts in `language`, each purpose falling back to the default language's."""
+    prompts = prompt_cache.get(default, version)
+    if language != default:
+        prompts = {**prompts, **prompt_cache.get(language, version)}
+    return prompts
+
+
+def language_for(caller: str, *, preferred: str | None = None) -> str:
+    """The caller's language: their stated preference, else their number's country's."""
+    if preferred:
+        return preferred
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(caller))
+    except phonenumbers.NumberParseException:
+        return ""
+    return COUNTRY_LANGUAGES.get(region, "")
+
+
+def pin_match(*, virtual_number: str, pin: str, now: datetime) -> SessionFacts | None:
+    """The open, unlocked session on `virtual_number` where a participant has `pin`, as seen by
+    that participant (the other party is who they reach)."""
+    participant = (
+        Participant.objects.filter(
+            virtual_number__number=virtual_number, pin=pin, holds_routing_key=True
+        )
+        .exclude(session__pin_locked_until__gt=now)
+        .select_related("session")
+        .first()
+    )
+    if participant is None:
+        return None
+    other = participant.session.participants.exclude(pk=participant.pk).first()
+    session = participant.session
+    consented = set(
+        RecordingOptIn.objects.active()
+        .filter(number__in=[participant.number, other.number])
+        .values_list("number", flat=True)
+    )
+    return SessionFacts(
+        session_id=session.pk,
+        starts_at=session.started_at,
+        expires_at=session.expires_at,
+        closed=session.status == MaskingSession.Status.CLOSED,
+        other_party=str(other.number),
+        recording_requested=session.recording_requested,
+        caller_consented=participant.number in consented,
+        other_party_consented=other.number in consented,
     )

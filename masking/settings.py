@@ -203,7 +203,18 @@ MASKING_RECORDING_CONSENT = env.str("MASKING_RECORDING_CONSENT", default="every_
 # ("+6591230001").
 MASKING_CALLFLOW_NUMBER_FORMAT = env.str("MASKING_CALLFLOW_NUMBER_FORMAT", default="digits")
 
-# Prompts are looked up in this language (a code of masking.voices.LANGUAGES).
+# Callflow dialect: "seed" (say&capture, language + generic voices, as the seed specifies) or
+# "current" (8x8's sayAndCapture with promptMessage, speech profiles such as en-US-ZiraRUS).
+MASKING_CALLFLOW_DIALECT = env.str("MASKING_CALLFLOW_DIALECT", default="seed")
+
+# PIN access: generated PINs' length, tries per call, and the lockout after repeated wrong PINs.
+MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=4)
+MASKING_PIN_TRIES = env.int("MASKING_PIN_TRIES", default=3)
+MASKING_PIN_LOCK_AFTER = env.int("MASKING_PIN_LOCK_AFTER", default=10)
+MASKING_PIN_LOCK_MINUTES = env.int("MASKING_PIN_LOCK_MINUTES", default=15)
+
+# Prompts are looked up in the caller's language (their preference, else their number's country),
+# then in this one (a code of masking.voices.LANGUAGES).
 MASKING_DEFAULT_LANGUAGE = env.str("MASKING_DEFAULT_LANGUAGE", default="en")
 
 # Days call records keep the caller's number and raw provider events (`purge_call_records`).

@@ -94,3 +94,46 @@ def is_valid_voice(language: str, voice_profile: str) -> bool:
 def wire_language(language: str) -> str:
     """The `language` value the seed dialect sends for an ISO code ("vi" -> "vn")."""
     return LANGUAGES[language].wire_code
+
+
+# The language a caller most likely speaks, by their number's country (ISO 3166), for prompts when
+# they have stated no preference. Only languages of the catalog; anything else gets the default.
+COUNTRY_LANGUAGES = {
+    "SG": "en",
+    "GB": "en",
+    "US": "en",
+    "AU": "en",
+    "IE": "en",
+    "NZ": "en",
+    "CA": "en",
+    "PH": "en",
+    "MY": "en",
+    "IN": "hi",
+    "CN": "zh",
+    "TW": "zh",
+    "HK": "zh",
+    "DK": "da",
+    "NL": "nl",
+    "BE": "nl",
+    "FR": "fr",
+    "DE": "de",
+    "AT": "de",
+    "CH": "de",
+    "IS": "is",
+    "IT": "it",
+    "JP": "ja",
+    "NO": "nb",
+    "PL": "pl",
+    "PT": "pt",
+    "BR": "pt",
+    "RO": "ro",
+    "RU": "ru",
+    "ES": "es",
+    "MX": "es",
+    "AR": "es",
+    "CO": "es",
+    "SE": "sv",
+    "TH": "th",
+    "TR": "tr",
+    "VN": "vi",
+}

@@ -9,6 +9,8 @@ from rest_framework.response import Response
 from callflows.answer import answer_call_action
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
+from callflows.keypad import apply_keypad_effects, asked_before
+from callflows.models import Call
 from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
 from callflows.views.base import ProviderView
@@ -29,9 +31,29 @@ class CallActionView(ProviderView):
     def post(self, request):
         payload = parse_call_action(request.data)
         caller, virtual_number = payload["source"], payload["destination"]
+        stored = self.redelivered(payload)
+        if stored is not None:
+            return Response(stored)
         try:
-            answer = answer_call_action(caller=caller, virtual_number=virtual_number)
+            asked = (
+                asked_before(
+                    provider_session_id=payload.get("sessionId"),
+                    echoed_tag=payload.get("clientActionId"),
+                )
+                if payload["is_keypad_answer"]
+                else None
+            )
+            answer = answer_call_action(
+                caller=caller, virtual_number=virtual_number, digits=payload["digits"], asked=asked
+            )
             decision, body = answer.decision, answer.body
+            apply_keypad_effects(
+                decision=decision,
+                asked=asked,
+                caller=caller,
+                virtual_number=virtual_number,
+                provider_session_id=payload.get("sessionId"),
+            )
         except Exception as exc:
             logger.exception(
                 "call action failed, answering apology: %s -> %s",
@@ -46,6 +68,22 @@ class CallActionView(ProviderView):
                 "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
             )
         return Response(body)
+
+    def redelivered(self, payload: dict) -> dict | None:
+        """For a keypad answer delivered again, what we answered the first time.
+
+        Checked before deciding because a keypad answer changes things (consent, PIN lockouts)
+        that must happen once. First calls need no such read: their record's upsert tells.
+        """
+        if not payload["is_keypad_answer"] or not payload.get("eventId"):
+            return None
+        return (
+            Call.objects.filter(
+                provider_session_id=payload.get("sessionId"), action_event_id=payload["eventId"]
+            )
+            .values_list("answer", flat=True)
+            .first()
+        )
 
     def record(self, *, payload: dict, decision: Decision, body: dict) -> dict:
         """Put the answer on record; for a redelivered event, answer what we answered first.

@@ -49,6 +49,17 @@ class SessionAddForm(forms.ModelForm):
         label="Participant B", help_text="The other party's real number. Example: +6591230002."
     )
 
+    generate_pins = forms.BooleanField(
+        required=False,
+        help_text="Give both participants a PIN to call from any phone (or type them below).",
+    )
+    pin_a = forms.RegexField(
+        r"^[0-9]{4,12}$", required=False, label="PIN A", help_text="4 to 12 digits. Example: 4821."
+    )
+    pin_b = forms.RegexField(
+        r"^[0-9]{4,12}$", required=False, label="PIN B", help_text="Different from PIN A."
+    )
+
     class Meta:
         model = MaskingSession
         fields = [
@@ -59,6 +70,9 @@ class SessionAddForm(forms.ModelForm):
             "reference",
             "started_at",
             "expires_at",
+            "generate_pins",
+            "pin_a",
+            "pin_b",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -91,6 +105,8 @@ class SessionAddForm(forms.ModelForm):
                 reference=data.get("reference", ""),
                 started_at=data.get("started_at"),
                 expires_at=data.get("expires_at"),
+                pin_a=data.get("pin_a") or "",
+                pin_b=data.get("pin_b") or "",
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -105,7 +121,7 @@ class SessionAddForm(forms.ModelForm):
 
 class ParticipantInline(admin.TabularInline):
     model = Participant
-    fields = ["role", "shown_number", "holds_routing_key"]
+    fields = ["role", "shown_number", "pin", "preferred_language", "holds_routing_key"]
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -151,6 +167,7 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
         "started_at",
         "expires_at",
         "closed_at",
+        "pin_lock",
     ]
     list_filter = [StateFilter, "recording_requested", "close_reason", "virtual_number"]
     list_select_related = ["virtual_number"]
@@ -200,6 +217,7 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
             "status",
             "closed_at",
             "close_reason",
+            "pin_locked_until",
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -213,6 +231,7 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
             "status",
             "closed_at",
             "close_reason",
+            "pin_locked_until",
         ]
 
     def save_model(self, request, obj, form, change):
@@ -235,6 +254,9 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
                 reference=data["reference"],
                 started_at=data["started_at"],
                 expires_at=data["expires_at"],
+                pin_a=data.get("pin_a") or "",
+                pin_b=data.get("pin_b") or "",
+                generate_pins=data.get("generate_pins") and not data.get("pin_a"),
             )
         except (PoolExhausted, ValidationError) as exc:
             # Lost a race after the form validated: say so instead of an error page.
@@ -317,6 +339,15 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
             STATE_COLOURS[state],
             state,
         )
+
+    @admin.display(description="PIN access", boolean=False)
+    def pin_lock(self, obj):
+        if obj.pin_locked_until and obj.pin_locked_until > timezone.now():
+            return format_html(
+                '<strong style="color:#ba2121">locked until {}</strong>',
+                obj.pin_locked_until.strftime("%H:%M"),
+            )
+        return ""
 
     @admin.display(description="participants")
     def participant_numbers(self, obj):

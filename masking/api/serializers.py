@@ -73,6 +73,12 @@ class SessionCreateSerializer(ExpiryMixin):
         max_length=100,
         help_text="Your own id for the pairing. Example: booking-7731.",
     )
+    generate_pins = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Give each participant a PIN to call from any phone. The PINs are in this "
+        "response only (pin_a, pin_b).",
+    )
 
 
 class SessionUpdateSerializer(ExpiryMixin):

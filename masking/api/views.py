@@ -66,7 +66,12 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request):
         data = self._valid(s.SessionCreateSerializer, request.data)
         session = session_create(**data)
-        return self._answer(session, status.HTTP_201_CREATED)
+        response = self._answer(session, status.HTTP_201_CREATED)
+        if data.get("generate_pins"):
+            # Shown once: later reads of the session do not return PINs.
+            pins = {p.role: p.pin for p in session.participants.all()}
+            response.data.update(pin_a=pins["a"], pin_b=pins["b"])
+        return response
 
     @extend_schema(request=s.SessionUpdateSerializer, responses=s.SessionSerializer)
     def partial_update(self, request, pk=None):

@@ -34,6 +34,7 @@ class Prompt(models.Model):
         PIN_REQUEST = "pin_request", _("PIN request")
         WRONG_PIN = "wrong_pin", _("wrong PIN")
         APOLOGY = "apology", _("apology")
+        GOODBYE = "goodbye", _("goodbye (after the last wrong PIN)")
 
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en")

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from masking.privacy import mask
+from masking.voices import LANGUAGE_CHOICES
 
 
 class MaskingSessionQuerySet(models.QuerySet):
@@ -88,6 +90,17 @@ class MaskingSession(models.Model):
     close_reason = models.CharField(
         _("close reason"), max_length=16, choices=CloseReason.choices, blank=True
     )
+    pin_failures = models.PositiveIntegerField(
+        _("wrong PINs"),
+        default=0,
+        help_text=_("Wrong PINs entered on its number since the last right one."),
+    )
+    pin_locked_until = models.DateTimeField(
+        _("PIN access locked until"),
+        null=True,
+        blank=True,
+        help_text=_("After repeated wrong PINs, PIN access to this session pauses until then."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -155,6 +168,23 @@ class Participant(models.Model):
         related_name="+",
         verbose_name=_("virtual number"),
     )
+    pin = models.CharField(
+        _("PIN"),
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{4,12}$", _("A PIN is 4 to 12 digits."))],
+        help_text=_(
+            "Lets this person call from any phone: they key it in. Example: “4821”. Leave empty "
+            "for no PIN access."
+        ),
+    )
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        blank=True,
+        choices=LANGUAGE_CHOICES,
+        help_text=_("Prompts in this language when there are some; else by the number's country."),
+    )
     holds_routing_key = models.BooleanField(
         _("holds routing key"),
         default=True,
@@ -177,6 +207,14 @@ class Participant(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["session", "role"], name="masking_participant_one_per_role"
+            ),
+            # A PIN picks the session: among open sessions on one number it must be unique.
+            models.UniqueConstraint(
+                fields=["virtual_number", "pin"],
+                condition=Q(holds_routing_key=True) & ~Q(pin=""),
+                name="masking_participant_unique_open_pin",
+                violation_error_code="pin_taken",
+                violation_error_message=_("This PIN is already used on this virtual number."),
             ),
             models.UniqueConstraint(
                 fields=["session", "number"],

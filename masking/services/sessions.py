@@ -1,5 +1,6 @@
 """Opening, changing and closing masking sessions."""
 
+import secrets
 from datetime import datetime
 from itertools import chain
 
@@ -27,12 +28,15 @@ def _count_open(virtual_number_id: int, delta: int) -> None:
     )
 
 
-def _participants_for(session: MaskingSession, numbers: dict[str, object]) -> list[Participant]:
+def _participants_for(
+    session: MaskingSession, numbers: dict[str, object], pins: dict[str, str] | None = None
+) -> list[Participant]:
     return [
         Participant(
             session=session,
             role=role,
             number=number,
+            pin=(pins or {}).get(role, ""),
             virtual_number=session.virtual_number,
             holds_routing_key=session.status == MaskingSession.Status.OPEN,
         )
@@ -49,6 +53,8 @@ def session_validate(
     reference: str = "",
     started_at: datetime | None = None,
     expires_at: datetime | None = None,
+    pin_a: str = "",
+    pin_b: str = "",
 ) -> tuple[MaskingSession, list[Participant]]:
     """Build an unsaved session and its two participants and validate them completely.
 
@@ -95,7 +101,11 @@ def session_validate(
             "number", flat=True
         )
     )
-    participants = _participants_for(session, numbers)
+    if pin_a and pin_a == pin_b:
+        errors.setdefault("pin_b", []).append(_("The two participants need different PINs."))
+    participants = _participants_for(
+        session, numbers, {Participant.Role.A: pin_a, Participant.Role.B: pin_b}
+    )
     for participant in participants:
         field = fields[participant.role]
         if participant.number in pool_numbers:
@@ -142,6 +152,8 @@ def session_open(
     reference: str = "",
     started_at: datetime | None = None,
     expires_at: datetime | None = None,
+    pin_a: str = "",
+    pin_b: str = "",
 ) -> MaskingSession:
     """Pair two participants on a virtual number and return the open session.
 
@@ -164,6 +176,8 @@ def session_open(
             reference=reference,
             started_at=started_at or now,
             expires_at=expires_at,
+            pin_a=pin_a,
+            pin_b=pin_b,
         )
         try:
             with transaction.atomic():
@@ -211,10 +225,15 @@ def session_create(
     reference: str = "",
     started_at: datetime | None = None,
     expires_at: datetime | None = None,
+    pin_a: str = "",
+    pin_b: str = "",
+    generate_pins: bool = False,
 ) -> MaskingSession:
     """Open a session, choosing the virtual number by the allocation rule when none is given.
 
-    Raises PoolExhausted when no number is free for the pair, ValidationError for bad input.
+    With `generate_pins`, each participant gets a fresh PIN (MASKING_PIN_LENGTH digits), unique
+    among the open sessions of the chosen number; read them from the returned session's
+    participants. Raises PoolExhausted when no number is free, ValidationError for bad input.
     """
     fields = dict(
         participant_a=participant_a,
@@ -223,14 +242,20 @@ def session_create(
         reference=reference,
         started_at=started_at,
         expires_at=expires_at,
+        pin_a=pin_a,
+        pin_b=pin_b,
     )
     if virtual_number is not None:
+        if generate_pins:
+            fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
         return session_open(virtual_number=virtual_number, **fields)
     lost: list[int] = []
     for _attempt in range(ALLOCATION_ATTEMPTS):
         number = number_allocate(
             participant_a=participant_a, participant_b=participant_b, exclude_ids=lost
         )
+        if generate_pins:
+            fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=number)
         try:
             return session_open(virtual_number=number, **fields)
         except ValidationError as exc:
@@ -337,3 +362,25 @@ def session_close(
         session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
         session.participants.update(holds_routing_key=False)
     return session
+
+
+def pins_generate(*, virtual_number: VirtualNumber | None = None, length: int | None = None):
+    """Two different random PINs, unused by open sessions on `virtual_number` when given.
+
+    A clash with a PIN taken at the same moment is still refused by the database (a unique
+    constraint), like any routing key.
+    """
+    length = length or settings.MASKING_PIN_LENGTH
+    taken = set()
+    if virtual_number is not None:
+        taken = set(
+            Participant.objects.filter(virtual_number=virtual_number, holds_routing_key=True)
+            .exclude(pin="")
+            .values_list("pin", flat=True)
+        )
+    pins: list[str] = []
+    while len(pins) < 2:
+        pin = "".join(secrets.choice("0123456789") for _ in range(length))
+        if pin not in taken and pin not in pins:
+            pins.append(pin)
+    return pins[0], pins[1]

@@ -56,24 +56,31 @@ def test_e164_number_format_setting(provider, settings, prompts, pairing):
 
 
 @pytest.mark.parametrize(
-    "opted_in, rule, recorded",
+    "opted_in, rule, first_action, recorded",
     [
-        ([A, B], "every_party", True),
-        ([A], "every_party", False),
-        ([A], "caller_only", True),
-        ([B], "caller_only", False),
-        ([], "every_party", False),
+        ([A, B], "every_party", "say", True),
+        ([A], "every_party", "say", False),
+        ([B], "every_party", "say&capture", False),  # the caller is asked by keypad
+        ([A], "caller_only", "say", True),
+        ([B], "caller_only", "say&capture", False),
+        ([], "every_party", "say", False),
     ],
 )
 def test_recording_follows_request_and_consent(
-    provider, settings, prompts, opted_in, rule, recorded
+    provider, settings, prompts, opted_in, rule, first_action, recorded
 ):
     settings.MASKING_RECORDING_CONSENT = rule
     open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, recording_requested=True)
     for number in opted_in:
         consent_record(number=number, method="admin")
     response = provider.post(URL, call_action(A, VN), format="json")
-    params = response.json()["callflow"][-1]["params"]
+    flow = response.json()["callflow"]
+    assert flow[0]["action"] == first_action
+    if first_action == "say&capture":
+        assert [s["action"] for s in flow] == ["say&capture"]
+        assert flow[0]["params"]["text"] == "[recording_notice]"
+        return
+    params = flow[-1]["params"]
     assert params.get("callRecording", False) is recorded
     assert spoken(response) == (["[recording_notice]"] if recorded else ["[connecting]"])
 

@@ -87,22 +87,26 @@ def test_decision_table(call, outcome, destination):
 
 
 @pytest.mark.parametrize(
-    "requested, caller_ok, other_ok, rule, record",
+    "requested, caller_ok, other_ok, rule, outcome, record",
     [
-        (False, True, True, EVERY_PARTY, False),
-        (True, True, True, EVERY_PARTY, True),
-        (True, True, False, EVERY_PARTY, False),
-        (True, False, True, EVERY_PARTY, False),
-        (True, False, False, EVERY_PARTY, False),
-        (True, True, False, CALLER_ONLY, True),
-        (True, False, True, CALLER_ONLY, False),
-        (False, True, True, CALLER_ONLY, False),
+        (False, True, True, EVERY_PARTY, Outcome.CONNECT, False),
+        (True, True, True, EVERY_PARTY, Outcome.CONNECT, True),
+        (True, True, False, EVERY_PARTY, Outcome.CONNECT, False),
+        # The caller's yes would make it recorded: ask by keypad.
+        (True, False, True, EVERY_PARTY, Outcome.ASK_CONSENT, False),
+        # Even a yes would not (the other party never agreed): do not ask, connect unrecorded.
+        (True, False, False, EVERY_PARTY, Outcome.CONNECT, False),
+        (True, True, False, CALLER_ONLY, Outcome.CONNECT, True),
+        (True, False, True, CALLER_ONLY, Outcome.ASK_CONSENT, False),
+        (True, False, False, CALLER_ONLY, Outcome.ASK_CONSENT, False),
+        (False, True, True, CALLER_ONLY, Outcome.CONNECT, False),
     ],
 )
-def test_recording_needs_request_and_consent(requested, caller_ok, other_ok, rule, record):
+def test_recording_needs_request_and_consent(requested, caller_ok, other_ok, rule, outcome, record):
     s = session(
         recording_requested=requested, caller_consented=caller_ok, other_party_consented=other_ok
     )
     decision = decide(facts(session_facts=s), now=NOW, consent_rule=rule)
-    assert decision.outcome == Outcome.CONNECT
+    assert decision.outcome == outcome
     assert decision.record is record
+    assert decision.destination == B

@@ -79,9 +79,9 @@ def hold_lock(sql: str, release: threading.Event, held: threading.Event):
         # still gets the decision.
         (
             "INSERT INTO callflows_call (provider_session_id, action_event_id, virtual_number, "
-            "caller, outcome, recorded, created_at, status, last_action, error_message, "
-            "recording_id, recording_path) VALUES ('locked-session', 'other', '', '', '', false, "
-            "now(), '', '', '', '', '')",
+            "caller, outcome, recorded, created_at, keypad_tries, status, last_action, "
+            "error_message, recording_id, recording_path) VALUES ('locked-session', 'other', '', "
+            "'', '', false, now(), 0, '', '', '', '', '')",
             "connect",
             False,
         ),
@@ -97,7 +97,7 @@ def test_lock_waits_are_bounded_by_the_statement_timeout(
     release, held = threading.Event(), threading.Event()
     holder = threading.Thread(target=hold_lock, args=(lock_sql, release, held))
     holder.start()
-    held.wait(5)
+    assert held.wait(5), "the other connection could not take its lock"
     try:
         started = time.monotonic()
         response = provider.post(

@@ -355,3 +355,35 @@ def test_blank_virtual_number_with_pool_exhausted_shows_the_apis_message(
     errors = response.context["adminform"].form.errors["virtual_number"]
     assert "exhausted for these participants" in " ".join(errors)
     assert MaskingSession.objects.count() == 1
+
+
+def test_prompt_list_shows_which_purposes_lack_a_prompt_in_which_language(admin_client):
+    Prompt.objects.create(purpose="connecting", text="Hold on.")
+    Prompt.objects.create(
+        purpose="connecting", language="fr", voice_profile="generic-fr-female", text="Patientez."
+    )
+    rows = admin_client.get(changelist(Prompt)).context["missing_prompts"]
+    by_code = {row["code"]: row["missing"] for row in rows}
+    assert set(by_code) == {"en", "fr"}
+    assert "connecting" not in by_code["fr"] and "no session" in by_code["fr"]
+
+
+def test_session_with_pins_shows_them_to_staff(admin_client, number):
+    response = admin_client.post(
+        add_url(MaskingSession), session_form(number, pin_a="4821", pin_b="9034")
+    )
+    assert response.status_code == 302
+    session = MaskingSession.objects.get()
+    page = admin_client.get(reverse("admin:masking_maskingsession_change", args=[session.pk]))
+    assert "4821" in page.content.decode() and "9034" in page.content.decode()
+    same = admin_client.post(
+        add_url(MaskingSession),
+        session_form(
+            number,
+            participant_a="+6591230021",
+            participant_b="+6591230022",
+            pin_a="5555",
+            pin_b="5555",
+        ),
+    )
+    assert "different PINs" in " ".join(same.context["adminform"].form.errors["pin_b"])

@@ -182,3 +182,14 @@ def test_schema_and_docs(api, admin_client):
     assert schema.status_code == 200
     assert b"/api/sessions/{id}/close/" in schema.content
     assert admin_client.get("/api/docs/").status_code == 200
+
+
+def test_generated_pins_are_returned_once(api, sg_pool, settings):
+    settings.MASKING_PIN_LENGTH = 6
+    created = api.post(
+        URL, {"participant_a": A, "participant_b": B, "generate_pins": True}, format="json"
+    ).json()
+    assert len(created["pin_a"]) == 6 and created["pin_a"].isdigit()
+    assert created["pin_a"] != created["pin_b"]
+    later = api.get(f"{URL}{created['id']}/").json()
+    assert "pin_a" not in later and "pin_b" not in later

@@ -1,0 +1,279 @@
+"""Keypad conversations: PIN access, recording consent, digit shapes, languages, dialects."""
+
+import pytest
+from django.utils import timezone
+
+from callflows.models import Call
+from masking.models import MaskingSession, RecordingOptIn
+from masking.services.consent import consent_record
+from masking.services.sessions import session_close
+from tests.callflows.conftest import VN, A, B, call_action
+from tests.factories import PromptFactory, VirtualNumberFactory, open_session
+
+pytestmark = pytest.mark.django_db
+URL = "/callflows/8x8/call-action/"
+STRANGER = "+6591239999"
+PIN_A, PIN_B = "4821", "9034"
+
+
+@pytest.fixture
+def pin_session(db, prompts):
+    for purpose in ["pin_request", "wrong_pin", "goodbye"]:
+        PromptFactory(purpose=purpose, text=f"[{purpose}]")
+    return open_session(
+        virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, pin_a=PIN_A, pin_b=PIN_B
+    )
+
+
+class Call_:
+    """One phone call: the first Call Action, then follow-ups on the same sessionId."""
+
+    def __init__(self, provider, caller, session_id="call-1"):
+        self.provider, self.caller, self.session_id, self.n, self.tag = (
+            provider,
+            caller,
+            session_id,
+            0,
+            None,
+        )
+
+    def post(self, **payload):
+        self.n += 1
+        body = call_action(
+            self.caller,
+            VN,
+            sessionId=self.session_id,
+            eventId=f"{self.session_id}-{self.n}",
+            **payload,
+        )
+        answer = self.provider.post(URL, body, format="json").json()
+        self.tag = answer["clientActionId"]
+        return answer
+
+    def start(self):
+        return self.post()
+
+    def key(self, digits, shape="A"):
+        shapes = {
+            "A": {"callStatus": "ACTION_COMPLETED", "eventData": {"dtmf": digits}},
+            "B": {"callStatus": "ACTION_COMPLETED", "eventData": digits},
+            "C": {"callStatus": "DTMF_RECEIVED", "dtmf": digits},
+        }
+        return self.post(clientActionId=self.tag, **shapes[shape])
+
+
+def actions(answer):
+    return [step["action"] for step in answer["callflow"]]
+
+
+def texts(answer):
+    return [s["params"]["text"] for s in answer["callflow"] if "text" in s.get("params", {})]
+
+
+def test_stranger_on_a_pin_number_is_asked_for_the_pin(provider, pin_session):
+    answer = Call_(provider, STRANGER).start()
+    assert answer["callflow"] == [
+        {
+            "action": "say&capture",
+            "params": {
+                "text": "[pin_request]",
+                "language": "en",
+                "voiceProfile": "generic-en-female",
+                "repetition": 1,
+                "minDigits": 4,
+            },
+        }
+    ]
+    assert answer["clientActionId"] == "masking:ask_pin:1"
+
+
+def test_right_pin_first_time_connects_to_the_other_party(provider, pin_session):
+    call = Call_(provider, STRANGER)
+    call.start()
+    answer = call.key(PIN_A)
+    assert actions(answer)[-1] == "makeCall"
+    assert answer["callflow"][-1]["params"] == {"source": "6531500101", "destination": "6591230002"}
+    assert Call.objects.get().outcome == "connect"
+
+
+@pytest.mark.parametrize("shape", ["A", "B", "C"])
+def test_each_digit_shape_is_understood(provider, pin_session, shape):
+    call = Call_(provider, STRANGER)
+    call.start()
+    assert actions(call.key(PIN_B, shape))[-1] == "makeCall"
+
+
+def test_legacy_flat_digits_as_a_number(provider, pin_session):
+    call = Call_(provider, STRANGER)
+    call.start()
+    legacy = {
+        "eventType": "DTMF_RECEIVED",
+        "sessionId": "call-1",
+        "sourceMsisdn": STRANGER,
+        "targetMsisdn": VN,
+        "dtmf": int(PIN_A),
+        "clientActionId": call.tag,
+    }
+    answer = provider.post(URL, legacy, format="json").json()
+    assert actions(answer)[-1] == "makeCall"
+
+
+def test_wrong_then_right(provider, pin_session):
+    call = Call_(provider, STRANGER)
+    call.start()
+    retry = call.key("1111")
+    assert texts(retry) == ["[wrong_pin]", "[pin_request]"]
+    assert retry["clientActionId"] == "masking:retry_pin:2"
+    assert actions(call.key(PIN_A))[-1] == "makeCall"
+
+
+@pytest.mark.parametrize("digits", [None, "", "#", "12a4", 5, "1111"])
+def test_all_wrong_ends_with_goodbye(provider, pin_session, settings, digits):
+    settings.MASKING_PIN_TRIES = 3
+    call = Call_(provider, STRANGER)
+    call.start()
+    assert actions(call.key(digits)) == ["say", "say&capture"]
+    assert actions(call.key(digits)) == ["say", "say&capture"]
+    last = call.key(digits)
+    assert texts(last) == ["[goodbye]"] and actions(last) == ["say", "hangup"]
+
+
+def test_repeated_failures_lock_pin_access(provider, pin_session, settings):
+    settings.MASKING_PIN_TRIES, settings.MASKING_PIN_LOCK_AFTER = 2, 3
+    for n in range(2):
+        call = Call_(provider, STRANGER, session_id=f"guess-{n}")
+        call.start()
+        call.key("0000")
+        call.key("0001")
+    pin_session.refresh_from_db()
+    assert pin_session.pin_locked_until > timezone.now()
+    call = Call_(provider, STRANGER, session_id="owner")
+    call.start()
+    assert actions(call.key(PIN_A)) == ["say", "say&capture"]  # locked: even the right PIN
+
+
+def test_session_expired_between_prompt_and_digits(provider, pin_session):
+    call = Call_(provider, STRANGER)
+    call.start()
+    session_close(session=pin_session, reason="staff")
+    assert actions(call.key(PIN_A)) == ["say", "say&capture"]
+
+
+def test_duplicate_follow_up_gets_the_same_answer_and_counts_once(provider, pin_session):
+    call = Call_(provider, STRANGER)
+    call.start()
+    body = call_action(
+        STRANGER,
+        VN,
+        sessionId="call-1",
+        eventId="dup",
+        clientActionId=call.tag,
+        callStatus="ACTION_COMPLETED",
+        eventData={"dtmf": "0000"},
+    )
+    first = provider.post(URL, body, format="json").json()
+    again = provider.post(URL, body, format="json").json()
+    assert first == again
+    assert MaskingSession.objects.get().pin_failures == 1
+
+
+def test_tag_we_never_issued_is_a_new_call(provider, pin_session):
+    answer = Call_(provider, STRANGER).post(
+        clientActionId="masking:ask_pin:7", callStatus="ACTION_COMPLETED", eventData={"dtmf": PIN_A}
+    )
+    assert answer["clientActionId"] == "masking:ask_pin:1"
+
+
+# --- recording consent by keypad ---------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded_session(db, prompts):
+    session = open_session(
+        virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, recording_requested=True
+    )
+    consent_record(number=B, method="admin")
+    return session
+
+
+@pytest.mark.parametrize("digits, recorded", [("1", True), ("2", False), (None, False)])
+def test_consent_conversation(provider, recorded_session, digits, recorded):
+    call = Call_(provider, A)
+    asked = call.start()
+    assert actions(asked) == ["say&capture"]
+    assert asked["clientActionId"] == f"masking:ask_consent:{recorded_session.pk}"
+    answer = call.key(digits)
+    assert answer["callflow"][-1]["params"].get("callRecording", False) is recorded
+    opt_in = RecordingOptIn.objects.active().filter(number=A).first()
+    assert (opt_in is not None) is recorded
+    if recorded:
+        assert (opt_in.method, opt_in.evidence) == ("keypad", "8x8 session call-1")
+
+
+# --- language and dialect ----------------------------------------------------------------------
+
+
+def test_prompt_in_the_callers_language_else_default(provider, prompts):
+    VirtualNumberFactory(number=VN)
+    PromptFactory(
+        purpose="no_session", language="fr", voice_profile="generic-fr-female", text="Désolé."
+    )
+    french = provider.post(URL, call_action("+33612345678", VN), format="json").json()
+    assert french["callflow"][0]["params"]["text"] == "Désolé."
+    assert french["callflow"][0]["params"]["language"] == "fr"
+    german = provider.post(
+        URL, call_action("+4915112345678", VN, sessionId="de", eventId="de"), format="json"
+    ).json()
+    assert german["callflow"][0]["params"]["text"] == "[no_session]"
+
+
+def test_participants_preferred_language_wins(provider, prompts):
+    from masking.models import Participant
+
+    session = open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B)
+    Participant.objects.filter(session=session, number=A).update(preferred_language="zh")
+    PromptFactory(
+        purpose="connecting", language="zh", voice_profile="generic-zn-female", text="请稍候"
+    )
+    answer = provider.post(URL, call_action(A, VN), format="json").json()
+    assert answer["callflow"][0]["params"]["language"] == "zn"
+
+
+def test_current_dialect_renders_8x8s_actions(provider, pin_session, settings):
+    settings.MASKING_CALLFLOW_DIALECT = "current"
+    answer = Call_(provider, STRANGER).start()
+    assert answer["callflow"] == [
+        {
+            "action": "sayAndCapture",
+            "params": {
+                "promptMessage": "[pin_request]",
+                "voiceProfile": "en-US-ZiraRUS",
+                "repetition": 1,
+                "speed": 1.0,
+                "minDigits": 4,
+                "maxDigits": 4,
+                "completeOnHash": True,
+                "digitTimeout": 5000,
+                "overallTimeout": 15000,
+                "noOfTries": 1,
+            },
+        }
+    ]
+    goodbye = provider.post(URL, call_action("+6591237777", "+6531509999"), format="json").json()
+    assert goodbye["callflow"][0] == {
+        "action": "say",
+        "params": {
+            "text": "[not_in_service]",
+            "voiceProfile": "en-US-ZiraRUS",
+            "repetition": 1,
+            "speed": 1.0,
+        },
+    }
+
+
+def test_redelivered_first_call_action_is_not_taken_for_a_keypad_answer(provider, pin_session):
+    body = call_action(STRANGER, VN, sessionId="call-9", eventId="first")
+    first = provider.post(URL, body, format="json").json()
+    again = provider.post(URL, body, format="json").json()
+    assert first == again and first["clientActionId"] == "masking:ask_pin:1"
+    assert MaskingSession.objects.get().pin_failures == 0
