@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from phonenumber_field.formfields import PhoneNumberField
 
-from callflows.answer import answer_call_action
+from callflows.answer import KEYPAD_PROMPTS, AskedBefore, answer_call_action
 from masking.models import MaskingSession, VirtualNumber
 from masking.privacy import number_for, numbers_in_text_for
 
@@ -23,6 +23,12 @@ class SimulatorForm(forms.Form):
         help_text="The number the caller dials.",
     )
     caller = PhoneNumberField(help_text="The caller's real number. Example: +6591230001.")
+    digits = forms.RegexField(
+        r"^[0-9]{1,20}$",
+        required=False,
+        help_text="For keypad flows: what the caller keys when asked (a PIN, or 1 to agree to "
+        "recording). Example: 4821.",
+    )
 
 
 def simulator_view(request):
@@ -31,10 +37,20 @@ def simulator_view(request):
     form = SimulatorForm(request.GET or None)
     result = None
     if form.is_valid():
-        answer = answer_call_action(
+        call = dict(
             caller=str(form.cleaned_data["caller"]),
             virtual_number=str(form.cleaned_data["virtual_number"].number),
         )
+        answer = answer_call_action(**call)
+        first = None
+        if answer.decision.outcome.value in KEYPAD_PROMPTS and form.cleaned_data["digits"]:
+            # The keypad answer to that prompt, read-only like the first step.
+            first = answer
+            answer = answer_call_action(
+                **call,
+                digits=form.cleaned_data["digits"],
+                asked=AskedBefore(outcome=first.decision.outcome.value, tries=first.decision.tries),
+            )
         decision = answer.decision
         result = {
             "outcome": decision.outcome.value,
@@ -42,6 +58,11 @@ def simulator_view(request):
             "destination": number_for(decision.destination) if decision.destination else None,
             "record": decision.record,
             "json": numbers_in_text_for(json.dumps(answer.body, indent=2, ensure_ascii=False)),
+            "first": first
+            and {
+                "outcome": first.decision.outcome.value,
+                "json": numbers_in_text_for(json.dumps(first.body, indent=2, ensure_ascii=False)),
+            },
         }
     context = {
         **admin.site.each_context(request),

@@ -57,22 +57,22 @@ def load():
         first_vn = cursor.fetchone()[0]
         with raw.copy(
             "COPY masking_maskingsession (id, virtual_number_id, recording_requested, reference, "
-            "started_at, status, close_reason, created_at, updated_at) FROM STDIN"
+            "started_at, status, close_reason, created_at, updated_at, pin_failures) FROM STDIN"
         ) as copy:
             for i in range(1, SESSIONS + 1):
                 copy.write_row(
-                    (i, first_vn + i % NUMBERS, False, f"b-{i}", now, "open", "", now, now)
+                    (i, first_vn + i % NUMBERS, False, f"b-{i}", now, "open", "", now, now, 0)
                 )
                 if i % 25_000 == 0:
                     print(f"  loaded {i:,} sessions", flush=True)
         with raw.copy(
             "COPY masking_participant (session_id, role, number, virtual_number_id, "
-            "holds_routing_key) FROM STDIN"
+            "holds_routing_key, pin, preferred_language) FROM STDIN"
         ) as copy:
             for i in range(1, SESSIONS + 1):
                 vn = first_vn + i % NUMBERS
-                copy.write_row((i, "a", f"+6581{i:06d}", vn, True))
-                copy.write_row((i, "b", f"+6591{i:06d}", vn, True))
+                copy.write_row((i, "a", f"+6581{i:06d}", vn, True, "", ""))
+                copy.write_row((i, "b", f"+6591{i:06d}", vn, True, "", ""))
         cursor.execute(
             "SELECT setval('masking_maskingsession_id_seq', (SELECT max(id) FROM "
             "masking_maskingsession))"

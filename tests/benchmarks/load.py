@@ -41,12 +41,12 @@ def load_sessions(n: int, *, progress=print) -> int:
                 )
         with raw.copy(
             "COPY masking_maskingsession (id, virtual_number_id, recording_requested, reference, "
-            "started_at, status, close_reason, created_at, updated_at) FROM STDIN"
+            "started_at, status, close_reason, created_at, updated_at, pin_failures) FROM STDIN"
         ) as copy:
             for i in range(n):
                 # Every tenth session asks for recording: the consent checks are on the path.
                 copy.write_row(
-                    (i + 1, i % numbers + 1, i % 10 == 0, f"b-{i}", now, "open", "", now, now)
+                    (i + 1, i % numbers + 1, i % 10 == 0, f"b-{i}", now, "open", "", now, now, 0)
                 )
                 if (i + 1) % 250_000 == 0:
                     progress(
@@ -54,11 +54,11 @@ def load_sessions(n: int, *, progress=print) -> int:
                     )
         with raw.copy(
             "COPY masking_participant (session_id, role, number, virtual_number_id, "
-            "holds_routing_key) FROM STDIN"
+            "holds_routing_key, pin, preferred_language) FROM STDIN"
         ) as copy:
             for i in range(n):
-                copy.write_row((i + 1, "a", f"+658{i:07d}", i % numbers + 1, True))
-                copy.write_row((i + 1, "b", f"+659{i:07d}", i % numbers + 1, True))
+                copy.write_row((i + 1, "a", f"+658{i:07d}", i % numbers + 1, True, "", ""))
+                copy.write_row((i + 1, "b", f"+659{i:07d}", i % numbers + 1, True, "", ""))
                 if (i + 1) % 250_000 == 0:
                     progress(
                         f"    participants {2 * (i + 1):,}/{2 * n:,} "

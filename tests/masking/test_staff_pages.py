@@ -156,3 +156,20 @@ def test_session_import_and_export(admin_client):
 def test_not_a_csv_is_a_form_error(admin_client):
     page = admin_client.post(NUMBERS_URL, {"file": SimpleUploadedFile("x.csv", b"\xff\xfe\x00")})
     assert "file" in page.context["form"].errors
+
+
+def test_simulator_plays_a_keypad_flow_with_digits_and_writes_nothing(admin_client):
+    vn = VirtualNumberFactory(number="+6531500101")
+    session = open_session(virtual_number=vn, a=A, b=B, pin_a="4821", pin_b="9034")
+    page = admin_client.get(
+        "/admin/simulator/", {"virtual_number": vn.pk, "caller": "+6591239999", "digits": "4821"}
+    )
+    result = page.context["result"]
+    assert result["first"]["outcome"] == "ask_pin"
+    assert (result["outcome"], result["session"]) == ("connect", session)
+    wrong = admin_client.get(
+        "/admin/simulator/", {"virtual_number": vn.pk, "caller": "+6591239999", "digits": "0000"}
+    )
+    assert wrong.context["result"]["outcome"] == "retry_pin"
+    session.refresh_from_db()
+    assert session.pin_failures == 0  # the simulator counts nothing
