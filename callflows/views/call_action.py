@@ -31,10 +31,10 @@ class CallActionView(ProviderView):
     def post(self, request):
         payload = parse_call_action(request.data)
         caller, virtual_number = payload["source"], payload["destination"]
-        stored = self.redelivered(payload)
-        if stored is not None:
-            return Response(stored)
         try:
+            stored = self.redelivered(payload)
+            if stored is not None:
+                return Response(stored)
             asked = (
                 asked_before(
                     provider_session_id=payload.get("sessionId"),
@@ -121,4 +121,6 @@ def apology_callflow(*, virtual_number: str, failure: Exception) -> dict:
         virtual_number=virtual_number,
         prompts=prompts,
         fallback_apology=fallback,
+        number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
+        dialect=settings.MASKING_CALLFLOW_DIALECT,
     )

@@ -20,34 +20,38 @@ def _stored(new: bool) -> Response:
     return Response({"result": "stored" if new else "duplicate"})
 
 
-class CallStatusView(ProviderView):
+class EventView(ProviderView):
+    """Validate the event with `envelope`, store it once with `ingest`, answer 200."""
+
+    envelope: type
+    ingest: staticmethod
+
+    def post(self, request):
+        serializer = self.envelope(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payload = serializer.validated_data["payload"]
+        return _stored(self.ingest(payload=payload, raw=request.data))
+
+
+class CallStatusView(EventView):
     """VCS: a leg's progress. Telemetry for the call's timeline, never relied on."""
 
-    def post(self, request):
-        serializer = events.StatusEvent(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        payload = serializer.validated_data["payload"]
-        return _stored(status_ingest(payload=payload, raw=request.data))
+    envelope = events.StatusEvent
+    ingest = staticmethod(status_ingest)
 
 
-class SessionSummaryView(ProviderView):
+class SessionSummaryView(EventView):
     """VSS: the authoritative outcome of a call, once per sessionId."""
 
-    def post(self, request):
-        serializer = events.SummaryEvent(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        payload = serializer.validated_data["payload"]
-        return _stored(summary_ingest(payload=payload, raw=request.data))
+    envelope = events.SummaryEvent
+    ingest = staticmethod(summary_ingest)
 
 
-class RecordingUploadedView(ProviderView):
+class RecordingUploadedView(EventView):
     """VRU: a recording was pushed to our storage; attach it to its call."""
 
-    def post(self, request):
-        serializer = events.RecordingEvent(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        payload = serializer.validated_data["payload"]
-        return _stored(recording_ingest(payload=payload, raw=request.data))
+    envelope = events.RecordingEvent
+    ingest = staticmethod(recording_ingest)
 
 
 class NumberUpdateView(ProviderView):

@@ -9,10 +9,9 @@ import time
 import psycopg
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from callflows.models import Call
-from tests.callflows.conftest import AUTH, VN, A, B, call_action
+from tests.callflows.conftest import VN, A, B, call_action
 from tests.factories import PromptFactory, VirtualNumberFactory, open_session
 
 pytestmark = [
@@ -26,27 +25,27 @@ URL = "/callflows/8x8/call-action/"
 FALLBACK = "Sorry, we cannot connect your call right now. Please try again later."
 
 
-@pytest.fixture
-def provider(settings):
-    settings.WEBHOOK_AUTH_HEADER = AUTH
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=AUTH)
-    return client
-
-
 def spoken_and_actions(response):
     flow = response.json()["callflow"]
     return [s["params"]["text"] for s in flow if s["action"] == "say"], [s["action"] for s in flow]
 
 
-def test_database_unreachable_gets_the_fallback_apology(provider):
+KEYPAD_ANSWER = {
+    "callStatus": "ACTION_COMPLETED",
+    "clientActionId": "masking:ask_pin:1",
+    "eventData": {"dtmf": "4821"},
+}
+
+
+@pytest.mark.parametrize("extra", [{}, KEYPAD_ANSWER], ids=["first call", "keypad answer"])
+def test_database_unreachable_gets_the_fallback_apology(provider, extra):
     open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B)
     connection.close()
     real_port = connection.settings_dict["PORT"]
     connection.settings_dict["PORT"] = "1"  # nothing listens there: connections are refused
     try:
         started = time.monotonic()
-        response = provider.post(URL, call_action(A, VN), format="json")
+        response = provider.post(URL, call_action(A, VN, **extra), format="json")
         elapsed = time.monotonic() - started
     finally:
         connection.close()
