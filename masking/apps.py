@@ -8,3 +8,6 @@ class MaskingConfig(AppConfig):
 
     def ready(self):
         from masking import checks  # noqa: F401  (registers the deploy checks)
+        from masking.privacy import redact_every_handler
+
+        redact_every_handler()

@@ -1,6 +1,10 @@
-"""Phone numbers are personal data: this is how they appear where they must not be shown whole.
+"""Phone numbers are personal data: who may see them whole, and how they appear otherwise.
 
-Logs use `redact()`; so does any screen for staff who may not see numbers in full.
+The disclosure policy is one decision, `may_see_full_numbers(user)`, asked by every exit: admin
+lists, pages, inlines, search, exports, the simulator, the API's serializers. Everything else
+shows `mask()` ("+65 9123 ••01"): enough to recognise a number on the phone with its owner, not to
+dial it. When no viewer is known the answer is "masked", so a new exit is safe by default.
+Logs get `redact()` ("+65 ••••••01"), through a filter on every handler.
 """
 
 import logging
@@ -54,6 +58,17 @@ def mask(number) -> str:
     return f"+{country} {national[:4]} {'•' * (len(national) - 6)}{national[-2:]}"
 
 
+def may_see_full_numbers(user) -> bool:
+    """The disclosure policy: a person's number is shown whole only to an active user holding
+    `masking.view_full_numbers` (superusers hold every permission). Everyone else, including an
+    unknown viewer, sees it masked."""
+    return bool(
+        user is not None
+        and getattr(user, "is_active", False)
+        and user.has_perm(FULL_NUMBERS_PERMISSION)
+    )
+
+
 # Who is looking, for the admin's display methods, which Django calls without the request.
 # Set per request by `ViewerMiddleware`; a ContextVar keeps threads and requests apart.
 current_viewer: ContextVar = ContextVar("current_viewer", default=None)
@@ -62,7 +77,7 @@ current_viewer: ContextVar = ContextVar("current_viewer", default=None)
 def number_for(number, user=None) -> str:
     """The number as the viewer may see it: whole with the permission, masked without."""
     user = user if user is not None else current_viewer.get()
-    if user is not None and user.has_perm(FULL_NUMBERS_PERMISSION):
+    if may_see_full_numbers(user):
         return str(number) if number else "-"
     return mask(number)
 
@@ -70,7 +85,7 @@ def number_for(number, user=None) -> str:
 def numbers_in_text_for(text: str, user=None) -> str:
     """Every phone-number-like run in `text`, as the viewer may see it."""
     user = user if user is not None else current_viewer.get()
-    if user is not None and user.has_perm(FULL_NUMBERS_PERMISSION):
+    if may_see_full_numbers(user):
         return text
     return _NUMBER_PATTERN.sub(lambda m: mask(m.group(0)), text)
 
@@ -110,3 +125,19 @@ class RedactPhoneNumbersFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)))
         return True
+
+
+def redact_every_handler() -> None:
+    """Put the redaction filter on every handler of every logger configured so far.
+
+    LOGGING (settings) configures ours; this covers handlers that libraries or servers add on
+    their own, whatever DEBUG says."""
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if not any(isinstance(f, RedactPhoneNumbersFilter) for f in handler.filters):
+                handler.addFilter(RedactPhoneNumbersFilter())

@@ -166,7 +166,14 @@ SECURE_HSTS_PRELOAD = not DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
     # Every record passes the redaction filter: no full phone number reaches a log.
     "filters": {"redact_numbers": {"()": "masking.privacy.RedactPhoneNumbersFilter"}},
     "handlers": {
@@ -174,9 +181,22 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": "plain",
             "filters": ["redact_numbers"],
-        }
+        },
+        # runserver's request lines ("GET /admin/...?q=+6591230001"), redacted like the rest.
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["redact_numbers"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own defaults give these loggers handlers without our filter (its console handler
+    # prints with DEBUG on, quoting database errors whole): replace them. `MaskingConfig.ready()`
+    # also puts the filter on any handler a library adds, so the rule holds for every handler.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- The product's own settings ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from callflows.models import Call, CallEvent
+from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
 
 
@@ -33,7 +34,7 @@ class CallEventInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(ReadOnlyAdmin):
+class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "shown_caller",
@@ -47,13 +48,13 @@ class CallAdmin(ReadOnlyAdmin):
     list_filter = ["outcome", "status", "recorded", "virtual_number", "created_at"]
     list_select_related = ["masking_session"]
     search_fields = [
-        "caller",
         "virtual_number",
         "provider_session_id",
         "action_event_id",
         "recording_id",
         "masking_session__reference",
     ]
+    number_search_fields = ["caller"]
     date_hierarchy = "created_at"
     inlines = [CallEventInline]
     fieldsets = [
@@ -86,17 +87,31 @@ class CallAdmin(ReadOnlyAdmin):
                     "callee_mos",
                     "last_action",
                     "error_code",
-                    "error_message",
+                    "shown_error_message",
                     "summary_received_at",
                 ]
             },
         ),
-        ("Recording", {"fields": ["recording_id", "recording_path", "recording_seconds"]}),
+        (
+            "Recording",
+            {"fields": ["recording_id", "shown_recording_path", "recording_seconds"]},
+        ),
     ]
 
-    @admin.display(description="caller", ordering="caller")
+    # Not sortable by caller: the order of hidden numbers beside known ones tells their digits.
+    @admin.display(description="caller")
     def shown_caller(self, obj):
         return number_for(obj.caller) if obj.caller else "(anonymised)"
+
+    # Free text written by 8x8 or by the business's storage: it may spell a number (a recording
+    # file named after the caller), so it is shown as the policy allows.
+    @admin.display(description="error message")
+    def shown_error_message(self, obj):
+        return numbers_in_text_for(obj.error_message) or "-"
+
+    @admin.display(description="recording path")
+    def shown_recording_path(self, obj):
+        return numbers_in_text_for(obj.recording_path) or "-"
 
     @admin.display(description="talk time", ordering="callee_seconds")
     def talk_time(self, obj):

@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.utils.translation import ngettext
 
+from masking.admin.search import NumberSearchMixin
 from masking.models import RecordingOptIn
-from masking.privacy import FULL_NUMBERS_PERMISSION, number_for
+from masking.privacy import may_see_full_numbers, number_for
 from masking.services.audit import audit_record
 from masking.services.consent import consent_record, consent_revoke
 
@@ -23,27 +24,29 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(RecordingOptIn)
-class RecordingOptInAdmin(admin.ModelAdmin):
+class RecordingOptInAdmin(NumberSearchMixin, admin.ModelAdmin):
     list_display = ["shown_number", "method", "opted_in_at", "revoked_at", "recorded_by"]
     list_filter = [ActiveFilter, "method"]
-    search_fields = ["number", "evidence"]
+    search_fields = ["evidence"]
+    number_search_fields = ["number"]
     date_hierarchy = "opted_in_at"
     readonly_fields = ["recorded_by", "revoked_at"]
     fields = ["number", "method", "opted_in_at", "evidence", "recorded_by", "revoked_at"]
     actions = ["revoke"]
 
-    @admin.display(description="number", ordering="number")
+    # Not sortable by number: the order of hidden numbers beside known ones tells their digits.
+    @admin.display(description="number")
     def shown_number(self, obj):
         return number_for(obj.number)
 
     def get_fields(self, request, obj=None):
-        if obj is not None and not request.user.has_perm(FULL_NUMBERS_PERMISSION):
+        if obj is not None and not may_see_full_numbers(request.user):
             # Editing would show the number whole: without the permission it is shown masked.
             return ["shown_number", *self.fields[1:]]
         return self.fields
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not request.user.has_perm(FULL_NUMBERS_PERMISSION):
+        if obj is not None and not may_see_full_numbers(request.user):
             return ["shown_number", *self.readonly_fields]
         return self.readonly_fields
 

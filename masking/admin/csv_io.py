@@ -19,6 +19,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from masking.privacy import number_for
+
 MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -46,6 +48,8 @@ class CsvImportExportMixin:
     """Add /import/ and /export/ to a ModelAdmin. Subclasses give the columns and the rules."""
 
     csv_columns: list[str] = []  # "name?" marks an optional column
+    # Columns holding people's numbers: exported as the disclosure policy lets the viewer see them.
+    csv_number_columns: set[str] = set()
     change_list_template = "admin/csv_change_list.html"
 
     def csv_check(self, rows: list[dict]) -> list[RowCheck]:
@@ -123,17 +127,27 @@ class CsvImportExportMixin:
         )
 
     def export_view(self, request):
-        return self._export(self.get_queryset(request))
+        if not self.has_view_permission(request):
+            return HttpResponseRedirect("../")
+        return self._export(request, self.get_queryset(request))
 
     @admin.action(description="Export selected as CSV")
     def export_csv(self, request, queryset):
-        return self._export(queryset)
+        return self._export(request, queryset)
 
-    def _export(self, queryset):
+    def _export(self, request, queryset):
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{self.opts.model_name}s.csv"'
         writer = csv.writer(response)
-        writer.writerow([c.rstrip("?") for c in self.csv_columns])
+        columns = [c.rstrip("?") for c in self.csv_columns]
+        writer.writerow(columns)
+        personal = [column in self.csv_number_columns for column in columns]
         for obj in queryset:
-            writer.writerow(self.csv_export_row(obj))
+            row = self.csv_export_row(obj)
+            writer.writerow(
+                [
+                    number_for(value, request.user) if is_number else value
+                    for value, is_number in zip(row, personal, strict=True)
+                ]
+            )
         return response

@@ -11,6 +11,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.admin.search import NumberSearchMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
@@ -157,7 +158,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MaskingSession)
-class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
+class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "state_badge",
@@ -171,7 +172,8 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
     ]
     list_filter = [StateFilter, "recording_requested", "close_reason", "virtual_number"]
     list_select_related = ["virtual_number"]
-    search_fields = ["reference", "participants__number", "virtual_number__number"]
+    search_fields = ["reference", "virtual_number__number"]
+    number_search_fields = ["participants__number"]
     date_hierarchy = "started_at"
     actions = ["end_sessions", "export_csv"]
     csv_columns = [
@@ -182,6 +184,7 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
         "expires_at?",
         "recording_requested?",
     ]
+    csv_number_columns = {"participant_a", "participant_b"}
     autocomplete_fields = ["virtual_number"]
     inlines = [ParticipantInline, SessionCallsInline]
 

@@ -6,7 +6,9 @@ from django.utils import timezone
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
+from masking.api.fields import PersonalNumberField, viewer
 from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
+from masking.privacy import number_for
 
 
 class StrictSerializer(serializers.Serializer):
@@ -56,8 +58,8 @@ class NumberSlugField(serializers.SlugRelatedField):
 
 
 class SessionCreateSerializer(ExpiryMixin):
-    participant_a = PhoneNumberField(help_text="A real number in E.164. Example: +6591230001.")
-    participant_b = PhoneNumberField(help_text="The other real number. Example: +6591230002.")
+    participant_a = PersonalNumberField(help_text="A real number in E.164. Example: +6591230001.")
+    participant_b = PersonalNumberField(help_text="The other real number. Example: +6591230002.")
     virtual_number = NumberSlugField(
         slug_field="number",
         queryset=VirtualNumber.objects.all(),
@@ -88,8 +90,12 @@ class SessionUpdateSerializer(ExpiryMixin):
 
 class SessionSerializer(serializers.ModelSerializer):
     virtual_number = serializers.CharField(source="virtual_number.number", read_only=True)
-    participant_a = serializers.SerializerMethodField()
-    participant_b = serializers.SerializerMethodField()
+    participant_a = serializers.SerializerMethodField(
+        help_text="E.164 for users allowed to see numbers in full, else masked: +65 9123 ••01."
+    )
+    participant_b = serializers.SerializerMethodField(
+        help_text="E.164 for users allowed to see numbers in full, else masked: +65 9123 ••01."
+    )
     state = serializers.SerializerMethodField(
         help_text="open, scheduled, expired or closed: whether it routes calls now."
     )
@@ -116,7 +122,7 @@ class SessionSerializer(serializers.ModelSerializer):
     def _participant(self, obj, role) -> str | None:
         for participant in obj.participants.all():
             if participant.role == role:
-                return str(participant.number)
+                return number_for(participant.number, viewer(self))
         return None
 
     def get_participant_a(self, obj) -> str | None:
@@ -148,7 +154,10 @@ class VirtualNumberSerializer(serializers.ModelSerializer):
 
 
 class RecordingOptInSerializer(serializers.ModelSerializer):
-    number = PhoneNumberField(help_text="The person's real number. Example: +6591230001.")
+    number = PersonalNumberField(
+        help_text="The person's real number. Example: +6591230001. Answered masked to users not "
+        "allowed to see numbers in full."
+    )
 
     class Meta:
         model = RecordingOptIn

@@ -1,7 +1,8 @@
 """The management REST API for the business backend: sessions, the pool, recording consent.
 
-Every endpoint needs a token (or a staff login) of a user holding the model's permissions
-(`DjangoModelPermissions`: view for GET, add for POST, change for PATCH and actions).
+Every endpoint needs a token (or a staff login) of a user holding the model's permission for
+what the request does (`ActionPermissions`): view to read, add to open or create, change for
+PATCH and every action. People's numbers are answered as `masking.privacy` lets the user see them.
 """
 
 import django_filters
@@ -13,7 +14,8 @@ from rest_framework.response import Response
 
 from masking.api import serializers as s
 from masking.api.errors import Conflict
-from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
+from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualNumber
+from masking.numbers import whole_numbers
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.numbers import number_set_status
 from masking.services.sessions import (
@@ -24,19 +26,44 @@ from masking.services.sessions import (
 )
 
 
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Like DRF's, but reading needs the view permission too: numbers are personal data."""
+class ActionPermissions(permissions.BasePermission):
+    """The model permission each viewset action needs, checked before anything is looked up.
 
-    perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
+    By action, not by HTTP method: closing is a POST but a change, not an addition. HEAD and
+    OPTIONS need *view* like GET, so neither a status, a length nor a timing tells a user without
+    it whether a number is paired. An action missing from the table is refused.
+    """
+
+    needs = {
+        "list": "view",
+        "retrieve": "view",
+        "metadata": "view",
+        "create": "add",
+        "partial_update": "change",
+        "update": "change",
+        "close": "change",
+        "reopen": "change",
+        "revoke": "change",
     }
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        action = view.action or ("metadata" if request.method == "OPTIONS" else None)
+        kind = self.needs.get(action)
+        if kind is None:
+            return False
+        opts = view.queryset.model._meta
+        return user.has_perm(f"{opts.app_label}.{kind}_{opts.model_name}")
 
 
 class SessionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=MaskingSession.Status.choices)
     participant = django_filters.CharFilter(
-        field_name="participants__number", label="Participant number (E.164)", distinct=True
+        method="filter_participant",
+        label="A participant's whole number (+6591230001, 6591230001, or national). Part of a "
+        "number matches nothing.",
     )
     reference = django_filters.CharFilter()
     virtual_number = django_filters.CharFilter(field_name="virtual_number__number")
@@ -45,11 +72,17 @@ class SessionFilter(django_filters.FilterSet):
         model = MaskingSession
         fields = ["status", "participant", "reference", "virtual_number"]
 
+    def filter_participant(self, queryset, name, value):
+        numbers = whole_numbers(value)
+        return queryset.filter(
+            pk__in=Participant.objects.filter(number__in=numbers).values("session_id")
+        )
+
 
 class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Masking sessions: open (with or without a chosen number), list, read, change, close."""
 
-    permission_classes = [ModelPermissions]
+    permission_classes = [ActionPermissions]
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
     queryset = (
@@ -60,7 +93,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def _answer(self, session, code=status.HTTP_200_OK):
         session = self.get_queryset().get(pk=session.pk)
-        return Response(s.SessionSerializer(session).data, status=code)
+        return Response(self.get_serializer(session).data, status=code)
 
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def create(self, request):
@@ -120,7 +153,7 @@ class VirtualNumberViewSet(
 ):
     """The pool. Setting `status` to `retired` closes the number's open sessions."""
 
-    permission_classes = [ModelPermissions]
+    permission_classes = [ActionPermissions]
     serializer_class = s.VirtualNumberSerializer
     filterset_fields = ["status", "country"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -150,7 +183,7 @@ class RecordingOptInViewSet(
 ):
     """Recording consent. Revoking keeps the record of what was agreed and when."""
 
-    permission_classes = [ModelPermissions]
+    permission_classes = [ActionPermissions]
     serializer_class = s.RecordingOptInSerializer
     filterset_fields = ["number", "method"]
     queryset = RecordingOptIn.objects.order_by("-opted_in_at", "-id")
@@ -166,4 +199,4 @@ class RecordingOptInViewSet(
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         opt_in = consent_revoke(opt_in=self.get_object(), actor=request.user, via="api")
-        return Response(s.RecordingOptInSerializer(opt_in).data)
+        return Response(self.get_serializer(opt_in).data)

@@ -1,3 +1,5 @@
+from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -93,3 +95,40 @@ class VirtualNumber(models.Model):
                 if not f.primary_key and f.name != "open_sessions"
             ]
         super().save(*args, **kwargs)
+
+    def clean(self):
+        """A number that has held sessions keeps its number, and a person's number is never ours.
+
+        Renumbering would move open sessions to a new caller ID (and could make a participant's
+        real number the caller ID the other side sees): retire the number and add a new one.
+        Checked here, so every path that writes the pool (admin, API, CSV import, 8x8's number
+        events) refuses it through `full_clean()`.
+        """
+        super().clean()
+        if not self.number:
+            return
+        if self.pk is not None:
+            stored = VirtualNumber.objects.filter(pk=self.pk).values_list("number", flat=True)
+            if str(stored.first()) != str(self.number) and self.sessions.exists():
+                raise ValidationError(
+                    {
+                        "number": _(
+                            "This number has held masking sessions, so it cannot change: retire "
+                            "it and add the new number instead."
+                        )
+                    },
+                    code="renumbering",
+                )
+            if str(stored.first()) == str(self.number):
+                return
+        participant = apps.get_model("masking", "Participant")
+        if participant.objects.filter(number=self.number, session__status="open").exists():
+            raise ValidationError(
+                {
+                    "number": _(
+                        "This is a person's real number, paired in an open session: it cannot be "
+                        "one of our virtual numbers."
+                    )
+                },
+                code="participant_number",
+            )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
+from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
 
 ROUTING_KEY_TAKEN = gettext_lazy(
@@ -120,7 +121,7 @@ def session_validate(
             for error in chain.from_iterable(exc.error_dict.values()):
                 if error.code == "routing_key_taken":
                     message = str(ROUTING_KEY_TAKEN) % {
-                        "number": participant.number,
+                        "number": mask(participant.number),
                         "virtual_number": virtual_number.number,
                     }
                 else:
