@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from callflows.models import Call
@@ -282,3 +283,13 @@ def api_full(db):
     user = User.objects.create_user("backend-full")
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="masking"))
     return client_for(user)
+
+
+@pytest.mark.parametrize("full, shown", [(True, A), (False, "+65 9876 ••01")])
+def test_the_backend_user_is_set_up_by_one_command(paired, full, shown):
+    call_command("setup_api_user", "backend", *(["--full-numbers"] if full else []))
+    client = client_for(User.objects.get(username="backend"))
+    assert client.get(f"/api/sessions/{paired.pk}/").json()["participant_a"] == shown
+    closed = client.post(f"/api/sessions/{paired.pk}/close/")
+    assert closed.status_code == 200
+    assert client.patch(f"/api/virtual-numbers/{paired.virtual_number_id}/", {}).status_code == 403

@@ -1,0 +1,57 @@
+"""Set up the business backend's API user: what it may do, and whether it sees numbers whole.
+
+    manage.py setup_api_user backend --full-numbers
+    manage.py drf_create_token backend
+
+The user is not staff (it cannot log in to the admin). It may read, open and change sessions,
+read the pool, and record and revoke consent. `--full-numbers` grants
+`masking.view_full_numbers`, which a backend that matches calls to its own users by number needs;
+without it, the API answers numbers masked ("+65 9123 ••01"). Run again to change either.
+"""
+
+from django.contrib.auth.models import Permission, User
+from django.core.management.base import BaseCommand
+
+from masking.privacy import FULL_NUMBERS_PERMISSION
+
+BACKEND_PERMISSIONS = [
+    "view_maskingsession",
+    "add_maskingsession",
+    "change_maskingsession",
+    "view_virtualnumber",
+    "view_recordingoptin",
+    "add_recordingoptin",
+    "change_recordingoptin",
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the business backend's API user and its permissions."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument(
+            "--full-numbers",
+            action="store_true",
+            help="Answer people's numbers whole (masking.view_full_numbers).",
+        )
+
+    def handle(self, *args, username, full_numbers, **options):
+        user, created = User.objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()  # it authenticates with a token only
+            user.save()
+        codenames = BACKEND_PERMISSIONS + (
+            [FULL_NUMBERS_PERMISSION.split(".")[1]] if full_numbers else []
+        )
+        user.user_permissions.set(
+            Permission.objects.filter(content_type__app_label="masking", codename__in=codenames)
+        )
+        shown = "whole" if full_numbers else "masked"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{'Created' if created else 'Updated'} {username}: sessions, pool (read), "
+                f"consent; people's numbers answered {shown}. Its token: "
+                f"manage.py drf_create_token {username}"
+            )
+        )
