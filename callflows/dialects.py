@@ -89,6 +89,7 @@ def say_and_capture(
     if min_digits not in MIN_DIGITS_RANGE:
         raise ValueError(f"minDigits must be 1 to 20, not {min_digits}")
     if dialect == CURRENT:
+        max_digits = max_digits or min_digits
         return {
             "action": "sayAndCapture",
             "params": {
@@ -97,8 +98,10 @@ def say_and_capture(
                 "repetition": prompt.repetition,
                 "speed": 1.0,
                 "minDigits": min_digits,
-                "maxDigits": max_digits or min_digits,
-                "completeOnHash": True,
+                "maxDigits": max_digits,
+                # A fixed-length entry (a PIN, "press 1") is complete at its last key: waiting
+                # for # would time a caller out who never presses it, and count them wrong.
+                "completeOnHash": max_digits != min_digits,
                 "digitTimeout": DIGIT_TIMEOUT_MS,
                 "overallTimeout": OVERALL_TIMEOUT_MS,
                 # We decide what follows a bad entry (retry, lockout): 8x8 asks once.
