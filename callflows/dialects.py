@@ -9,6 +9,8 @@
 Set with MASKING_CALLFLOW_DIALECT ("seed" or "current"). The decision does not change.
 """
 
+from collections.abc import Iterable
+
 from masking.routing import PromptFacts
 from masking.voices import wire_language
 
@@ -110,3 +112,21 @@ def say_and_capture(
         }
     action = say(prompt)
     return {"action": "say&capture", "params": {**action["params"], "minDigits": min_digits}}
+
+
+def wire_voice(voice_profile: str, *, dialect: str = SEED) -> str:
+    """The `voiceProfile` a prompt with our `voice_profile` goes out with in `dialect`."""
+    if dialect == CURRENT:
+        return CURRENT_VOICES.get(voice_profile, voice_profile)
+    return voice_profile
+
+
+def refused_voices(
+    voice_profiles: Iterable[str], *, dialect: str, catalogue: frozenset[str]
+) -> dict[str, str]:
+    """{our voice: what `dialect` sends} for each voice the sub-account's catalogue does not
+    offer, which 8x8 would refuse (-1002). {} when no catalogue was read: voices are unchecked."""
+    if not catalogue:
+        return {}
+    sent = {voice: wire_voice(voice, dialect=dialect) for voice in voice_profiles}
+    return {voice: code for voice, code in sorted(sent.items()) if code not in catalogue}

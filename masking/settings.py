@@ -177,6 +177,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # httpx logs every request to 8x8 at INFO; our client logs what matters (retries, failures).
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
 # --- The product's own settings ---------------------------------------------------------------
