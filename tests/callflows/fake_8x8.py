@@ -109,9 +109,8 @@ class Fake8x8:
         router.get(f"{PREFIX}/speech-profiles").mock(side_effect=self._profiles)
         router.get(f"{PREFIX}/recording-push-config").mock(side_effect=self._get_recording)
         router.post(f"{PREFIX}/recording-push-config").mock(side_effect=self._set_recording)
-        router.get(url__regex=rf"{PREFIX}/recordings/(?P<session>[^/]+)$").mock(
-            side_effect=self._recordings
-        )
+        self.recordings_route = router.get(url__regex=rf"{PREFIX}/recordings/(?P<session>[^/]+)$")
+        self.recordings_route.mock(side_effect=self._recordings)
 
     def _authorised(self, request):
         return request.headers.get("Authorization") == f"Bearer {API_KEY}"
