@@ -6,6 +6,7 @@ from io import StringIO
 import httpx
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from callflows.models import NumberEvent
 from masking.models import MaskingSession, SpeechProfile, VirtualNumber
@@ -222,3 +223,13 @@ def test_resync_keeps_the_pool_in_step_and_touches_no_webhook(deployment):
     assert "0 change(s)" in run("resync_8x8_numbers")
     assert deployment.writes == []
     assert VirtualNumber.objects.count() == 2
+
+
+def test_staff_see_and_filter_the_numbers_8x8_no_longer_lists(admin_client, deployment):
+    flagged = VirtualNumberFactory(number="+6531500999")
+    run()
+    changelist = reverse("admin:masking_virtualnumber_changelist")
+    listed = admin_client.get(changelist, {"unlisted_since__isempty": "0"}).context["cl"]
+    assert [n.pk for n in listed.result_list] == [flagged.pk]
+    page = admin_client.get(reverse("admin:masking_virtualnumber_change", args=[flagged.pk]))
+    assert "not listed by 8x8 since" in page.content.decode().lower()
