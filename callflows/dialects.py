@@ -9,6 +9,8 @@
 Set with MASKING_CALLFLOW_DIALECT ("seed" or "current"). The decision does not change.
 """
 
+from collections.abc import Iterable
+
 from masking.routing import PromptFacts
 from masking.voices import wire_language
 
@@ -89,6 +91,7 @@ def say_and_capture(
     if min_digits not in MIN_DIGITS_RANGE:
         raise ValueError(f"minDigits must be 1 to 20, not {min_digits}")
     if dialect == CURRENT:
+        max_digits = max_digits or min_digits
         return {
             "action": "sayAndCapture",
             "params": {
@@ -97,8 +100,10 @@ def say_and_capture(
                 "repetition": prompt.repetition,
                 "speed": 1.0,
                 "minDigits": min_digits,
-                "maxDigits": max_digits or min_digits,
-                "completeOnHash": True,
+                "maxDigits": max_digits,
+                # A fixed-length entry (a PIN, "press 1") is complete at its last key: waiting
+                # for # would time a caller out who never presses it, and count them wrong.
+                "completeOnHash": max_digits != min_digits,
                 "digitTimeout": DIGIT_TIMEOUT_MS,
                 "overallTimeout": OVERALL_TIMEOUT_MS,
                 # We decide what follows a bad entry (retry, lockout): 8x8 asks once.
@@ -107,3 +112,21 @@ def say_and_capture(
         }
     action = say(prompt)
     return {"action": "say&capture", "params": {**action["params"], "minDigits": min_digits}}
+
+
+def wire_voice(voice_profile: str, *, dialect: str = SEED) -> str:
+    """The `voiceProfile` a prompt with our `voice_profile` goes out with in `dialect`."""
+    if dialect == CURRENT:
+        return CURRENT_VOICES.get(voice_profile, voice_profile)
+    return voice_profile
+
+
+def refused_voices(
+    voice_profiles: Iterable[str], *, dialect: str, catalogue: frozenset[str]
+) -> dict[str, str]:
+    """{our voice: what `dialect` sends} for each voice the sub-account's catalogue does not
+    offer, which 8x8 would refuse (-1002). {} when no catalogue was read: voices are unchecked."""
+    if not catalogue:
+        return {}
+    sent = {voice: wire_voice(voice, dialect=dialect) for voice in voice_profiles}
+    return {voice: code for voice, code in sorted(sent.items()) if code not in catalogue}

@@ -86,6 +86,9 @@ class Call(models.Model):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("view_recording_status", "Can see a call's recording status and location at 8x8")
+        ]
 
     def __str__(self):
         return f"Call {self.provider_session_id}"

@@ -1,21 +1,29 @@
-"""Applying 8x8's number events (VNU) to our pool.
+"""Applying 8x8's view of our numbers to our pool: its number events (VNU) and its number list.
 
 - Active: an unhealthy number becomes active again. A retired number stays retired (*).
 - Unhealthy or Expiring: an active number becomes unhealthy.
 - Inactive: an active or unhealthy number is retired, which closes its open sessions.
-- A number not in our pool is added (active, or unhealthy) by a SNAPSHOT, and ignored otherwise.
+- A number not in our pool is added (active, or unhealthy) by a SNAPSHOT or a resync from 8x8's
+  number list, and ignored otherwise.
+- A resync also flags the numbers we have that 8x8 no longer lists (they take no new sessions)
+  and clears the flag when 8x8 lists them again. Nothing is ever deleted.
 
 * Retirement is final from 8x8's side: staff retired it on purpose, and only staff bring it back.
 Unhealthy and expiring numbers keep serving their open sessions and get no new ones.
-Only changes are recorded, so a redelivered event changes nothing and records nothing.
+Only changes are recorded, so a redelivered event, or a second resync, changes nothing and
+records nothing.
 """
 
-from django.db import transaction
+from dataclasses import dataclass
 
+from django.db import transaction
+from django.utils import timezone
+
+from callflows.events import NumberUpdate
 from callflows.models import NumberEvent
 from callflows.records import storable
 from masking.models import VirtualNumber
-from masking.services.numbers import number_set_status
+from masking.services.numbers import number_set_listed, number_set_status
 
 TARGET = {
     "ACTIVE": VirtualNumber.Status.ACTIVE,
@@ -23,14 +31,19 @@ TARGET = {
     "EXPIRING": VirtualNumber.Status.UNHEALTHY,
     "INACTIVE": VirtualNumber.Status.RETIRED,
 }
+RESYNC = "RESYNC"  # our update type for a read of 8x8's number list
+NOT_LISTED = "NOT_LISTED"  # the operational status we record for a number 8x8 no longer lists
+ADDED_BY = {"SNAPSHOT": "8x8's snapshot", RESYNC: "8x8's number list"}
 
 
 def _change(number: VirtualNumber | None, provider_status: str, update_type: str):
     """(new status or None, reason). None: leave the number as it is."""
     target = TARGET[provider_status]
     if number is None:
-        if update_type == "SNAPSHOT" and target != VirtualNumber.Status.RETIRED:
-            return target, f"added to the pool from 8x8's snapshot ({provider_status.title()})"
+        if update_type in ADDED_BY and target != VirtualNumber.Status.RETIRED:
+            return target, (
+                f"added to the pool from {ADDED_BY[update_type]} ({provider_status.title()})"
+            )
         return None, ""
     if number.status == target or number.status == VirtualNumber.Status.RETIRED:
         return None, ""
@@ -41,6 +54,32 @@ def _change(number: VirtualNumber | None, provider_status: str, update_type: str
         VirtualNumber.Status.RETIRED: "8x8 reports it inactive: retired, open sessions closed",
     }
     return target, reasons[target]
+
+
+def _record(*, number, msisdn, update_type, provider_status, before, after, reason, raw, at=None):
+    NumberEvent.objects.create(
+        msisdn=msisdn,
+        virtual_number=number,
+        update_type=update_type,
+        operational_status=provider_status,
+        status_before=before,
+        status_after=after,
+        reason=reason,
+        provider_updated_at=at,
+        payload=storable(raw) if isinstance(raw, dict) else {},
+    )
+
+
+def _add(*, msisdn: str, status: str, reference: str, update_type: str) -> VirtualNumber:
+    number = VirtualNumber(
+        number=msisdn,
+        status=status,
+        provider_reference=reference or "",
+        label=f"added from {ADDED_BY[update_type]}"[:100],
+    )
+    number.full_clean()
+    number.save()
+    return number
 
 
 def number_updates_ingest(*, update_type: str, numbers: list[dict], raw_numbers: list) -> int:
@@ -58,26 +97,141 @@ def number_updates_ingest(*, update_type: str, numbers: list[dict], raw_numbers:
                 continue
             before = number.status if number else ""
             if number is None:
-                number = VirtualNumber(
-                    number=update["msisdn"],
+                number = _add(
+                    msisdn=update["msisdn"],
                     status=status,
-                    provider_reference=update.get("referenceId") or "",
-                    label="added by 8x8 snapshot",
+                    reference=update.get("referenceId"),
+                    update_type=update_type,
                 )
-                number.full_clean()
-                number.save()
             else:
                 number_set_status(number=number, status=status)
-            NumberEvent.objects.create(
+            _record(
+                number=number,
                 msisdn=update["msisdn"],
-                virtual_number=number,
                 update_type=update_type,
-                operational_status=update["operationalStatus"],
-                status_before=before,
-                status_after=status,
+                provider_status=update["operationalStatus"],
+                before=before,
+                after=status,
                 reason=reason,
-                provider_updated_at=update.get("updatedTimestamp"),
-                payload=storable(raw) if isinstance(raw, dict) else {},
+                raw=raw,
+                at=update.get("updatedTimestamp"),
             )
             changed += 1
     return changed
+
+
+# --- resync from 8x8's number list ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolChange:
+    msisdn: str
+    before: str  # our status before; "" for a number new to the pool
+    after: str
+    reason: str
+    provider_status: str  # ACTIVE, UNHEALTHY, EXPIRING, INACTIVE, or NOT_LISTED
+    raw: dict
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class Resync:
+    changes: list[PoolChange]
+    listed: int  # numbers 8x8 lists
+    skipped: list[str]  # items of 8x8's list we could not read, and why
+
+
+def listed_status(item: dict) -> str:
+    """The operational status a list item means for us. 8x8 lists Active, Expiring, Inactive; an
+    Active number whose health check fails is treated as Unhealthy (as its VNU would say)."""
+    status = str(item.get("operationalStatus") or "")
+    health = item.get("numberHealth")
+    unhealthy = isinstance(health, dict) and health.get("isHealthy") is False
+    return "Unhealthy" if unhealthy and status.strip().upper() == "ACTIVE" else status
+
+
+def _read_listed(listed: list[dict]) -> tuple[dict[str, tuple[dict, dict]], list[str]]:
+    numbers, skipped = {}, []
+    for index, item in enumerate(listed):
+        if not isinstance(item, dict):
+            skipped.append(f"item {index}: not an object")
+            continue
+        reader = NumberUpdate(data={**item, "operationalStatus": listed_status(item)})
+        if not reader.is_valid():
+            fields = ", ".join(sorted(reader.errors))
+            skipped.append(f"item {index}: unreadable {fields}")
+            continue
+        numbers[reader.validated_data["msisdn"]] = (reader.validated_data, item)
+    return numbers, skipped
+
+
+def pool_resync(*, listed: list[dict], dry_run: bool = False) -> Resync:
+    """Bring the pool in step with 8x8's number list (GET .../numbers). With `dry_run`, only say
+    what would change. Run again, it changes nothing."""
+    numbers, skipped = _read_listed(listed)
+    ours = {str(n.number): n for n in VirtualNumber.objects.all()}
+    changes = []
+    for msisdn, (update, raw) in numbers.items():
+        number = ours.get(msisdn)
+        provider_status = update["operationalStatus"]
+        status, reason = _change(number, provider_status, RESYNC)
+        if number is not None and number.unlisted_since is not None:
+            status = status or number.status
+            reason = "8x8 lists it again" + (f"; {reason}" if reason else "")
+        if status is None:
+            continue
+        changes.append(
+            PoolChange(
+                msisdn=msisdn,
+                before=number.status if number else "",
+                after=status,
+                reason=reason,
+                provider_status=provider_status,
+                raw=raw,
+                reference=update.get("referenceId") or "",
+            )
+        )
+    for msisdn, number in ours.items():
+        if msisdn in numbers or number.unlisted_since or number.status == "retired":
+            continue
+        after = VirtualNumber.Status.UNHEALTHY if number.status == "active" else number.status
+        changes.append(
+            PoolChange(
+                msisdn=msisdn,
+                before=number.status,
+                after=after,
+                reason="8x8 no longer lists it: flagged, no new sessions, nothing deleted",
+                provider_status=NOT_LISTED,
+                raw={},
+            )
+        )
+    if not dry_run:
+        _apply(changes, ours)
+    return Resync(changes=changes, listed=len(numbers), skipped=skipped)
+
+
+def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        for change in changes:
+            number = ours.get(change.msisdn)
+            if number is None:
+                number = _add(
+                    msisdn=change.msisdn,
+                    status=change.after,
+                    reference=change.reference,
+                    update_type=RESYNC,
+                )
+            else:
+                listed = change.provider_status != NOT_LISTED
+                number_set_listed(number=number, listed=listed, status=change.after, now=now)
+            _record(
+                number=number,
+                msisdn=change.msisdn,
+                update_type=RESYNC,
+                provider_status=change.provider_status,
+                before=change.before,
+                after=change.after,
+                reason=change.reason,
+                raw=change.raw,
+            )

@@ -1,7 +1,9 @@
-"""System checks: a production deploy must not accept anonymous provider webhooks."""
+"""System checks: a production deploy must not accept anonymous provider webhooks, and the
+voices our prompts use should be ones 8x8's catalogue offers."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
 
 
 @register(Tags.security, deploy=True)
@@ -43,3 +45,62 @@ def check_product_settings(app_configs, **kwargs):
             )
         )
     return errors
+
+
+def voice_catalogue_messages(
+    *, catalogue: frozenset[str] | None = None, dialect: str | None = None
+):
+    """What the sub-account's voice catalogue says about the voices our prompts go out with.
+
+    `catalogue` defaults to the stored one (connect_8x8 reads it); `dialect` to the configured one.
+    Used by the system check and by connect_8x8, which passes the catalogue it has just read.
+    """
+    from callflows.builders import KEYPAD_DEFAULTS
+    from callflows.dialects import CURRENT, SEED, refused_voices
+    from masking.models import Prompt, SpeechProfile
+
+    dialect = dialect or settings.MASKING_CALLFLOW_DIALECT
+    catalogue = SpeechProfile.objects.codes() if catalogue is None else catalogue
+    if not catalogue:
+        return []
+    in_use = set(Prompt.objects.values_list("voice_profile", flat=True))
+    in_use |= {prompt.voice_profile for prompt in KEYPAD_DEFAULTS.values()}
+    refused = refused_voices(in_use, dialect=dialect, catalogue=catalogue)
+    if not refused:
+        return []
+    if dialect == SEED:
+        fixed = not refused_voices(refused, dialect=CURRENT, catalogue=catalogue)
+        return [
+            Warning(
+                "The seed dialect's voices are not in the 8x8 sub-account's catalogue: "
+                f"{', '.join(refused)}. 8x8 would refuse the prompts that use them (-1002).",
+                hint="Set MASKING_CALLFLOW_DIALECT=current"
+                + (
+                    ", which sends speech profiles the catalogue lists for all of them."
+                    if fixed
+                    else " and give the prompts voices the catalogue lists (the prompt list "
+                    "shows which)."
+                ),
+                id="masking.W010",
+            )
+        ]
+    pairs = ", ".join(f"{code} (for {voice})" for voice, code in refused.items())
+    return [
+        Warning(
+            f"Speech profiles our prompts use are not in the 8x8 sub-account's catalogue: {pairs}.",
+            hint="Give those prompts another voice (the prompt list shows which 8x8 would refuse).",
+            id="masking.W011",
+        )
+    ]
+
+
+@register(Tags.database)
+def check_voice_catalogue(app_configs, databases=None, **kwargs):
+    """Runs with `manage.py check --database default` (and before migrations), since it reads the
+    stored catalogue and the prompts."""
+    if not databases or "default" not in databases:
+        return []
+    try:
+        return voice_catalogue_messages()
+    except DatabaseError:
+        return []  # not migrated yet: nothing to check

@@ -196,6 +196,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        # httpx logs every request to 8x8 at INFO; our client logs what matters (retries, failures).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -247,6 +250,29 @@ MASKING_BENCH_FLOOR = env.bool("MASKING_BENCH_FLOOR", default=False)
 # from 80%. Routing keys already keep each person to one session per number; this bounds the
 # blast radius of one number going bad (every pairing on it must move).
 MASKING_NUMBER_CAPACITY = env.int("MASKING_NUMBER_CAPACITY", default=1000)
+
+# --- 8x8's REST APIs (callflows/voice_api.py; README, "Pointing 8x8 at it") -----------------------
+# With no API key or sub-account id, everything that asks 8x8 says it is off; calls still work.
+EIGHTX8_API_KEY = env.str("EIGHTX8_API_KEY", default="")
+EIGHTX8_SUBACCOUNT_ID = env.str("EIGHTX8_SUBACCOUNT_ID", default="")
+EIGHTX8_API_BASE_URL = env.str("EIGHTX8_API_BASE_URL", default="https://voice.8x8.com")
+# Seconds to wait for 8x8: to connect, and for each read of the answer.
+EIGHTX8_CONNECT_TIMEOUT = env.float("EIGHTX8_CONNECT_TIMEOUT", default=5.0)
+EIGHTX8_READ_TIMEOUT = env.float("EIGHTX8_READ_TIMEOUT", default=15.0)
+# Tries per request when 8x8 times out or answers 429/5xx (reads and deletes; a create only when
+# it never reached 8x8).
+EIGHTX8_ATTEMPTS = env.int("EIGHTX8_ATTEMPTS", default=3)
+# Seconds before the first retry, doubling after each (a Retry-After of up to 30 s wins).
+EIGHTX8_RETRY_BACKOFF = env.float("EIGHTX8_RETRY_BACKOFF", default=0.5)
+# This deployment's public HTTPS address, which 8x8's webhooks point at (connect_8x8).
+MASKING_PUBLIC_BASE_URL = env.str("MASKING_PUBLIC_BASE_URL", default="")
+# Where 8x8 pushes recordings (S3 or SFTP); set by connect_8x8 when EIGHTX8_RECORDING_PROTOCOL is.
+EIGHTX8_RECORDING_PROTOCOL = env.str("EIGHTX8_RECORDING_PROTOCOL", default="")
+EIGHTX8_RECORDING_HOST = env.str("EIGHTX8_RECORDING_HOST", default="")
+EIGHTX8_RECORDING_PORT = env.int("EIGHTX8_RECORDING_PORT", default=0)
+EIGHTX8_RECORDING_USERNAME = env.str("EIGHTX8_RECORDING_USERNAME", default="")
+EIGHTX8_RECORDING_PASSWORD = env.str("EIGHTX8_RECORDING_PASSWORD", default="")
+EIGHTX8_RECORDING_PATH = env.str("EIGHTX8_RECORDING_PATH", default="")
 
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from callflows.admin.connect import connect_view
 from callflows.admin.reports import reports_view
 from callflows.admin.simulator import simulator_view
 from masking.admin.pages import dashboard_index
@@ -11,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.admin_view(dashboard_index), name="admin-dashboard"),
     path("admin/reports/", admin.site.admin_view(reports_view), name="admin-reports"),
     path("admin/simulator/", admin.site.admin_view(simulator_view), name="admin-simulator"),
+    path("admin/8x8/", admin.site.admin_view(connect_view), name="admin-connect-8x8"),
     path("admin/", admin.site.urls),
     path("callflows/", include("callflows.urls")),
     path("api/", include("masking.api.urls")),

@@ -1,11 +1,57 @@
 import json
+import re
 
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
+from callflows import voice_api
 from callflows.models import Call, CallEvent
 from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
+
+RECORDING_STATUS_PERMISSION = "callflows.view_recording_status"
+UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+# What 8x8's recording statuses mean for the file (provider document, section 10.4).
+RECORDING_STATUSES = {
+    "PROCESSING": "8x8 is still processing it; the file is not pushed yet",
+    "PROCESSING_FAILED": "8x8 could not process it: no file will arrive",
+    "UPLOAD_COMPLETED": "pushed to our storage",
+    "UPLOAD_FAILED": "8x8 could not push it to our storage: check the recording push "
+    "configuration (connect_8x8 shows it)",
+    "CALLBACK_COMPLETED": "pushed to our storage, and 8x8 notified our recording webhook",
+    "CALLBACK_FAILED": "pushed to our storage, but 8x8 could not notify our recording webhook",
+    "UNKNOWN": "8x8 does not know",
+}
+
+
+def recording_at_8x8(call: Call):
+    """The recording's status as 8x8 reports it now, so a missing recording is explained."""
+    if not (call.recorded or call.recording_id):
+        return "Not recorded: no recording was asked for this call."
+    if not UUID.match(call.provider_session_id):
+        return "Not an 8x8 session id: nothing to ask 8x8."
+    try:
+        # One quick try: a staff page must not hang on 8x8.
+        with voice_api.VoiceApi.from_settings(attempts=1, read_timeout=5.0) as api:
+            recordings = api.recordings(call.provider_session_id)
+    except voice_api.VoiceApiError as exc:
+        return str(exc)
+    if not recordings:
+        return "8x8 has no recording for this call (yet)."
+    return format_html_join(
+        "",
+        "<p><strong>{}</strong>: {}.<br>Recording {}{}<br>Landed at: {}</p>",
+        (
+            (
+                r.status,
+                RECORDING_STATUSES.get(r.status, "a status 8x8 has not documented"),
+                r.recording_id or "-",
+                f", {r.duration} s" if r.duration is not None else "",
+                r.external_file_url or "(nowhere yet)",
+            )
+            for r in recordings
+        ),
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -124,8 +170,18 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
             return "-"
         return format_html("<pre>{}</pre>", numbers_in_text_for(json.dumps(obj.answer, indent=2)))
 
+    @admin.display(description="Recording at 8x8")
+    def recording_at_8x8(self, obj):
+        return recording_at_8x8(obj)
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.has_perm(RECORDING_STATUS_PERMISSION):
+            return [*self.fieldsets, ("Recording at 8x8", {"fields": ["recording_at_8x8"]})]
+        return self.fieldsets
+
     def get_readonly_fields(self, request, obj=None):
-        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+        fieldsets = self.get_fieldsets(request, obj)
+        return [f for fieldset in fieldsets for f in fieldset[1]["fields"]]
 
 
 class SessionCallsInline(admin.TabularInline):

@@ -10,9 +10,9 @@ from masking.services.numbers import number_set_status
 @admin.register(VirtualNumber)
 class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
     list_display = ["number", "label", "status", "country", "open_sessions", "provider_reference"]
-    list_filter = ["status", "country"]
+    list_filter = ["status", "country", ("unlisted_since", admin.EmptyFieldListFilter)]
     search_fields = ["number", "label", "provider_reference"]
-    readonly_fields = ["country", "open_sessions", "created_at", "updated_at"]
+    readonly_fields = ["country", "open_sessions", "unlisted_since", "created_at", "updated_at"]
     ordering = ["number"]
     inlines = [NumberEventInline]
     actions = ["export_csv"]

@@ -1,7 +1,9 @@
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 
-from masking.models import Prompt
+from callflows.dialects import CURRENT, SEED, refused_voices, wire_voice
+from masking.models import Prompt, SpeechProfile
 from masking.voices import LANGUAGES
 
 
@@ -20,8 +22,67 @@ def missing_prompts() -> list[dict]:
     return rows
 
 
+def voice_check() -> dict:
+    """Which prompts 8x8 would refuse in the configured dialect, by the stored catalogue."""
+    catalogue = SpeechProfile.objects.codes()
+    dialect = settings.MASKING_CALLFLOW_DIALECT
+    refused = []
+    if catalogue:
+        prompts = list(Prompt.objects.all())
+        bad = refused_voices(
+            {p.voice_profile for p in prompts}, dialect=dialect, catalogue=catalogue
+        )
+        refused = [
+            {"prompt": p, "voice": p.voice_profile, "sent": bad[p.voice_profile]}
+            for p in prompts
+            if p.voice_profile in bad
+        ]
+    return {"checked": bool(catalogue), "dialect": dialect, "refused": refused}
+
+
+def refusal_message(voice: str, *, language: str, dialect: str, catalogue: frozenset[str]) -> str:
+    sent = wire_voice(voice, dialect=dialect)
+    message = (
+        f"8x8's catalogue for this sub-account does not offer {sent}, which the {dialect} "
+        "dialect sends for this voice: 8x8 would refuse the prompt (-1002)."
+    )
+    lang = LANGUAGES.get(language)
+    accepted = [
+        v
+        for v in (lang.voice_profiles if lang else ())
+        if wire_voice(v, dialect=dialect) in catalogue
+    ]
+    if accepted:
+        return f"{message} Voices it accepts for {lang.name}: {', '.join(accepted)}."
+    if dialect == SEED and not refused_voices([voice], dialect=CURRENT, catalogue=catalogue):
+        return (
+            f"{message} The current dialect would send a voice it offers: "
+            "set MASKING_CALLFLOW_DIALECT=current."
+        )
+    return message
+
+
+class PromptForm(forms.ModelForm):
+    class Meta:
+        model = Prompt
+        fields = ["purpose", "language", "voice_profile", "text", "repetition"]
+
+    def clean(self):
+        cleaned = super().clean()
+        voice, language = cleaned.get("voice_profile"), cleaned.get("language")
+        catalogue = SpeechProfile.objects.codes()
+        dialect = settings.MASKING_CALLFLOW_DIALECT
+        if voice and refused_voices([voice], dialect=dialect, catalogue=catalogue):
+            self.add_error(
+                "voice_profile",
+                refusal_message(voice, language=language, dialect=dialect, catalogue=catalogue),
+            )
+        return cleaned
+
+
 @admin.register(Prompt)
 class PromptAdmin(admin.ModelAdmin):
+    form = PromptForm
     list_display = ["purpose", "language", "voice_profile", "repetition", "short_text"]
     list_filter = ["purpose", "language"]
     search_fields = ["text"]
@@ -30,7 +91,11 @@ class PromptAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # Callers in a language without a prompt hear the default language's (or nothing).
-        extra_context = {**(extra_context or {}), "missing_prompts": missing_prompts()}
+        extra_context = {
+            **(extra_context or {}),
+            "missing_prompts": missing_prompts(),
+            "voice_check": voice_check(),
+        }
         return super().changelist_view(request, extra_context)
 
     @admin.display(description="text")

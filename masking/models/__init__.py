@@ -6,6 +6,7 @@ from masking.models.consent import RecordingOptIn
 from masking.models.numbers import VirtualNumber
 from masking.models.prompts import Prompt
 from masking.models.sessions import MaskingSession, Participant
+from masking.models.voices import SpeechProfile
 
 __all__ = [
     "AuditEntry",
@@ -13,5 +14,6 @@ __all__ = [
     "Participant",
     "Prompt",
     "RecordingOptIn",
+    "SpeechProfile",
     "VirtualNumber",
 ]

@@ -61,6 +61,16 @@ class VirtualNumber(models.Model):
         editable=False,
         help_text=_("ISO 3166 country of the number, derived from it."),
     )
+    unlisted_since = models.DateTimeField(
+        _("not listed by 8x8 since"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when 8x8's number list no longer has it (connect_8x8, resync_8x8_numbers): it "
+            "takes no new sessions; cleared when 8x8 lists it again. Nothing is deleted."
+        ),
+    )
     open_sessions = models.PositiveIntegerField(
         _("open sessions"),
         default=0,

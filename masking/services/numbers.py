@@ -1,6 +1,9 @@
 """Changing the pool: a number's status, and what retiring it does to its sessions."""
 
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, VirtualNumber
@@ -22,3 +25,21 @@ def number_set_status(*, number: VirtualNumber, status: str) -> VirtualNumber:
             for session in number.sessions.open().select_for_update():
                 session_close(session=session, reason=MaskingSession.CloseReason.NUMBER_RETIRED)
     return number
+
+
+def number_set_listed(
+    *, number: VirtualNumber, listed: bool, status: str | None = None, now: datetime | None = None
+) -> VirtualNumber:
+    """Record whether 8x8's number list still has the number; never deletes it.
+
+    An unlisted number is flagged and, if active, made unhealthy: 8x8 may no longer route it, so
+    it takes no new sessions, while the sessions it holds keep their number. `status` is the one
+    8x8 reports when it lists the number again.
+    """
+    if listed:
+        number.unlisted_since = None
+    else:
+        number.unlisted_since = number.unlisted_since or now or timezone.now()
+        if number.status == VirtualNumber.Status.ACTIVE:
+            status = VirtualNumber.Status.UNHEALTHY
+    return number_set_status(number=number, status=status or number.status)

@@ -252,7 +252,7 @@ def test_current_dialect_renders_8x8s_actions(provider, pin_session, settings):
                 "speed": 1.0,
                 "minDigits": 4,
                 "maxDigits": 4,
-                "completeOnHash": True,
+                "completeOnHash": False,
                 "digitTimeout": 5000,
                 "overallTimeout": 15000,
                 "noOfTries": 1,

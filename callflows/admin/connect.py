@@ -1,0 +1,90 @@
+"""The admin's "Connect to 8x8" page: connect_8x8 for staff, with a preview (the dry run).
+
+Only staff with *Can connect this deployment to 8x8* (`masking.connect_8x8`) reach it. It shows
+whether credentials are set, never their values: the API key, the webhook auth header and the
+recording password stay out of the page, as they stay out of the command's output.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.template.response import TemplateResponse
+
+from callflows.connection import RecordingTarget, connect
+from callflows.voice_api import VoiceApi, VoiceApiError, configured
+from masking.models import SpeechProfile, VirtualNumber
+from masking.services.audit import audit_record
+
+PERMISSION = "masking.connect_8x8"
+
+
+class ConnectForm(forms.Form):
+    base_url = forms.URLField(
+        assume_scheme="https",
+        label="Public base URL",
+        help_text="This deployment's https address, which 8x8's webhooks will call. "
+        "Example: https://masking.example.com",
+    )
+    force = forms.BooleanField(
+        required=False,
+        label="Register every webhook again",
+        help_text="After changing WEBHOOK_AUTH_HEADER: 8x8 never shows the value it has.",
+    )
+
+
+def connection_state() -> dict:
+    catalogue = SpeechProfile.objects.aggregate(read_at=Max("read_at"))
+    return {
+        "configured": configured(),
+        "subaccount": settings.EIGHTX8_SUBACCOUNT_ID,
+        "api_base": settings.EIGHTX8_API_BASE_URL,
+        "auth_header_set": bool(settings.WEBHOOK_AUTH_HEADER),
+        "recording_from_env": RecordingTarget.from_settings() is not None,
+        "dialect": settings.MASKING_CALLFLOW_DIALECT,
+        "profiles": SpeechProfile.objects.count(),
+        "catalogue_read_at": catalogue["read_at"],
+        "unlisted": VirtualNumber.objects.filter(unlisted_since__isnull=False).count(),
+    }
+
+
+def connect_view(request):
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+    initial = {"base_url": settings.MASKING_PUBLIC_BASE_URL or f"https://{request.get_host()}"}
+    form = ConnectForm(request.POST or None, initial=initial)
+    report = error = None
+    if request.method == "POST" and form.is_valid():
+        dry_run = "connect" not in request.POST
+        try:
+            with VoiceApi.from_settings() as api:
+                report = connect(
+                    api=api,
+                    base_url=form.cleaned_data["base_url"],
+                    auth_header=settings.WEBHOOK_AUTH_HEADER,
+                    recording=RecordingTarget.from_settings(),
+                    dry_run=dry_run,
+                    force=form.cleaned_data["force"],
+                )
+        except VoiceApiError as exc:
+            error = f"{exc} Nothing was changed here."
+        if report and not dry_run:
+            # The audit trail keys entries by record; the connection has none of its own, so the
+            # entry hangs on the voice catalogue, which carries the connect permission too.
+            audit_record(
+                obj=SpeechProfile(pk=0, code=f"8x8 sub-account {settings.EIGHTX8_SUBACCOUNT_ID}"),
+                action="connected 8x8",
+                via="admin",
+                actor=request.user,
+                changes={"changes": report.changes, "base_url": form.cleaned_data["base_url"]},
+            )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Connect to 8x8",
+        "form": form,
+        "state": connection_state(),
+        "report": report,
+        "error": error,
+    }
+    return TemplateResponse(request, "admin/callflows/connect.html", context)

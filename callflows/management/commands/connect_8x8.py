@@ -1,0 +1,60 @@
+"""Connect this deployment to its 8x8 sub-account in one run (README, "Pointing 8x8 at it").
+
+Reads EIGHTX8_API_KEY and EIGHTX8_SUBACCOUNT_ID, the public base URL (--base-url or
+MASKING_PUBLIC_BASE_URL) and WEBHOOK_AUTH_HEADER; registers the five webhooks, verifies them,
+syncs the number pool, stores the voice catalogue, and shows (and, from EIGHTX8_RECORDING_*,
+sets) where 8x8 pushes recordings. Safe to run again: a second run changes nothing.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from callflows.connection import RecordingTarget, connect
+from callflows.voice_api import VoiceApi, VoiceApiError
+
+
+class Command(BaseCommand):
+    help = "Connect this deployment to its 8x8 sub-account: webhooks, number pool, voices."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-url",
+            default=settings.MASKING_PUBLIC_BASE_URL,
+            help="This deployment's public https address (default: MASKING_PUBLIC_BASE_URL).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Only read, and print what would change."
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Register every webhook again (after changing WEBHOOK_AUTH_HEADER: 8x8 never "
+            "shows the value it has) and set the recording push again.",
+        )
+
+    def handle(self, *args, base_url, dry_run, force, **options):
+        try:
+            with VoiceApi.from_settings() as api:
+                report = connect(
+                    api=api,
+                    base_url=base_url or "",
+                    auth_header=settings.WEBHOOK_AUTH_HEADER,
+                    recording=RecordingTarget.from_settings(),
+                    dry_run=dry_run,
+                    force=force,
+                )
+        except VoiceApiError as exc:
+            raise CommandError(f"{exc} Nothing was changed here.") from None
+        write_report(self, report, subaccount=settings.EIGHTX8_SUBACCOUNT_ID)
+
+
+def write_report(command: BaseCommand, report, *, subaccount: str) -> None:
+    heading = "Dry run: nothing changed." if report.dry_run else "Done."
+    command.stdout.write(f"8x8 sub-account {subaccount}")
+    for line in report.lines:
+        command.stdout.write(f"  {line}")
+    for warning in report.warnings:
+        command.stdout.write(command.style.WARNING(f"  Warning: {warning}"))
+    command.stdout.write(
+        command.style.SUCCESS(f"{heading} {report.changes} change(s){' to make' * report.dry_run}.")
+    )
