@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from callflows.models import Call
+from callflows.models import Call, CallAction
 from masking.models import MaskingSession, RecordingOptIn
 from masking.services.consent import consent_record
 from masking.services.sessions import session_close
@@ -29,26 +29,25 @@ class Call_:
     """One phone call: the first Call Action, then follow-ups on the same sessionId."""
 
     def __init__(self, provider, caller, session_id="call-1"):
-        self.provider, self.caller, self.session_id, self.n, self.tag = (
-            provider,
-            caller,
-            session_id,
-            0,
-            None,
-        )
+        self.provider, self.caller, self.session_id, self.tag = provider, caller, session_id, None
+        self.sent = []  # every body, in order, to deliver one again
 
     def post(self, **payload):
-        self.n += 1
         body = call_action(
             self.caller,
             VN,
             sessionId=self.session_id,
-            eventId=f"{self.session_id}-{self.n}",
+            eventId=f"{self.session_id}-{len(self.sent) + 1}",
             **payload,
         )
+        self.sent.append(body)
         answer = self.provider.post(URL, body, format="json").json()
         self.tag = answer["clientActionId"]
         return answer
+
+    def redeliver(self, n):
+        """8x8 delivering the n-th event of this call again (1: the first Call Action)."""
+        return self.provider.post(URL, self.sent[n - 1], format="json").json()
 
     def start(self):
         return self.post()
@@ -175,6 +174,84 @@ def test_duplicate_follow_up_gets_the_same_answer_and_counts_once(provider, pin_
     again = provider.post(URL, body, format="json").json()
     assert first == again
     assert MaskingSession.objects.get().pin_failures == 1
+
+
+def wrong_pins_counted():
+    return MaskingSession.objects.get().pin_failures
+
+
+def test_late_redelivery_of_the_first_event_keeps_the_bridged_call(provider, pin_session):
+    """Issue 13, finding 4: the record flipped connect -> ask_pin and lost the session."""
+    call = Call_(provider, STRANGER)
+    first = call.start()
+    assert actions(call.key(PIN_A))[-1] == "makeCall"
+    late = call.redeliver(1)
+    assert late == first
+    record = Call.objects.get()
+    assert (record.outcome, record.masking_session_id) == ("connect", pin_session.pk)
+    assert actions(record.answer)[-1] == "makeCall"
+
+
+def test_late_redelivery_of_a_wrong_pin_gets_its_first_answer_and_no_fresh_tries(
+    provider, pin_session, settings
+):
+    """Issue 13, finding 4: the PIN conversation restarted with fresh tries."""
+    settings.MASKING_PIN_TRIES = 3
+    call = Call_(provider, STRANGER)
+    call.start()
+    second = call.key("000000")
+    call.key("000001")
+    assert call.redeliver(2) == second
+    assert call.redeliver(1)["clientActionId"] == "masking:ask_pin:1"
+    assert Call.objects.get().keypad_tries == 3
+    assert wrong_pins_counted() == 2
+    assert actions(call.key("000002")) == ["say", "hangup"]  # the third try was the last
+
+
+def test_every_call_action_event_is_stored_once_with_its_answer(provider, pin_session):
+    call = Call_(provider, STRANGER)
+    answers = [call.start(), call.key("000000"), call.key(PIN_A)]
+    for n in (3, 1, 2, 2):
+        call.redeliver(n)
+    stored = CallAction.objects.filter(call__provider_session_id="call-1").order_by("id")
+    assert [a.event_id for a in stored] == ["call-1-1", "call-1-2", "call-1-3"]
+    assert [a.answer for a in stored] == answers
+    assert [a.outcome for a in stored] == ["ask_pin", "retry_pin", "connect"]
+
+
+# Issue 13, finding 5: a follow-up to anything but our keypad prompts never bridges again.
+@pytest.mark.parametrize(
+    "follow_up",
+    [
+        {"callStatus": "ACTION_COMPLETED", "clientActionId": "masking:connect:{session}"},
+        {"callStatus": "ACTION_COMPLETED"},
+        {"callStatus": "ACTION_COMPLETED", "clientActionId": "someone-else"},
+        {"callStatus": "CALL_RECEIVED", "clientActionId": "masking:connect:{session}"},
+        {"callStatus": "DTMF_RECEIVED", "dtmf": "1"},
+        {"callStatus": "ACTION_COMPLETED", "clientActionId": "masking:ask_pin:1"},
+    ],
+    ids=["connect tag", "no tag", "foreign tag", "tag only", "digits", "keypad tag not asked"],
+)
+def test_follow_up_to_a_bridge_hangs_up(provider, pairing, prompts, follow_up):
+    call = Call_(provider, A)
+    assert actions(call.start())[-1] == "makeCall"
+    tag = follow_up.get("clientActionId", "").format(session=pairing.pk)
+    answer = call.post(**{**follow_up, "clientActionId": tag or None})
+    assert answer == {"clientActionId": "masking:hangup", "callflow": [{"action": "hangup"}]}
+    record = Call.objects.get()
+    assert (record.outcome, record.masking_session_id) == ("connect", pairing.pk)
+    assert CallAction.objects.filter(outcome="hangup").count() == 1
+
+
+def test_follow_up_to_a_goodbye_hangs_up(provider, pin_session, settings):
+    settings.MASKING_PIN_TRIES = 1
+    call = Call_(provider, STRANGER)
+    call.start()
+    goodbye = call.key("000000")
+    assert actions(goodbye) == ["say", "hangup"]
+    answer = call.post(callStatus="ACTION_COMPLETED", clientActionId=goodbye["clientActionId"])
+    assert actions(answer) == ["hangup"]
+    assert wrong_pins_counted() == 1
 
 
 def test_tag_we_never_issued_is_a_new_call(provider, pin_session):
