@@ -84,6 +84,8 @@ def decide(
     session = facts.session
     if session is None or not is_live(session, now=now):
         if facts.pin_sessions and pin_length:
+            if facts.pin_paused:
+                return Decision(Outcome.PIN_LOCKED)
             return Decision(Outcome.ASK_PIN, min_digits=pin_length, tries=1)
         return Decision(Outcome.NO_SESSION)
     if not session.caller_consented and _would_record_with_caller_consent(
@@ -112,8 +114,12 @@ def decide_pin_entry(
     max_tries: int,
     pin_length: int,
     consent_rule: str = EVERY_PARTY,
+    paused: bool = False,
 ) -> Decision:
-    """The digits of a PIN prompt: `match` is the session whose participant has that PIN."""
+    """The digits of a PIN prompt: `match` is the session whose participant has that PIN.
+    `paused`: PIN entry was locked for this caller (or the number) since we asked."""
+    if paused:
+        return Decision(Outcome.PIN_LOCKED, tries=tries)
     if match is not None and is_live(match, now=now):
         return Decision(
             Outcome.CONNECT,

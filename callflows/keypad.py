@@ -6,17 +6,13 @@ eight times at once counts once, and a redelivery long after changes nothing.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
-
-from django.conf import settings
-from django.db.models import F
-from django.utils import timezone
 
 from callflows.answer import KEYPAD_PROMPTS, AskedBefore, tag_outcome
 from callflows.decision import Decision, Outcome
 from callflows.models import Call
-from masking.models import MaskingSession, RecordingOptIn
+from masking.models import RecordingOptIn
 from masking.services.consent import consent_record
+from masking.services.pin_access import pin_failure_record
 
 
 @dataclass(frozen=True)
@@ -62,10 +58,13 @@ def apply_keypad_effects(
     *,
     decision: Decision,
     asked: AskedBefore,
+    digits: str | None,
     caller: str,
     virtual_number: str,
     provider_session_id: str | None,
 ) -> None:
+    """What the keypad answer changes: a keypad opt-in, or a wrong PIN counted (and the lockouts
+    it may start). Keying nothing is no guess and counts nothing."""
     if (
         decision.consented_by_keypad
         and not RecordingOptIn.objects.active().filter(number=caller).exists()
@@ -75,25 +74,13 @@ def apply_keypad_effects(
             method=RecordingOptIn.Method.KEYPAD,
             evidence=f"8x8 session {provider_session_id or 'unknown'}",
         )
-    if asked.outcome not in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
-        return
-    pin_sessions = (
-        MaskingSession.objects.live()
-        .filter(virtual_number__number=virtual_number, participants__pin__gt="")
-        .distinct()
-    )
-    if decision.outcome == Outcome.CONNECT:
-        MaskingSession.objects.filter(pk=decision.session_id).update(pin_failures=0)
-        return
-    # A wrong PIN does not say which session it was aimed at: it counts against every PIN
-    # session on the number, and each locks after MASKING_PIN_LOCK_AFTER of them, so guessing
-    # through a number's PINs stops long before it could succeed.
-    now = timezone.now()
-    ids = list(pin_sessions.values_list("pk", flat=True))
-    MaskingSession.objects.filter(pk__in=ids).update(pin_failures=F("pin_failures") + 1)
-    MaskingSession.objects.filter(
-        pk__in=ids, pin_failures__gte=settings.MASKING_PIN_LOCK_AFTER
-    ).update(
-        pin_locked_until=now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES),
-        pin_failures=0,
-    )
+    if (
+        asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN)
+        and decision.outcome in (Outcome.RETRY_PIN, Outcome.PIN_FAILED)
+        and digits
+    ):
+        pin_failure_record(
+            virtual_number=virtual_number,
+            caller=caller,
+            provider_session_id=provider_session_id or "",
+        )

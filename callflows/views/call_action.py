@@ -94,6 +94,7 @@ class CallActionView(ProviderView):
                     apply_keypad_effects(
                         decision=decision,
                         asked=asked,
+                        digits=payload["digits"],
                         caller=payload["source"],
                         virtual_number=payload["destination"],
                         provider_session_id=payload.get("sessionId"),

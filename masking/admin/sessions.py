@@ -167,7 +167,6 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
         "started_at",
         "expires_at",
         "closed_at",
-        "pin_lock",
     ]
     list_filter = [StateFilter, "recording_requested", "close_reason", "virtual_number"]
     list_select_related = ["virtual_number"]
@@ -217,7 +216,6 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
             "status",
             "closed_at",
             "close_reason",
-            "pin_locked_until",
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -231,7 +229,6 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
             "status",
             "closed_at",
             "close_reason",
-            "pin_locked_until",
         ]
 
     def save_model(self, request, obj, form, change):
@@ -339,15 +336,6 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
             STATE_COLOURS[state],
             state,
         )
-
-    @admin.display(description="PIN access", boolean=False)
-    def pin_lock(self, obj):
-        if obj.pin_locked_until and obj.pin_locked_until > timezone.now():
-            return format_html(
-                '<strong style="color:#ba2121">locked until {}</strong>',
-                obj.pin_locked_until.strftime("%H:%M"),
-            )
-        return ""
 
     @admin.display(description="participants")
     def participant_numbers(self, obj):
