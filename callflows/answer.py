@@ -65,7 +65,8 @@ def answer_call_action(
     rule = settings.MASKING_RECORDING_CONSENT
     if asked is not None and asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
         match = None
-        if digits and not facts.pin_paused:
+        # Only PINs of the length asked for can match: the guessing bound counts those.
+        if digits and len(digits) == settings.MASKING_PIN_LENGTH and not facts.pin_paused:
             match = pin_match(virtual_number=virtual_number, pin=digits, now=now)
         decision = decide_pin_entry(
             match=match,

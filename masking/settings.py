@@ -219,7 +219,17 @@ MASKING_PIN_LOCK_AFTER = env.int("MASKING_PIN_LOCK_AFTER", default=5)
 MASKING_PIN_NUMBER_CEILING = env.int("MASKING_PIN_NUMBER_CEILING", default=20)
 MASKING_PIN_WINDOW_MINUTES = env.int("MASKING_PIN_WINDOW_MINUTES", default=24 * 60)
 MASKING_PIN_LOCK_MINUTES = env.int("MASKING_PIN_LOCK_MINUTES", default=60)
-MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=4)
+# The guessing bound, chosen with the PIN length. One stranger's guess on a number connects with
+# chance (active PINs on the number) / 10**MASKING_PIN_LENGTH; allocation keeps it at most
+# 1 in MASKING_PIN_GUESS_ONE_IN by holding at most 10**length / one_in PINs a number (a number
+# named explicitly is refused beyond that). 1 in 10,000 with 6 digits (the length people already
+# key for one-time codes) gives 100 PINs, 50 PIN sessions, a number; with the number's ceiling of
+# 20 wrong PINs, a guesser rotating caller IDs gets through with at most 0.2% chance before the
+# pause stops them. 4 digits could not hold even one session's two PINs within 1 in 10,000, and
+# 1 in 1,000 would make that chance 2%. Every PIN is exactly MASKING_PIN_LENGTH digits: PINs of
+# another length (made before a change) can no longer be keyed in; reissue them.
+MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=6)
+MASKING_PIN_GUESS_ONE_IN = env.int("MASKING_PIN_GUESS_ONE_IN", default=10_000)
 
 # Prompts are looked up in the caller's language (their preference, else their number's country),
 # then in this one (a code of masking.voices.LANGUAGES).

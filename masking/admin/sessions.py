@@ -54,10 +54,13 @@ class SessionAddForm(forms.ModelForm):
         help_text="Give both participants a PIN to call from any phone (or type them below).",
     )
     pin_a = forms.RegexField(
-        r"^[0-9]{4,12}$", required=False, label="PIN A", help_text="4 to 12 digits. Example: 4821."
+        r"^[0-9]{1,12}$",
+        required=False,
+        label="PIN A",
+        help_text="MASKING_PIN_LENGTH digits (6 by default). Example: 482193.",
     )
     pin_b = forms.RegexField(
-        r"^[0-9]{4,12}$", required=False, label="PIN B", help_text="Different from PIN A."
+        r"^[0-9]{1,12}$", required=False, label="PIN B", help_text="Different from PIN A."
     )
 
     class Meta:

@@ -163,7 +163,7 @@ class Participant(models.Model):
         blank=True,
         validators=[RegexValidator(r"^[0-9]{4,12}$", _("A PIN is 4 to 12 digits."))],
         help_text=_(
-            "Lets this person call from any phone: they key it in. Example: “4821”. Leave empty "
+            "Lets this person call from any phone: they key it in. Example: “482193”. Leave empty "
             "for no PIN access."
         ),
     )

@@ -91,7 +91,7 @@ def test_one_wrong_pin_delivered_8_times_at_once_counts_once(settings):
     settings.WEBHOOK_AUTH_HEADER = AUTH
     settings.MASKING_PIN_LOCK_AFTER = 100  # no lockout here: every count shows
     stranger = "+6591239999"
-    open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, pin_a="4821")
+    open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, pin_a="482193")
     for call in range(2):
         first = call_action(stranger, VN, sessionId=f"pin-{call}", eventId=f"pin-{call}-1")
         asked = deliver_at_once(first, 1)[0]
@@ -102,7 +102,7 @@ def test_one_wrong_pin_delivered_8_times_at_once_counts_once(settings):
             eventId=f"pin-{call}-2",
             callStatus="ACTION_COMPLETED",
             clientActionId=asked["clientActionId"],
-            eventData={"dtmf": "0000"},
+            eventData={"dtmf": "000000"},
         )
         answers = deliver_at_once(wrong, DELIVERIES)
         assert len(answers) == DELIVERIES

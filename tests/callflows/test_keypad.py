@@ -23,7 +23,7 @@ def test_stranger_on_a_pin_number_is_asked_for_the_pin(provider, pin_session):
                 "language": "en",
                 "voiceProfile": "generic-en-female",
                 "repetition": 1,
-                "minDigits": 4,
+                "minDigits": 6,
             },
         }
     ]
@@ -257,8 +257,8 @@ def test_current_dialect_renders_8x8s_actions(provider, pin_session, settings):
                 "voiceProfile": "en-US-ZiraRUS",
                 "repetition": 1,
                 "speed": 1.0,
-                "minDigits": 4,
-                "maxDigits": 4,
+                "minDigits": 6,
+                "maxDigits": 6,
                 "completeOnHash": True,
                 "digitTimeout": 5000,
                 "overallTimeout": 15000,

@@ -35,8 +35,8 @@ def setup_row(row):
         a=A,
         b=B,
         recording_requested=row == "recorded",
-        pin_a="4821" if row == "ask_pin" else "",
-        pin_b="9034" if row == "ask_pin" else "",
+        pin_a="482193" if row == "ask_pin" else "",
+        pin_b="903417" if row == "ask_pin" else "",
     )
     if row == "recorded":
         consent_record(number=A, method="admin")
