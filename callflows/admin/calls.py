@@ -3,7 +3,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from callflows.models import Call, CallEvent
+from callflows.models import Call, CallAction, CallEvent
 from masking.privacy import number_for, numbers_in_text_for
 
 
@@ -32,6 +32,26 @@ class CallEventInline(admin.TabularInline):
         return False
 
 
+class CallActionInline(admin.TabularInline):
+    """Each Call Action event of the call, once, with the answer it got (and redeliveries got)."""
+
+    model = CallAction
+    fields = ["answered_at", "event_id", "outcome", "answer_json"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "call actions (what 8x8 asked, what we answered)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="callflow answered")
+    def answer_json(self, obj):
+        if not obj.answer:
+            return "-"
+        return format_html("<pre>{}</pre>", numbers_in_text_for(json.dumps(obj.answer, indent=2)))
+
+
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
     list_display = [
@@ -55,7 +75,7 @@ class CallAdmin(ReadOnlyAdmin):
         "masking_session__reference",
     ]
     date_hierarchy = "created_at"
-    inlines = [CallEventInline]
+    inlines = [CallActionInline, CallEventInline]
     fieldsets = [
         (
             "What we answered",
