@@ -12,7 +12,7 @@ wrong PINs counted so far for its scope.
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from masking.models import PinFailure, PinLockout, VirtualNumber
@@ -20,28 +20,26 @@ from masking.privacy import redact
 from masking.services.audit import audit_record
 
 
-def _counting_since(*, virtual_number: VirtualNumber, caller: str, now: datetime) -> datetime:
-    """The window's start, or the moment staff last cleared this scope's lockout if later."""
-    window_start = now - timedelta(minutes=settings.MASKING_PIN_WINDOW_MINUTES)
-    cleared = PinLockout.objects.filter(
-        virtual_number=virtual_number, caller=caller, cleared_at__isnull=False
-    ).aggregate(last=Max("cleared_at"))["last"]
-    return max(window_start, cleared) if cleared else window_start
-
-
 def _lock_if_reached(
     *, virtual_number: VirtualNumber, caller: str, threshold: int, now: datetime
 ) -> PinLockout | None:
-    """Lock the scope (one caller, or with `caller` "" the number) if its count reached the
-    threshold and it is not locked already."""
-    since = _counting_since(virtual_number=virtual_number, caller=caller, now=now)
+    """Lock the scope (one caller, or with `caller` "" the number) if its count of wrong PINs
+    reached the threshold and it is not locked already. The count starts at the window's start,
+    or when staff last cleared this scope's lockout if later."""
+    lockouts = PinLockout.objects.filter(virtual_number=virtual_number, caller=caller).aggregate(
+        last_cleared=Max("cleared_at"),
+        active=Count("pk", filter=Q(cleared_at__isnull=True, locked_until__gt=now)),
+    )
+    if lockouts["active"]:
+        return None
+    since = now - timedelta(minutes=settings.MASKING_PIN_WINDOW_MINUTES)
+    if lockouts["last_cleared"] and lockouts["last_cleared"] > since:
+        since = lockouts["last_cleared"]
     failures = PinFailure.objects.filter(virtual_number=virtual_number, at__gt=since)
     if caller:
         failures = failures.filter(caller=caller)
     count = failures.count()
     if count < threshold:
-        return None
-    if PinLockout.objects.active(now).filter(virtual_number=virtual_number, caller=caller).exists():
         return None
     lockout = PinLockout(
         virtual_number=virtual_number,
@@ -50,7 +48,7 @@ def _lock_if_reached(
         locked_at=now,
         locked_until=now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES),
     )
-    lockout.full_clean()
+    lockout.full_clean(exclude=["virtual_number"])  # just read: no need to look it up again
     lockout.save()
     return lockout
 
@@ -71,7 +69,7 @@ def pin_failure_record(
     failure = PinFailure(
         virtual_number=number, caller=caller, provider_session_id=provider_session_id or "", at=now
     )
-    failure.full_clean()
+    failure.full_clean(exclude=["virtual_number"])  # just read: no need to look it up again
     failure.save()
     started = [
         _lock_if_reached(
