@@ -322,7 +322,8 @@ def session_create(
 
 
 def session_reopen(*, session: MaskingSession) -> MaskingSession:
-    """Open a closed session again, if it has not expired and its routing keys are free."""
+    """Open a closed session again, if it has not expired, its routing keys are free and its PINs
+    fit the guessing bound."""
     if session.status == MaskingSession.Status.OPEN:
         return session
     if session.expires_at is not None and session.expires_at <= timezone.now():
@@ -338,6 +339,10 @@ def session_reopen(*, session: MaskingSession) -> MaskingSession:
             session.close_reason = ""
             session.full_clean()
             _count_open(session.virtual_number_id, +1)
+            # Its PINs come back into play: they must fit the guessing bound (masking.pins).
+            pins = session.participants.exclude(pin="").count()
+            if pins and not pin_room_left(session.virtual_number, pins):
+                raise ValidationError({"virtual_number": pin_room_error(session.virtual_number)})
             session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
             session.participants.update(holds_routing_key=True)
     except IntegrityError as exc:

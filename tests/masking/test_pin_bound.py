@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from masking.models import MaskingSession, Participant
-from masking.services.sessions import session_create
+from masking.services.sessions import session_close, session_create, session_reopen
 from tests.factories import VirtualNumberFactory, participant_number
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +142,16 @@ def test_concurrent_openings_at_the_edge_of_the_bound_let_one_in(bound, settings
         thread.join()
     assert sorted(outcomes) == ["opened"] + ["refused"] * 5
     assert guess_chance(number) <= 1 / 250_000
+
+
+def test_reopening_a_pin_session_respects_the_bound(bound, settings):
+    settings.MASKING_PIN_GUESS_ONE_IN = 250_000  # room for 4 PINs: two PIN sessions
+    number = VirtualNumberFactory()
+    first = open_pin_session(number)
+    session_close(session=first, reason="staff")
+    open_pin_session(number)
+    open_pin_session(number)
+    with pytest.raises(ValidationError, match="guessing bound"):
+        session_reopen(session=first)
+    first.refresh_from_db()
+    assert first.status == "closed" and guess_chance(number) <= 1 / 250_000
