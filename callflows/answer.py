@@ -57,11 +57,17 @@ def answer_call_action(
     """
     now = now or timezone.now()
     facts = call_facts(
-        virtual_number=virtual_number, caller=caller, language=settings.MASKING_DEFAULT_LANGUAGE
+        virtual_number=virtual_number,
+        caller=caller,
+        language=settings.MASKING_DEFAULT_LANGUAGE,
+        now=now,
     )
     rule = settings.MASKING_RECORDING_CONSENT
     if asked is not None and asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
-        match = pin_match(virtual_number=virtual_number, pin=digits, now=now) if digits else None
+        match = None
+        # Only PINs of the length asked for can match: the guessing bound counts those.
+        if digits and len(digits) == settings.MASKING_PIN_LENGTH and not facts.pin_paused:
+            match = pin_match(virtual_number=virtual_number, pin=digits, now=now)
         decision = decide_pin_entry(
             match=match,
             now=now,
@@ -69,6 +75,7 @@ def answer_call_action(
             max_tries=settings.MASKING_PIN_TRIES,
             pin_length=settings.MASKING_PIN_LENGTH,
             consent_rule=rule,
+            paused=facts.pin_paused,
         )
     elif asked is not None and asked.outcome == Outcome.ASK_CONSENT:
         decision = decide_consent_answer(

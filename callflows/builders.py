@@ -113,7 +113,12 @@ def callflow_for(
         )
         return callflow(client_action_id(decision), actions)
 
+    if outcome == Outcome.HANGUP:
+        # A follow-up to a bridge or a goodbye: nothing more to say, and never a second makeCall.
+        return callflow(client_action_id(decision), [hangup()])
+
     purpose = {
+        Outcome.PIN_LOCKED: "goodbye",
         Outcome.NO_SESSION: "no_session",
         Outcome.NOT_IN_SERVICE: "not_in_service",
         Outcome.APOLOGY: "apology",

@@ -17,6 +17,8 @@ With keypad flows (answered by 8x8 with a follow-up Call Action carrying the dig
 | wrong or no PIN, no tries left                               | PIN_FAILED      |
 | connect, recording requested, caller's consent missing and it would decide | ASK_CONSENT |
 | consent answer: "1" records consent and records the call; anything else connects unrecorded |
+| PIN entry paused for the caller, or for unknown phones on the number | PIN_LOCKED   |
+| a follow-up to anything but a keypad prompt we stored (decided by the view) | HANGUP |
 
 A session is live when it is not closed, has started and has not expired: an expired session
 routes nobody whether or not the sweep has closed it yet.
@@ -42,6 +44,8 @@ class Outcome(StrEnum):
     RETRY_PIN = "retry_pin"
     PIN_FAILED = "pin_failed"
     ASK_CONSENT = "ask_consent"
+    PIN_LOCKED = "pin_locked"  # PIN entry paused for this caller, or for strangers on the number
+    HANGUP = "hangup"  # a follow-up to anything but our keypad prompts: never a second bridge
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ def decide(
     session = facts.session
     if session is None or not is_live(session, now=now):
         if facts.pin_sessions and pin_length:
+            if facts.pin_paused:
+                return Decision(Outcome.PIN_LOCKED)
             return Decision(Outcome.ASK_PIN, min_digits=pin_length, tries=1)
         return Decision(Outcome.NO_SESSION)
     if not session.caller_consented and _would_record_with_caller_consent(
@@ -108,8 +114,12 @@ def decide_pin_entry(
     max_tries: int,
     pin_length: int,
     consent_rule: str = EVERY_PARTY,
+    paused: bool = False,
 ) -> Decision:
-    """The digits of a PIN prompt: `match` is the session whose participant has that PIN."""
+    """The digits of a PIN prompt: `match` is the session whose participant has that PIN.
+    `paused`: PIN entry was locked for this caller (or the number) since we asked."""
+    if paused:
+        return Decision(Outcome.PIN_LOCKED, tries=tries)
     if match is not None and is_live(match, now=now):
         return Decision(
             Outcome.CONNECT,

@@ -1,51 +1,70 @@
 """What a keypad answer changes, beyond the callflow: consent given by keypad, PIN lockouts.
 
-Called by the webhook after it has decided (never by the simulator), once per delivered event.
+Called by the webhook (never by the simulator) only for the delivery that stored the Call Action
+event (`callflows.records.call_record_answer`), in the same transaction: a wrong PIN delivered
+eight times at once counts once, and a redelivery long after changes nothing.
 """
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.db.models import F
-from django.utils import timezone
+from dataclasses import dataclass
 
 from callflows.answer import KEYPAD_PROMPTS, AskedBefore, tag_outcome
 from callflows.decision import Decision, Outcome
 from callflows.models import Call
-from masking.models import MaskingSession, RecordingOptIn
+from masking.models import RecordingOptIn
 from masking.services.consent import consent_record
+from masking.services.pin_access import pin_failure_record
 
 
-def asked_before(*, provider_session_id: str | None, echoed_tag: str | None):
-    """The keypad prompt we stored for this call, if the echoed tag names it; else None.
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up Call Action (digits keyed, an action completed) is the answer to."""
 
-    Wavecell's legacy digit events echo no tag at all: then the stored prompt alone decides.
+    asked: AskedBefore | None = None  # the keypad prompt it answers
+    hang_up: bool = False  # it answers anything else: hang up, never decide the call again
+
+
+NEW_CALL = FollowUp()
+HANG_UP = FollowUp(hang_up=True)
+
+
+def follow_up_of(*, provider_session_id: str | None, echoed_tag: str | None) -> FollowUp:
+    """Read the call's record to tell what this follow-up answers.
+
+    - the keypad prompt we stored for the call, named by the echoed tag (or with no tag at all:
+      Wavecell's legacy digit events echo none): the digits are its answer;
+    - a tag that is not one of our keypad prompts (our connect, a goodbye, someone else's), or a
+      call whose record shows anything but the prompt echoed: `hangup`, so a call is bridged at
+      most once whatever 8x8 sends after the `makeCall`;
+    - a call we have no record of (its record could not be written): decided as a new call.
     """
     echoed_outcome = tag_outcome(echoed_tag)
-    if not provider_session_id or (echoed_tag and echoed_outcome not in KEYPAD_PROMPTS):
-        return None
-    row = (
-        Call.objects.filter(provider_session_id=provider_session_id)
-        .values("outcome", "keypad_tries")
-        .first()
-    )
-    if row is None or row["outcome"] not in KEYPAD_PROMPTS:
-        return None
-    if echoed_tag and row["outcome"] != echoed_outcome:
-        return None  # a tag we never issued on this call: a new call
-    return AskedBefore(outcome=row["outcome"], tries=row["keypad_tries"])
+    if echoed_tag and echoed_outcome not in KEYPAD_PROMPTS:
+        return HANG_UP
+    row = None
+    if provider_session_id:
+        row = (
+            Call.objects.filter(provider_session_id=provider_session_id)
+            .values("outcome", "keypad_tries")
+            .first()
+        )
+    if row is None:
+        return NEW_CALL
+    if row["outcome"] in KEYPAD_PROMPTS and (not echoed_tag or row["outcome"] == echoed_outcome):
+        return FollowUp(asked=AskedBefore(outcome=row["outcome"], tries=row["keypad_tries"]))
+    return HANG_UP
 
 
 def apply_keypad_effects(
     *,
     decision: Decision,
-    asked: AskedBefore | None,
+    asked: AskedBefore,
+    digits: str | None,
     caller: str,
     virtual_number: str,
     provider_session_id: str | None,
 ) -> None:
-    if asked is None:
-        return
+    """What the keypad answer changes: a keypad opt-in, or a wrong PIN counted (and the lockouts
+    it may start). Keying nothing is no guess and counts nothing."""
     if (
         decision.consented_by_keypad
         and not RecordingOptIn.objects.active().filter(number=caller).exists()
@@ -55,25 +74,13 @@ def apply_keypad_effects(
             method=RecordingOptIn.Method.KEYPAD,
             evidence=f"8x8 session {provider_session_id or 'unknown'}",
         )
-    if asked.outcome not in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
-        return
-    pin_sessions = (
-        MaskingSession.objects.live()
-        .filter(virtual_number__number=virtual_number, participants__pin__gt="")
-        .distinct()
-    )
-    if decision.outcome == Outcome.CONNECT:
-        MaskingSession.objects.filter(pk=decision.session_id).update(pin_failures=0)
-        return
-    # A wrong PIN does not say which session it was aimed at: it counts against every PIN
-    # session on the number, and each locks after MASKING_PIN_LOCK_AFTER of them, so guessing
-    # through a number's PINs stops long before it could succeed.
-    now = timezone.now()
-    ids = list(pin_sessions.values_list("pk", flat=True))
-    MaskingSession.objects.filter(pk__in=ids).update(pin_failures=F("pin_failures") + 1)
-    MaskingSession.objects.filter(
-        pk__in=ids, pin_failures__gte=settings.MASKING_PIN_LOCK_AFTER
-    ).update(
-        pin_locked_until=now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES),
-        pin_failures=0,
-    )
+    if (
+        asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN)
+        and decision.outcome in (Outcome.RETRY_PIN, Outcome.PIN_FAILED)
+        and digits
+    ):
+        pin_failure_record(
+            virtual_number=virtual_number,
+            caller=caller,
+            provider_session_id=provider_session_id or "",
+        )

@@ -23,6 +23,8 @@ class Call(models.Model):
         RETRY_PIN = "retry_pin", _("wrong PIN, asked again")
         PIN_FAILED = "pin_failed", _("wrong PIN, gave up")
         ASK_CONSENT = "ask_consent", _("asked for recording consent")
+        PIN_LOCKED = "pin_locked", _("PIN entry paused")
+        HANGUP = "hangup", _("follow-up, hung up")
 
     class Status(models.TextChoices):
         COMPLETED = "COMPLETED", _("completed")
@@ -97,6 +99,42 @@ class Call(models.Model):
     def talk_seconds(self) -> int:
         """Talk time: the bridged leg's connected seconds (0 when nobody was bridged)."""
         return self.callee_seconds or 0
+
+
+class CallAction(models.Model):
+    """One Call Action event (VCA) 8x8 sent us, stored once by its `eventId` with the answer given.
+
+    A redelivery of the event, however late and however concurrent, gets this answer back and
+    changes nothing: the call's record and the keypad effects (PIN lockouts, consent) follow only
+    the delivery that stored the event. Written in the same statement as the call's record
+    (`callflows.records.call_record_answer`).
+    """
+
+    event_id = models.CharField(
+        _("event id"),
+        max_length=200,
+        unique=True,
+        help_text=_("8x8's eventId. Example: “b8e9c3a4-5e31-11ee-9f6b-0123456789ab”."),
+    )
+    call = models.ForeignKey(
+        Call,
+        to_field="provider_session_id",
+        db_column="provider_session_id",
+        on_delete=models.CASCADE,
+        related_name="actions",
+        verbose_name=_("call"),
+    )
+    outcome = models.CharField(_("our decision"), max_length=16, choices=Call.Outcome.choices)
+    answer = models.JSONField(_("callflow answered"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("call action")
+        verbose_name_plural = _("call actions")
+        ordering = ["answered_at", "id"]
+
+    def __str__(self):
+        return f"{self.event_id}: {self.outcome}"
 
 
 class CallEvent(models.Model):

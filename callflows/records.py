@@ -6,25 +6,33 @@ arrive in any order: whichever comes first creates the call by its `sessionId`, 
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from callflows.decision import Decision
-from callflows.models import Call, CallEvent
+from callflows.decision import Decision, Outcome
+from callflows.models import Call, CallAction, CallEvent
 
-# The Call Action is the hot path (the caller hears silence meanwhile): its record is one
-# statement. Insert the call, or, if an event already created it by sessionId (or this is a
-# keypad follow-up on the same call), update it with this action's answer, unless it already
-# holds this very event: then nothing is returned and we answer what we answered the first time.
-# Both PostgreSQL and SQLite (3.35+) speak this dialect of upsert.
-_ANSWER_UPSERT = """
-INSERT INTO callflows_call (
+# The Call Action is the hot path (the caller hears silence meanwhile). Its record is the event,
+# stored once by eventId with the answer given, and the call's latest state, keyed by sessionId:
+# whichever event comes first creates the call, later actions on it (keypad follow-ups) update it.
+# Only the delivery that stores the event touches the call, so a redelivery, however late, flips
+# nothing. Both PostgreSQL and SQLite (3.35+) speak this dialect of upsert.
+_CALL_COLUMNS = """
     provider_session_id, action_event_id, virtual_number, caller, masking_session_id, outcome,
     recorded, answer, answered_at, created_at, keypad_tries, status, last_action, error_message,
     recording_id, recording_path
-) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', '')
+"""
+_CALL_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', ''"
+# In INSERT ... SELECT, PostgreSQL cannot infer a parameter's type from its column: say it.
+_PG_CALL_VALUES = (
+    "%s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::bigint, %s::varchar, %s::boolean, "
+    "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, '', '', '', '', ''"
+)
+# The call now holds this action's answer...
+_CALL_TAKES_ANSWER = """
 ON CONFLICT (provider_session_id) DO UPDATE SET
     action_event_id = excluded.action_event_id,
     virtual_number = excluded.virtual_number,
@@ -35,10 +43,29 @@ ON CONFLICT (provider_session_id) DO UPDATE SET
     answer = excluded.answer,
     answered_at = excluded.answered_at,
     keypad_tries = excluded.keypad_tries
-WHERE callflows_call.action_event_id = ''
-   OR callflows_call.action_event_id <> excluded.action_event_id
-RETURNING id
 """
+# ...or, for a follow-up we only hang up on, keeps what it was (a bridge stays a bridge on record).
+_CALL_KEEPS_ANSWER = "ON CONFLICT (provider_session_id) DO NOTHING"
+_ACTION_INSERT = """
+INSERT INTO callflows_callaction (event_id, provider_session_id, outcome, answer, answered_at)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING 1
+"""
+# PostgreSQL: one statement, one round trip. The call's upsert reads the event's insert, so it runs
+# only when the event is new; a concurrent delivery of the same event waits on its key, then
+# inserts nothing and answers what the first one stored.
+_PG_RECORD = """
+WITH action AS ({action}),
+call AS (INSERT INTO callflows_call ({columns}) SELECT {values} FROM action {conflict})
+SELECT count(*) FROM action
+"""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    answer: dict  # what to send: ours, or for a redelivery what we sent the first time
+    first: bool  # this delivery stored the event: it alone applies the keypad effects
 
 
 def call_record_answer(
@@ -50,36 +77,61 @@ def call_record_answer(
     decision: Decision,
     answer: dict,
     now: datetime | None = None,
-) -> dict:
-    """Record what we answered a Call Action, and return the answer to send.
+) -> Recorded:
+    """Store the Call Action event with its answer and update the call, unless already stored.
 
-    That is `answer`, except for a redelivered event: then it is the answer stored the first time,
-    so two deliveries of one event, even at the same moment on two servers, get the same callflow
-    and leave one record. A Call Action without ids (never seen from 8x8) gets made-up ones, so it
-    is still on record.
+    For a redelivered event (same `eventId`), even at the same moment on two servers or long after
+    newer events on the call, nothing changes and the answer is the one stored the first time.
+    A Call Action without ids (never seen from 8x8) gets made-up ones, so it is still on record.
+    A `hangup` answer (a follow-up to anything but our keypad prompts) leaves the call as it was.
     """
     now = now or timezone.now()
     session_id = provider_session_id or f"local-{uuid.uuid4()}"
+    event_id = event_id or f"local-{uuid.uuid4()}"
     fields = Call._meta
-    params = [
+    answer_db = fields.get_field("answer").get_db_prep_save(answer, connection)
+    now_db = fields.get_field("answered_at").get_db_prep_save(now, connection)
+    action_params = [event_id, session_id, decision.outcome.value, answer_db, now_db]
+    call_params = [
         session_id,
-        event_id or f"local-{uuid.uuid4()}",
+        event_id,
         virtual_number,
         caller,
         decision.session_id,
         decision.outcome.value,
         decision.record,
-        fields.get_field("answer").get_db_prep_save(answer, connection),
-        fields.get_field("answered_at").get_db_prep_save(now, connection),
-        fields.get_field("created_at").get_db_prep_save(now, connection),
+        answer_db,
+        now_db,
+        now_db,
         decision.tries,
     ]
+    conflict = _CALL_KEEPS_ANSWER if decision.outcome == Outcome.HANGUP else _CALL_TAKES_ANSWER
     with connection.cursor() as cursor:
-        cursor.execute(_ANSWER_UPSERT, params)
-        if cursor.fetchone() is not None:
-            return answer
-    stored = Call.objects.filter(provider_session_id=session_id).values_list("answer", flat=True)
-    return stored.first() or answer
+        if connection.vendor == "postgresql":
+            sql = _PG_RECORD.format(
+                action=_ACTION_INSERT,
+                columns=_CALL_COLUMNS,
+                values=_PG_CALL_VALUES,
+                conflict=conflict,
+            )
+            cursor.execute(sql, action_params + call_params)
+            first = cursor.fetchone()[0] == 1
+        else:
+            # SQLite has no data-modifying WITH: two statements in one transaction, in process
+            # (no round trip), and SQLite runs one writer at a time.
+            with transaction.atomic():
+                cursor.execute(_ACTION_INSERT, action_params)
+                first = cursor.fetchone() is not None
+                if first:
+                    cursor.execute(
+                        f"INSERT INTO callflows_call ({_CALL_COLUMNS}) VALUES ({_CALL_VALUES}) "
+                        f"{conflict}",
+                        call_params,
+                    )
+    if first:
+        return Recorded(answer=answer, first=True)
+    stored = CallAction.objects.filter(event_id=event_id).values_list("answer", flat=True).first()
+    return Recorded(answer=stored or answer, first=False)
 
 
 def _call_for(session_id: str) -> Call:

@@ -44,6 +44,19 @@ def check_product_settings(app_configs, **kwargs):
                 id="masking.E004",
             )
         )
+    from masking.pins import pin_room
+
+    if pin_room() < 2:
+        errors.append(
+            Error(
+                f"MASKING_PIN_LENGTH={settings.MASKING_PIN_LENGTH} leaves no room for a PIN "
+                f"session within the guessing bound of 1 in {settings.MASKING_PIN_GUESS_ONE_IN}.",
+                hint="Lengthen the PINs or relax MASKING_PIN_GUESS_ONE_IN (README, Keypad flows).",
+                id="masking.E005",
+            )
+        )
+    if not 1 <= settings.MASKING_PIN_LENGTH <= 12:
+        errors.append(Error("MASKING_PIN_LENGTH must be 1 to 12 digits.", id="masking.E006"))
     return errors
 
 

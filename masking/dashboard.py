@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows.models import Call
-from masking.models import MaskingSession, VirtualNumber
+from masking.models import MaskingSession, PinLockout, VirtualNumber
 
 NEAR_FULL = 0.8
 
@@ -57,6 +57,14 @@ def figures(now=None) -> dict:
             .annotate(calls=Count("id"))
             .order_by("-calls")
         ),
+        # PIN entry paused for unknown phones: a guesser rotating caller IDs hit the ceiling.
+        "pin_pauses": list(
+            PinLockout.objects.active(now)
+            .of_numbers()
+            .select_related("virtual_number")
+            .order_by("locked_until")
+        ),
+        "pin_locked_callers": PinLockout.objects.active(now).of_callers().count(),
         "chart": calls_chart(today),
         "chart_empty": not any(n for _, n in calls_per_day(today)),
     }

@@ -38,3 +38,4 @@ class CallFacts:
     session: SessionFacts | None = None
     prompts: dict[str, PromptFacts] = field(default_factory=dict)  # by purpose
     pin_sessions: bool = False  # open sessions on the number that callers may reach by PIN
+    pin_paused: bool = False  # PIN entry refused to this caller on the number (a PIN lockout)

@@ -4,9 +4,17 @@ from datetime import UTC, datetime
 
 import phonenumbers
 from django.db import connection
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from masking.models import MaskingSession, Participant, Prompt, RecordingOptIn, VirtualNumber
+from masking.models import (
+    MaskingSession,
+    Participant,
+    PinLockout,
+    Prompt,
+    RecordingOptIn,
+    VirtualNumber,
+)
 from masking.routing import CallFacts, PromptFacts, SessionFacts
 from masking.voices import COUNTRY_LANGUAGES
 
@@ -26,7 +34,9 @@ def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
 # the caller's open routing key on it (the partial unique index on open routing keys), the session
 # and the other participant (primary key and session index), both parties' consent (partial unique
 # index on active opt-ins), and the prompts' version so the per-process prompt cache knows when to
-# reload. The one-row base (`pv`) makes an unknown number still return a row.
+# reload, and whether PIN entry is paused for this caller on the number (a PIN lockout of the
+# caller, or of every unknown phone: the partial index on active lockouts). The one-row base (`pv`)
+# makes an unknown number still return a row.
 _CALL_FACTS_SQL = """
 SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_requested, o.number,
        EXISTS (SELECT 1 FROM masking_recordingoptin c
@@ -35,7 +45,10 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
                WHERE c.number = o.number AND c.revoked_at IS NULL),
        pv.prompt_count, pv.prompts_changed, p.preferred_language,
        EXISTS (SELECT 1 FROM masking_participant k
-               WHERE k.virtual_number_id = vn.id AND k.holds_routing_key AND k.pin <> '')
+               WHERE k.virtual_number_id = vn.id AND k.holds_routing_key AND k.pin <> ''),
+       EXISTS (SELECT 1 FROM masking_pinlockout l
+               WHERE l.virtual_number_id = vn.id AND l.caller IN ('', %s)
+                 AND l.cleared_at IS NULL AND l.locked_until > %s)
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
@@ -44,6 +57,12 @@ LEFT JOIN masking_participant p
 LEFT JOIN masking_maskingsession s ON s.id = p.session_id
 LEFT JOIN masking_participant o ON o.session_id = p.session_id AND o.id <> p.id
 """
+
+
+def _db_now(now: datetime):
+    """`now` as the database compares it in raw SQL (SQLite stores naive UTC text)."""
+    field = PinLockout._meta.get_field("locked_until")
+    return field.get_db_prep_value(now, connection)
 
 
 def _aware(value):
@@ -76,14 +95,20 @@ class _PromptCache:
 prompt_cache = _PromptCache()
 
 
-def call_facts(*, virtual_number: str, caller: str, language: str) -> CallFacts:
+def call_facts(
+    *, virtual_number: str, caller: str, language: str, now: datetime | None = None
+) -> CallFacts:
     """What the call decision needs for a call from `caller` to `virtual_number` (both E.164).
 
     One query whatever the size of the tables (see `_CALL_FACTS_SQL`), plus one more only in the
     rare request after a prompt changed.
     """
+    now = now or timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_CALL_FACTS_SQL, [caller, virtual_number, caller])
+        cursor.execute(
+            _CALL_FACTS_SQL,
+            [caller, caller, _db_now(now), virtual_number, caller],
+        )
         (
             number_status,
             session_id,
@@ -98,6 +123,7 @@ def call_facts(*, virtual_number: str, caller: str, language: str) -> CallFacts:
             prompts_changed,
             preferred_language,
             pin_sessions,
+            pin_paused,
         ) = cursor.fetchone()
     version = (prompt_count, str(prompts_changed))
     prompts = prompts_in(language_for(caller, preferred=preferred_language), version, language)
@@ -120,6 +146,7 @@ def call_facts(*, virtual_number: str, caller: str, language: str) -> CallFacts:
         session=session,
         prompts=prompts,
         pin_sessions=bool(pin_sessions),
+        pin_paused=bool(pin_paused),
     )
 
 
@@ -143,13 +170,12 @@ def language_for(caller: str, *, preferred: str | None = None) -> str:
 
 
 def pin_match(*, virtual_number: str, pin: str, now: datetime) -> SessionFacts | None:
-    """The open, unlocked session on `virtual_number` where a participant has `pin`, as seen by
-    that participant (the other party is who they reach)."""
+    """The open session on `virtual_number` where a participant has `pin`, as seen by that
+    participant (the other party is who they reach)."""
     participant = (
         Participant.objects.filter(
             virtual_number__number=virtual_number, pin=pin, holds_routing_key=True
         )
-        .exclude(session__pin_locked_until__gt=now)
         .select_related("session")
         .first()
     )

@@ -230,11 +230,29 @@ MASKING_CALLFLOW_NUMBER_FORMAT = env.str("MASKING_CALLFLOW_NUMBER_FORMAT", defau
 # "current" (8x8's sayAndCapture with promptMessage, speech profiles such as en-US-ZiraRUS).
 MASKING_CALLFLOW_DIALECT = env.str("MASKING_CALLFLOW_DIALECT", default="seed")
 
-# PIN access: generated PINs' length, tries per call, and the lockout after repeated wrong PINs.
-MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=4)
+# PIN access (README, "Keypad flows"). PIN tries per call:
 MASKING_PIN_TRIES = env.int("MASKING_PIN_TRIES", default=3)
-MASKING_PIN_LOCK_AFTER = env.int("MASKING_PIN_LOCK_AFTER", default=10)
-MASKING_PIN_LOCK_MINUTES = env.int("MASKING_PIN_LOCK_MINUTES", default=15)
+# Lockouts. Within the window, the phone that keys MASKING_PIN_LOCK_AFTER wrong PINs on a number is
+# refused PIN entry there, and a number on which MASKING_PIN_NUMBER_CEILING wrong PINs were keyed
+# pauses PIN entry for every phone not in a session on it (a guesser rotating caller IDs), each for
+# MASKING_PIN_LOCK_MINUTES. The counts look back over the whole window, so after a lockout ends,
+# the next wrong PIN locks again at once: a guesser gets the ceiling's guesses, then one a period.
+# 5 lets a participant mistype twice on each of two calls; 20 is four such callers at once.
+MASKING_PIN_LOCK_AFTER = env.int("MASKING_PIN_LOCK_AFTER", default=5)
+MASKING_PIN_NUMBER_CEILING = env.int("MASKING_PIN_NUMBER_CEILING", default=20)
+MASKING_PIN_WINDOW_MINUTES = env.int("MASKING_PIN_WINDOW_MINUTES", default=24 * 60)
+MASKING_PIN_LOCK_MINUTES = env.int("MASKING_PIN_LOCK_MINUTES", default=60)
+# The guessing bound, chosen with the PIN length. One stranger's guess on a number connects with
+# chance (active PINs on the number) / 10**MASKING_PIN_LENGTH; allocation keeps it at most
+# 1 in MASKING_PIN_GUESS_ONE_IN by holding at most 10**length / one_in PINs a number (a number
+# named explicitly is refused beyond that). 1 in 10,000 with 6 digits (the length people already
+# key for one-time codes) gives 100 PINs, 50 PIN sessions, a number; with the number's ceiling of
+# 20 wrong PINs, a guesser rotating caller IDs gets through with at most 0.2% chance before the
+# pause stops them. 4 digits could not hold even one session's two PINs within 1 in 10,000, and
+# 1 in 1,000 would make that chance 2%. Every PIN is exactly MASKING_PIN_LENGTH digits: PINs of
+# another length (made before a change) can no longer be keyed in; reissue them.
+MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=6)
+MASKING_PIN_GUESS_ONE_IN = env.int("MASKING_PIN_GUESS_ONE_IN", default=10_000)
 
 # Prompts are looked up in the caller's language (their preference, else their number's country),
 # then in this one (a code of masking.voices.LANGUAGES).

@@ -2,6 +2,9 @@
 
 import os
 
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
 from hypothesis import HealthCheck, settings
 
 from tests.callflows.fake_8x8 import fake_8x8  # noqa: F401 (a fixture for every test module)
@@ -20,3 +23,41 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    """Empty the database after a transactional test without the web's statement timeout.
+
+    pytest-django empties it with one TRUNCATE of every table, on the test's own connection, which
+    runs with the production setting (300 ms per statement). On a loaded machine that TRUNCATE
+    takes longer; it is test housekeeping, not a web request, so it may take what it needs.
+    """
+    marker = item.get_closest_marker("django_db")
+    relax = bool(marker and marker.kwargs.get("transaction")) and connection.vendor == "postgresql"
+    if relax:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")
+        except Exception:  # the test's database never came up: nothing to empty
+            relax = False
+    yield
+    if relax and connection.connection is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")  # back to the connection's startup option
+
+
+# Creating and dropping the test database, and migrating it, are test housekeeping too: they run
+# without the web's statement timeout, and every test runs with it (see masking/settings.py).
+_DB_OPTIONS = django_settings.DATABASES["default"].get("OPTIONS", {})
+_STATEMENT_TIMEOUT = _DB_OPTIONS.pop("options", None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    if _STATEMENT_TIMEOUT is not None:
+        _DB_OPTIONS["options"] = _STATEMENT_TIMEOUT
+        connection.close()  # the next connection starts with the timeout
+    yield
+    _DB_OPTIONS.pop("options", None)
+    connection.close()

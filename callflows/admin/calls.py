@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from callflows import voice_api
-from callflows.models import Call, CallEvent
+from callflows.models import Call, CallAction, CallEvent
 from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
 
@@ -79,6 +79,26 @@ class CallEventInline(admin.TabularInline):
         return False
 
 
+class CallActionInline(admin.TabularInline):
+    """Each Call Action event of the call, once, with the answer it got (and redeliveries got)."""
+
+    model = CallAction
+    fields = ["answered_at", "event_id", "outcome", "answer_json"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "call actions (what 8x8 asked, what we answered)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="callflow answered")
+    def answer_json(self, obj):
+        if not obj.answer:
+            return "-"
+        return format_html("<pre>{}</pre>", numbers_in_text_for(json.dumps(obj.answer, indent=2)))
+
+
 @admin.register(Call)
 class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     list_display = [
@@ -102,7 +122,7 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     ]
     number_search_fields = ["caller"]
     date_hierarchy = "created_at"
-    inlines = [CallEventInline]
+    inlines = [CallActionInline, CallEventInline]
     fieldsets = [
         (
             "What we answered",

@@ -27,7 +27,7 @@ class SimulatorForm(forms.Form):
         r"^[0-9]{1,20}$",
         required=False,
         help_text="For keypad flows: what the caller keys when asked (a PIN, or 1 to agree to "
-        "recording). Example: 4821.",
+        "recording). Example: 482193.",
     )
 
 

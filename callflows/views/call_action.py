@@ -1,16 +1,16 @@
 """VCA: the Call Action webhook, the product's hot path."""
 
 import logging
+from contextlib import nullcontext
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from rest_framework.response import Response
 
-from callflows.answer import answer_call_action
+from callflows.answer import AskedBefore, answer_call_action
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
-from callflows.keypad import apply_keypad_effects, asked_before
-from callflows.models import Call
+from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
 from callflows.views.base import ProviderView
@@ -31,29 +31,28 @@ class CallActionView(ProviderView):
     def post(self, request):
         payload = parse_call_action(request.data)
         caller, virtual_number = payload["source"], payload["destination"]
+        asked = None
         try:
-            stored = self.redelivered(payload)
-            if stored is not None:
-                return Response(stored)
-            asked = (
-                asked_before(
+            follow_up = (
+                follow_up_of(
                     provider_session_id=payload.get("sessionId"),
                     echoed_tag=payload.get("clientActionId"),
                 )
                 if payload["is_keypad_answer"]
-                else None
+                else NEW_CALL
             )
-            answer = answer_call_action(
-                caller=caller, virtual_number=virtual_number, digits=payload["digits"], asked=asked
-            )
-            decision, body = answer.decision, answer.body
-            apply_keypad_effects(
-                decision=decision,
-                asked=asked,
-                caller=caller,
-                virtual_number=virtual_number,
-                provider_session_id=payload.get("sessionId"),
-            )
+            if follow_up.hang_up:
+                decision = Decision(Outcome.HANGUP)
+                body = hangup_callflow()
+            else:
+                asked = follow_up.asked
+                answer = answer_call_action(
+                    caller=caller,
+                    virtual_number=virtual_number,
+                    digits=payload["digits"],
+                    asked=asked,
+                )
+                decision, body = answer.decision, answer.body
         except Exception as exc:
             logger.exception(
                 "call action failed, answering apology: %s -> %s",
@@ -62,47 +61,57 @@ class CallActionView(ProviderView):
             )
             decision = Decision(Outcome.APOLOGY)
             body = apology_callflow(virtual_number=virtual_number, failure=exc)
-        body = self.record(payload=payload, decision=decision, body=body)
+        if decision.outcome == Outcome.APOLOGY:
+            asked = None  # nothing was decided: nothing to apply
+        body = self.record(payload=payload, decision=decision, body=body, asked=asked)
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
                 "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
             )
         return Response(body)
 
-    def redelivered(self, payload: dict) -> dict | None:
-        """For a keypad answer delivered again, what we answered the first time.
-
-        Checked before deciding because a keypad answer changes things (consent, PIN lockouts)
-        that must happen once. First calls need no such read: their record's upsert tells.
-        """
-        if not payload["is_keypad_answer"] or not payload.get("eventId"):
-            return None
-        return (
-            Call.objects.filter(
-                provider_session_id=payload.get("sessionId"), action_event_id=payload["eventId"]
-            )
-            .values_list("answer", flat=True)
-            .first()
-        )
-
-    def record(self, *, payload: dict, decision: Decision, body: dict) -> dict:
+    def record(
+        self, *, payload: dict, decision: Decision, body: dict, asked: AskedBefore | None
+    ) -> dict:
         """Put the answer on record; for a redelivered event, answer what we answered first.
 
-        A call is worth more than its record: if the write fails, the caller still gets the
-        callflow, and the failure is logged.
+        A keypad answer's effects (a wrong PIN counted, consent given) are applied by the delivery
+        that stored the event and in its transaction, so they happen once per event, however many
+        times and however concurrently 8x8 delivers it. A call is worth more than its record: if
+        the write fails, the caller still gets the callflow, and the failure is logged.
         """
         try:
-            return call_record_answer(
-                provider_session_id=payload.get("sessionId"),
-                event_id=payload.get("eventId"),
-                virtual_number=payload["destination"],
-                caller=payload["source"],
-                decision=decision,
-                answer=body,
-            )
+            with transaction.atomic() if asked else nullcontext():
+                recorded = call_record_answer(
+                    provider_session_id=payload.get("sessionId"),
+                    event_id=payload.get("eventId"),
+                    virtual_number=payload["destination"],
+                    caller=payload["source"],
+                    decision=decision,
+                    answer=body,
+                )
+                if asked and recorded.first:
+                    apply_keypad_effects(
+                        decision=decision,
+                        asked=asked,
+                        digits=payload["digits"],
+                        caller=payload["source"],
+                        virtual_number=payload["destination"],
+                        provider_session_id=payload.get("sessionId"),
+                    )
+            return recorded.answer
         except Exception:
             logger.exception("could not record the call action's answer")
             return body
+
+
+def hangup_callflow() -> dict:
+    return callflow_for(
+        Decision(Outcome.HANGUP),
+        virtual_number="",
+        prompts={},
+        dialect=settings.MASKING_CALLFLOW_DIALECT,
+    )
 
 
 def apology_callflow(*, virtual_number: str, failure: Exception) -> dict:

@@ -1,18 +1,38 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
-from masking.models import VirtualNumber
+from masking.models import PinLockout, VirtualNumber
 from masking.services.numbers import number_set_status
 
 
 @admin.register(VirtualNumber)
 class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
-    list_display = ["number", "label", "status", "country", "open_sessions", "provider_reference"]
+    list_display = [
+        "number",
+        "label",
+        "status",
+        "country",
+        "open_sessions",
+        "pin_entry",
+        "provider_reference",
+    ]
     list_filter = ["status", "country", ("unlisted_since", admin.EmptyFieldListFilter)]
     search_fields = ["number", "label", "provider_reference"]
-    readonly_fields = ["country", "open_sessions", "unlisted_since", "created_at", "updated_at"]
+    readonly_fields = [
+        "country",
+        "open_sessions",
+        "pin_entry",
+        "unlisted_since",
+        "created_at",
+        "updated_at",
+    ]
     ordering = ["number"]
     inlines = [NumberEventInline]
     actions = ["export_csv"]
@@ -50,6 +70,53 @@ class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
 
     def csv_export_row(self, obj):
         return [obj.number, obj.label, obj.status, obj.provider_reference]
+
+    def get_queryset(self, request):
+        # The "PIN entry" column in one query for the whole page, not one per number.
+        active = PinLockout.objects.active().filter(virtual_number=OuterRef("pk")).order_by()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pin_paused_until=Subquery(
+                    active.of_numbers()
+                    .values("virtual_number")
+                    .annotate(u=Max("locked_until"))
+                    .values("u")
+                ),
+                pin_locked_callers=Coalesce(
+                    Subquery(
+                        active.of_callers()
+                        .values("virtual_number")
+                        .annotate(n=Count("pk"))
+                        .values("n")
+                    ),
+                    0,
+                ),
+            )
+        )
+
+    @admin.display(description="PIN entry")
+    def pin_entry(self, obj):
+        """Whether strangers may key PINs here now: paused by the wrong-PIN ceiling, and how many
+        callers are locked, linking to the lockouts."""
+        if obj.pk is None:
+            return "-"
+        link = (
+            reverse("admin:masking_pinlockout_changelist") + f"?virtual_number__id__exact={obj.pk}"
+        )
+        callers = obj.pin_locked_callers
+        if obj.pin_paused_until:
+            return format_html(
+                '<a class="pin-paused" href="{}" style="color:#ba2121"><strong>paused for unknown '
+                "phones until {}</strong></a>{}",
+                link,
+                timezone.localtime(obj.pin_paused_until).strftime("%Y-%m-%d %H:%M"),
+                f" · {callers} caller(s) locked" if callers else "",
+            )
+        if callers:
+            return format_html('<a href="{}">{} caller(s) locked</a>', link, callers)
+        return "open"
 
     def save_model(self, request, obj, form, change):
         # Through the service: retiring a number closes its open sessions.

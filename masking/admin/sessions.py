@@ -55,10 +55,13 @@ class SessionAddForm(forms.ModelForm):
         help_text="Give both participants a PIN to call from any phone (or type them below).",
     )
     pin_a = forms.RegexField(
-        r"^[0-9]{4,12}$", required=False, label="PIN A", help_text="4 to 12 digits. Example: 4821."
+        r"^[0-9]{1,12}$",
+        required=False,
+        label="PIN A",
+        help_text="MASKING_PIN_LENGTH digits (6 by default). Example: 482193.",
     )
     pin_b = forms.RegexField(
-        r"^[0-9]{4,12}$", required=False, label="PIN B", help_text="Different from PIN A."
+        r"^[0-9]{1,12}$", required=False, label="PIN B", help_text="Different from PIN A."
     )
 
     class Meta:
@@ -168,7 +171,6 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
         "started_at",
         "expires_at",
         "closed_at",
-        "pin_lock",
     ]
     list_filter = [StateFilter, "recording_requested", "close_reason", "virtual_number"]
     list_select_related = ["virtual_number"]
@@ -220,7 +222,6 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
             "status",
             "closed_at",
             "close_reason",
-            "pin_locked_until",
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -234,7 +235,6 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
             "status",
             "closed_at",
             "close_reason",
-            "pin_locked_until",
         ]
 
     def save_model(self, request, obj, form, change):
@@ -342,15 +342,6 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
             STATE_COLOURS[state],
             state,
         )
-
-    @admin.display(description="PIN access", boolean=False)
-    def pin_lock(self, obj):
-        if obj.pin_locked_until and obj.pin_locked_until > timezone.now():
-            return format_html(
-                '<strong style="color:#ba2121">locked until {}</strong>',
-                obj.pin_locked_until.strftime("%H:%M"),
-            )
-        return ""
 
     @admin.display(description="participants")
     def participant_numbers(self, obj):

@@ -4,6 +4,7 @@ them, recording consent, and the prompts read to callers."""
 from masking.models.audit import AuditEntry
 from masking.models.consent import RecordingOptIn
 from masking.models.numbers import VirtualNumber
+from masking.models.pin_access import PinFailure, PinLockout
 from masking.models.prompts import Prompt
 from masking.models.sessions import MaskingSession, Participant
 from masking.models.voices import SpeechProfile
@@ -12,6 +13,8 @@ __all__ = [
     "AuditEntry",
     "MaskingSession",
     "Participant",
+    "PinFailure",
+    "PinLockout",
     "Prompt",
     "RecordingOptIn",
     "SpeechProfile",

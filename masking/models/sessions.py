@@ -90,17 +90,6 @@ class MaskingSession(models.Model):
     close_reason = models.CharField(
         _("close reason"), max_length=16, choices=CloseReason.choices, blank=True
     )
-    pin_failures = models.PositiveIntegerField(
-        _("wrong PINs"),
-        default=0,
-        help_text=_("Wrong PINs entered on its number since the last right one."),
-    )
-    pin_locked_until = models.DateTimeField(
-        _("PIN access locked until"),
-        null=True,
-        blank=True,
-        help_text=_("After repeated wrong PINs, PIN access to this session pauses until then."),
-    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -174,7 +163,7 @@ class Participant(models.Model):
         blank=True,
         validators=[RegexValidator(r"^[0-9]{4,12}$", _("A PIN is 4 to 12 digits."))],
         help_text=_(
-            "Lets this person call from any phone: they key it in. Example: “4821”. Leave empty "
+            "Lets this person call from any phone: they key it in. Example: “482193”. Leave empty "
             "for no PIN access."
         ),
     )

@@ -6,7 +6,9 @@ The rule, in this order (README, "Allocation"):
 2. prefer a number in the participants' country;
 3. never a number either participant already holds in an open session (their routing key there
    is taken: a call from them could not tell the two sessions apart);
-4. among the rest, the number these two used last time (callers recognise it), then the least
+4. for a session with PINs, only numbers with room for two more PINs within the guessing bound
+   (`masking.pins`);
+5. among the rest, the number these two used last time (callers recognise it), then the least
    loaded, then the lowest id so the choice is deterministic.
 
 This module only chooses. Opening is `session_create`, which retries when a concurrent request
@@ -15,10 +17,12 @@ took the chosen key first: the database constraint on routing keys decides races
 
 import phonenumbers
 from django.conf import settings
-from django.db.models import Case, IntegerField, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce, Length
 from django.utils.translation import gettext_lazy as _
 
 from masking.models import MaskingSession, Participant, VirtualNumber
+from masking.pins import pin_room
 
 
 class PoolExhausted(Exception):
@@ -41,7 +45,7 @@ def _country(number) -> str:
         return ""
 
 
-def allocation_candidates(*, participant_a, participant_b):
+def allocation_candidates(*, participant_a, participant_b, pins: bool = False):
     """Active numbers free for both participants, best first (see the module docstring)."""
     numbers = [str(participant_a), str(participant_b)]
     held = Participant.objects.filter(holds_routing_key=True, number__in=numbers).values(
@@ -54,9 +58,23 @@ def allocation_candidates(*, participant_a, participant_b):
         .order_by("-started_at", "-id")
         .values("virtual_number_id")[:1]
     )
+    candidates = VirtualNumber.objects.allocatable()
+    if pins:
+        active_pins = (
+            Participant.objects.filter(virtual_number=OuterRef("pk"), holds_routing_key=True)
+            .exclude(pin="")
+            .alias(pin_length=Length("pin"))
+            .filter(pin_length=settings.MASKING_PIN_LENGTH)
+            .order_by()
+            .values("virtual_number")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        candidates = candidates.annotate(
+            active_pins=Coalesce(Subquery(active_pins), Value(0))
+        ).filter(active_pins__lte=pin_room() - 2)
     return (
-        VirtualNumber.objects.allocatable()
-        .filter(open_sessions__lt=settings.MASKING_NUMBER_CAPACITY)
+        candidates.filter(open_sessions__lt=settings.MASKING_NUMBER_CAPACITY)
         .exclude(pk__in=held)
         .annotate(
             in_country=Case(
@@ -74,10 +92,13 @@ def allocation_candidates(*, participant_a, participant_b):
     )
 
 
-def number_allocate(*, participant_a, participant_b, exclude_ids=()) -> VirtualNumber:
-    """The best free number for this pair. Raises PoolExhausted when there is none."""
+def number_allocate(
+    *, participant_a, participant_b, exclude_ids=(), pins: bool = False
+) -> VirtualNumber:
+    """The best free number for this pair (with room for their PINs when `pins`). Raises
+    PoolExhausted when there is none."""
     number = (
-        allocation_candidates(participant_a=participant_a, participant_b=participant_b)
+        allocation_candidates(participant_a=participant_a, participant_b=participant_b, pins=pins)
         .exclude(pk__in=list(exclude_ids))
         .first()
     )

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
+from masking.pins import pin_room, pin_sessions_per_number
 from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
 
@@ -104,6 +106,15 @@ def session_validate(
     )
     if pin_a and pin_a == pin_b:
         errors.setdefault("pin_b", []).append(_("The two participants need different PINs."))
+    for field, pin in (("pin_a", pin_a), ("pin_b", pin_b)):
+        if pin and (len(pin) != settings.MASKING_PIN_LENGTH or not pin.isdigit()):
+            errors.setdefault(field, []).append(
+                _("A PIN is %(length)d digits, the length callers are asked for.")
+                % {"length": settings.MASKING_PIN_LENGTH}
+            )
+    new_pins = len([pin for pin in (pin_a, pin_b) if pin])
+    if virtual_number is not None and new_pins and not pin_room_left(virtual_number, new_pins):
+        errors.setdefault("virtual_number", []).append(pin_room_error(virtual_number))
     participants = _participants_for(
         session, numbers, {Participant.Role.A: pin_a, Participant.Role.B: pin_b}
     )
@@ -131,6 +142,39 @@ def session_validate(
     if errors:
         raise ValidationError(errors)
     return session, participants
+
+
+def active_pins(virtual_number: VirtualNumber) -> int:
+    """PINs of open sessions on the number, of the length callers are asked for (the others can
+    never be keyed in)."""
+    return (
+        Participant.objects.filter(virtual_number=virtual_number, holds_routing_key=True)
+        .exclude(pin="")
+        .alias(pin_length=Length("pin"))
+        .filter(pin_length=settings.MASKING_PIN_LENGTH)
+        .count()
+    )
+
+
+def pin_room_left(virtual_number: VirtualNumber, new_pins: int = 2) -> bool:
+    """Whether `new_pins` more PINs keep a guess on the number within the bound (masking.pins)."""
+    return active_pins(virtual_number) + new_pins <= pin_room()
+
+
+def pin_room_error(virtual_number: VirtualNumber) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(number)s holds as many PIN sessions as the guessing bound allows (%(sessions)d): "
+            "a stranger's guess would connect more often than 1 in %(one_in)s. Choose another "
+            "number, or leave it blank to let allocation choose."
+        )
+        % {
+            "number": virtual_number.number,
+            "sessions": pin_sessions_per_number(),
+            "one_in": f"{settings.MASKING_PIN_GUESS_ONE_IN:,}",
+        },
+        code="pin_room",
+    )
 
 
 def _release_expired_routing_keys(*, virtual_number: VirtualNumber, numbers: list, now) -> None:
@@ -185,6 +229,11 @@ def session_open(
                 # First, so concurrent openings on one number queue on its row here, briefly,
                 # before they touch any routing key.
                 _count_open(virtual_number.pk, +1)
+                new_pins = len([p for p in participants if p.pin])
+                if new_pins and not pin_room_left(virtual_number, new_pins):
+                    # Checked again behind the row lock: two openings at the bound's edge
+                    # cannot both pass.
+                    raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
                 session.save()
                 # Always insert the lower number first: two requests pairing the same people in
                 # opposite roles then wait on the same key instead of deadlocking on each other.
@@ -203,9 +252,11 @@ def session_open(
     return session
 
 
-def _routing_key_taken(exc: ValidationError) -> bool:
+def _lost_to_a_concurrent_opening(exc: ValidationError) -> bool:
+    """A routing key or the number's last PIN room was taken since the number was chosen."""
     return any(
-        error.code == "routing_key_taken" for error in chain.from_iterable(exc.error_dict.values())
+        error.code in ("routing_key_taken", "pin_room")
+        for error in chain.from_iterable(exc.error_dict.values())
     )
 
 
@@ -248,26 +299,32 @@ def session_create(
     )
     if virtual_number is not None:
         if generate_pins:
+            if not pin_room_left(virtual_number):
+                raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
             fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
         return session_open(virtual_number=virtual_number, **fields)
     lost: list[int] = []
     for _attempt in range(ALLOCATION_ATTEMPTS):
         number = number_allocate(
-            participant_a=participant_a, participant_b=participant_b, exclude_ids=lost
+            participant_a=participant_a,
+            participant_b=participant_b,
+            exclude_ids=lost,
+            pins=generate_pins or bool(pin_a or pin_b),
         )
         if generate_pins:
             fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=number)
         try:
             return session_open(virtual_number=number, **fields)
         except ValidationError as exc:
-            if not _routing_key_taken(exc):
+            if not _lost_to_a_concurrent_opening(exc):
                 raise
             lost.append(number.pk)
     raise PoolExhausted
 
 
 def session_reopen(*, session: MaskingSession) -> MaskingSession:
-    """Open a closed session again, if it has not expired and its routing keys are free."""
+    """Open a closed session again, if it has not expired, its routing keys are free and its PINs
+    fit the guessing bound."""
     if session.status == MaskingSession.Status.OPEN:
         return session
     if session.expires_at is not None and session.expires_at <= timezone.now():
@@ -283,6 +340,10 @@ def session_reopen(*, session: MaskingSession) -> MaskingSession:
             session.close_reason = ""
             session.full_clean()
             _count_open(session.virtual_number_id, +1)
+            # Its PINs come back into play: they must fit the guessing bound (masking.pins).
+            pins = session.participants.exclude(pin="").count()
+            if pins and not pin_room_left(session.virtual_number, pins):
+                raise ValidationError({"virtual_number": pin_room_error(session.virtual_number)})
             session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
             session.participants.update(holds_routing_key=True)
     except IntegrityError as exc:

@@ -57,11 +57,11 @@ def load():
         first_vn = cursor.fetchone()[0]
         with raw.copy(
             "COPY masking_maskingsession (id, virtual_number_id, recording_requested, reference, "
-            "started_at, status, close_reason, created_at, updated_at, pin_failures) FROM STDIN"
+            "started_at, status, close_reason, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i in range(1, SESSIONS + 1):
                 copy.write_row(
-                    (i, first_vn + i % NUMBERS, False, f"b-{i}", now, "open", "", now, now, 0)
+                    (i, first_vn + i % NUMBERS, False, f"b-{i}", now, "open", "", now, now)
                 )
                 if i % 25_000 == 0:
                     print(f"  loaded {i:,} sessions", flush=True)

@@ -41,12 +41,12 @@ def load_sessions(n: int, *, progress=print) -> int:
                 )
         with raw.copy(
             "COPY masking_maskingsession (id, virtual_number_id, recording_requested, reference, "
-            "started_at, status, close_reason, created_at, updated_at, pin_failures) FROM STDIN"
+            "started_at, status, close_reason, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i in range(n):
                 # Every tenth session asks for recording: the consent checks are on the path.
                 copy.write_row(
-                    (i + 1, i % numbers + 1, i % 10 == 0, f"b-{i}", now, "open", "", now, now, 0)
+                    (i + 1, i % numbers + 1, i % 10 == 0, f"b-{i}", now, "open", "", now, now)
                 )
                 if (i + 1) % 250_000 == 0:
                     progress(

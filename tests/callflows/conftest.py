@@ -23,6 +23,18 @@ def prompts(db):
 
 
 @pytest.fixture
+def pin_session(db, prompts):
+    """A, B paired on VN with PINs, and the keypad prompts written."""
+    from tests.callflows.phone_calls import PIN_A, PIN_B
+
+    for purpose in ["pin_request", "wrong_pin", "goodbye"]:
+        PromptFactory(purpose=purpose, text=f"[{purpose}]")
+    return open_session(
+        virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, pin_a=PIN_A, pin_b=PIN_B
+    )
+
+
+@pytest.fixture
 def pairing(db):
     """A, B paired on VN."""
     return open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B)

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from callflows.models import Call, CallEvent
+from callflows.models import Call, CallAction, CallEvent
+from masking.models import PinFailure, PinLockout
 from tests.factories import VirtualNumberFactory, open_session
 
 pytestmark = pytest.mark.django_db
@@ -132,9 +133,33 @@ def test_retention_anonymises_old_calls_and_deletes_old_events(capsys):
         received_at=timezone.now() - timedelta(days=100)
     )
     CallEvent.objects.create(dedupe_key="new", kind="status", call=new)
+    for call, event_id in [(old, "old-action"), (new, "new-action")]:
+        CallAction.objects.create(
+            event_id=event_id,
+            call=call,
+            outcome="connect",
+            answer={"callflow": []},
+            answered_at=call.created_at,
+        )
+    number = VirtualNumberFactory()
+    long_ago = timezone.now() - timedelta(days=100)
+    PinFailure.objects.create(virtual_number=number, caller="+6591239999", at=long_ago)
+    PinFailure.objects.create(virtual_number=number, caller="+6591239999")
+    PinLockout.objects.create(
+        virtual_number=number,
+        caller="+6591239999",
+        wrong_pins=5,
+        locked_at=long_ago,
+        locked_until=long_ago + timedelta(hours=1),
+    )
     call_command("purge_call_records", batch_size=1)
     out = capsys.readouterr().out
-    assert "1 calls anonymised, 1 events deleted" in out
+    assert "1 calls anonymised, 1 events deleted, 2 wrong PINs and PIN lockouts deleted" in out
+    assert dict(CallAction.objects.values_list("event_id", "answer")) == {
+        "old-action": None,
+        "new-action": {"callflow": []},
+    }
+    assert PinFailure.objects.count() == 1 and not PinLockout.objects.exists()
     old.refresh_from_db()
     assert (old.caller, old.answer, old.recording_path) == ("", None, "")
     assert old.outcome == "connect" and old.callee_seconds == 60  # reporting survives

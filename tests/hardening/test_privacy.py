@@ -3,13 +3,15 @@
 import io
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
+from django.utils import timezone
 
-from callflows.models import Call
-from masking.models import AuditEntry
+from callflows.models import Call, CallAction
+from masking.models import AuditEntry, PinLockout
 from masking.privacy import mask
 from masking.services.consent import consent_record
 from tests.callflows import payloads
@@ -36,6 +38,7 @@ def staff(full_numbers: bool):
         "view_recordingoptin",
         "change_recordingoptin",
         "view_call",
+        "view_pinlockout",
     ]
     if full_numbers:
         codenames.append("view_full_numbers")
@@ -62,8 +65,23 @@ def test_admin_shows_numbers_only_to_staff_with_the_permission(client, full_numb
             ]
         },
     )
+    CallAction.objects.create(
+        event_id="e1",
+        call=Call.objects.get(),
+        outcome="connect",
+        answer=Call.objects.get().answer,
+        answered_at=timezone.now(),
+    )
+    lockout = PinLockout.objects.create(
+        virtual_number=session.virtual_number,
+        caller=A,
+        wrong_pins=5,
+        locked_until=timezone.now() + timedelta(hours=1),
+    )
     client.force_login(staff(full_numbers))
     pages = [
+        "/admin/masking/pinlockout/",
+        f"/admin/masking/pinlockout/{lockout.pk}/change/",
         "/admin/masking/maskingsession/",
         f"/admin/masking/maskingsession/{session.pk}/change/",
         "/admin/masking/recordingoptin/",

@@ -370,20 +370,31 @@ def test_prompt_list_shows_which_purposes_lack_a_prompt_in_which_language(admin_
 
 def test_session_with_pins_shows_them_to_staff(admin_client, number):
     response = admin_client.post(
-        add_url(MaskingSession), session_form(number, pin_a="4821", pin_b="9034")
+        add_url(MaskingSession), session_form(number, pin_a="482193", pin_b="903417")
     )
     assert response.status_code == 302
     session = MaskingSession.objects.get()
     page = admin_client.get(reverse("admin:masking_maskingsession_change", args=[session.pk]))
-    assert "4821" in page.content.decode() and "9034" in page.content.decode()
+    assert "482193" in page.content.decode() and "903417" in page.content.decode()
     same = admin_client.post(
         add_url(MaskingSession),
         session_form(
             number,
             participant_a="+6591230021",
             participant_b="+6591230022",
-            pin_a="5555",
-            pin_b="5555",
+            pin_a="555555",
+            pin_b="555555",
         ),
     )
     assert "different PINs" in " ".join(same.context["adminform"].form.errors["pin_b"])
+    short = admin_client.post(
+        add_url(MaskingSession),
+        session_form(
+            number,
+            participant_a="+6591230031",
+            participant_b="+6591230032",
+            pin_a="4821",
+            pin_b="9034",
+        ),
+    )
+    assert "A PIN is 6 digits" in " ".join(short.context["adminform"].form.errors["pin_a"])

@@ -2,8 +2,9 @@
 
 A call keeps what reporting needs (when, outcome, status, durations, quality, which number and
 session) and loses who called and what was said to whom: the caller's number, the callflow we
-answered (it names the other party) and the recording's path. Raw events are deleted: their
-payloads carry numbers. Runs in batches so a large backlog never holds long locks.
+answered (it names the other party, as do its stored Call Action events) and the recording's
+path. Raw events are deleted: their payloads carry numbers; so are wrong PINs and PIN lockouts
+(they name the caller). Runs in batches so a large backlog never holds long locks.
 """
 
 from datetime import timedelta
@@ -13,8 +14,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from callflows.models import Call, CallEvent
-from masking.models import AuditEntry
+from callflows.models import Call, CallAction, CallEvent
+from masking.models import AuditEntry, PinFailure, PinLockout
 
 
 class Command(BaseCommand):
@@ -37,6 +38,17 @@ class Command(BaseCommand):
             batch_size,
             "events deleted",
         )
+        pin_records = self._in_batches(
+            PinFailure.objects.filter(at__lt=cutoff),
+            lambda ids: PinFailure.objects.filter(pk__in=ids).delete()[0],
+            batch_size,
+            "wrong PINs deleted",
+        ) + self._in_batches(
+            PinLockout.objects.filter(locked_until__lt=cutoff),
+            lambda ids: PinLockout.objects.filter(pk__in=ids).delete()[0],
+            batch_size,
+            "PIN lockouts deleted",
+        )
         calls = self._in_batches(
             Call.objects.filter(created_at__lt=cutoff, anonymised_at__isnull=True),
             self._anonymise,
@@ -45,7 +57,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Older than {days} days: {calls} calls anonymised, {events} events deleted."
+                f"Older than {days} days: {calls} calls anonymised, {events} events deleted, "
+                f"{pin_records} wrong PINs and PIN lockouts deleted."
             )
         )
 
@@ -53,6 +66,7 @@ class Command(BaseCommand):
         Call.objects.filter(pk__in=ids).update(
             caller="", answer=None, recording_path="", anonymised_at=timezone.now()
         )
+        CallAction.objects.filter(call__pk__in=ids).update(answer=None)
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 via="retention",

@@ -82,7 +82,7 @@ class Command(BaseCommand):
         for reference, vn, a, b, recording, hours, closed in SESSIONS:
             if MaskingSession.objects.filter(reference=reference).exists():
                 continue
-            pins = {"pin_a": "4821", "pin_b": "9034"} if reference == "booking-1001" else {}
+            pins = {"pin_a": "482193", "pin_b": "903417"} if reference == "booking-1001" else {}
             session = session_open(
                 **pins,
                 virtual_number=VirtualNumber.objects.get(number=vn),

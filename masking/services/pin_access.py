@@ -1,0 +1,112 @@
+"""Counting wrong PINs and locking PIN entry; staff clearing a lockout.
+
+The rules (README, "Keypad flows"): within MASKING_PIN_WINDOW_MINUTES, the phone that keyed
+MASKING_PIN_LOCK_AFTER wrong PINs on a number is refused PIN entry there, and a number on which
+MASKING_PIN_NUMBER_CEILING wrong PINs were keyed (by any phones) pauses PIN entry for every phone
+not in a session on it; each for MASKING_PIN_LOCK_MINUTES. The counts look back over the whole
+window, so once it is reached, every further wrong PIN after a lockout ends locks again at once:
+a guesser gets the ceiling's guesses, then one per lock period. Clearing a lockout forgives the
+wrong PINs counted so far for its scope.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from masking.models import PinFailure, PinLockout, VirtualNumber
+from masking.privacy import redact
+from masking.services.audit import audit_record
+
+
+def _lock_if_reached(
+    *, virtual_number: VirtualNumber, caller: str, threshold: int, now: datetime
+) -> PinLockout | None:
+    """Lock the scope (one caller, or with `caller` "" the number) if its count of wrong PINs
+    reached the threshold and it is not locked already. The count starts at the window's start,
+    or when staff last cleared this scope's lockout if later."""
+    lockouts = PinLockout.objects.filter(virtual_number=virtual_number, caller=caller).aggregate(
+        last_cleared=Max("cleared_at"),
+        active=Count("pk", filter=Q(cleared_at__isnull=True, locked_until__gt=now)),
+    )
+    if lockouts["active"]:
+        return None
+    since = now - timedelta(minutes=settings.MASKING_PIN_WINDOW_MINUTES)
+    if lockouts["last_cleared"] and lockouts["last_cleared"] > since:
+        since = lockouts["last_cleared"]
+    failures = PinFailure.objects.filter(virtual_number=virtual_number, at__gt=since)
+    if caller:
+        failures = failures.filter(caller=caller)
+    count = failures.count()
+    if count < threshold:
+        return None
+    lockout = PinLockout(
+        virtual_number=virtual_number,
+        caller=caller,
+        wrong_pins=count,
+        locked_at=now,
+        locked_until=now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES),
+    )
+    lockout.full_clean(exclude=["virtual_number"])  # just read: no need to look it up again
+    lockout.save()
+    return lockout
+
+
+def pin_failure_record(
+    *, virtual_number: str, caller: str, provider_session_id: str = "", now: datetime | None = None
+) -> list[PinLockout]:
+    """Count a wrong PIN keyed by `caller` on `virtual_number` (E.164) and return the lockouts it
+    started (the caller's, the number's, or none).
+
+    Call it once per wrong PIN: the Call Action does so only for the delivery that stored the
+    event, in its transaction.
+    """
+    now = now or timezone.now()
+    number = VirtualNumber.objects.filter(number=virtual_number).first()
+    if number is None:
+        return []
+    failure = PinFailure(
+        virtual_number=number, caller=caller, provider_session_id=provider_session_id or "", at=now
+    )
+    failure.full_clean(exclude=["virtual_number"])  # just read: no need to look it up again
+    failure.save()
+    started = [
+        _lock_if_reached(
+            virtual_number=number,
+            caller=caller,
+            threshold=settings.MASKING_PIN_LOCK_AFTER,
+            now=now,
+        ),
+        _lock_if_reached(
+            virtual_number=number,
+            caller="",
+            threshold=settings.MASKING_PIN_NUMBER_CEILING,
+            now=now,
+        ),
+    ]
+    return [lockout for lockout in started if lockout is not None]
+
+
+def pin_lockout_clear(*, lockout: PinLockout, actor, via: str = "admin") -> PinLockout:
+    """End a lockout now and forgive the wrong PINs it counted; audited with who did it.
+    Clearing a cleared lockout changes nothing."""
+    if lockout.cleared_at is not None:
+        return lockout
+    lockout.cleared_at = timezone.now()
+    lockout.cleared_by = actor if getattr(actor, "is_authenticated", False) else None
+    lockout.full_clean()
+    lockout.save(update_fields=["cleared_at", "cleared_by"])
+    audit_record(
+        obj=lockout,
+        action="cleared",
+        via=via,
+        actor=actor,
+        changes={
+            "scope": "caller" if lockout.caller else "number",
+            "caller": redact(lockout.caller) if lockout.caller else "",
+            "virtual_number": str(lockout.virtual_number.number),
+            "locked_until": lockout.locked_until.isoformat(),
+        },
+    )
+    return lockout
