@@ -95,8 +95,10 @@ class CallActionView(ProviderView):
             return call_record_answer(
                 provider_session_id=payload.get("sessionId"),
                 event_id=payload.get("eventId"),
-                virtual_number=payload["destination"],
-                caller=payload["source"],
+                # A caller ID or destination we could not read is on record as unknown (blank),
+                # never as the text 8x8 sent: the columns hold numbers.
+                virtual_number=payload["destination"] or "",
+                caller=payload["source"] or "",
                 decision=decision,
                 answer=body,
             )
@@ -105,7 +107,7 @@ class CallActionView(ProviderView):
             return body
 
 
-def apology_callflow(*, virtual_number: str, failure: Exception) -> dict:
+def apology_callflow(*, virtual_number: str | None, failure: Exception) -> dict:
     """The apology and `hangup`, with the staff's apology prompt when the database can give it."""
     prompts = {}
     if not isinstance(failure, DatabaseError):
