@@ -74,6 +74,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus client-side deadlines (masking/postgres/base.py).
+    DATABASES["default"]["ENGINE"] = "masking.postgres"
+    # Connecting to a server that accepts and never answers must fail, not hang: psycopg's
+    # connect_timeout (seconds; 2 is its minimum). The Call Action's own deadline is tighter.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("MASKING_DB_CONNECT_TIMEOUT_S", default=2)
+    )
     # Server-side parameters let psycopg prepare the Call Action's two statements once per
     # connection instead of PostgreSQL parsing and planning them on every call.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -85,6 +92,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     STATEMENT_TIMEOUT_MS = env.int("MASKING_DB_STATEMENT_TIMEOUT_MS", default=300)
     if STATEMENT_TIMEOUT_MS and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
         DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    # The server's statement timeout needs a server that answers. Web requests also give up
+    # on any single answer after this long (far above every statement timeout, the relaxed 5 s
+    # included), closing the connection: a hung server then costs a request seconds, not a
+    # worker forever. Management commands wait as long as their work takes.
+    ANSWER_TIMEOUT_S = env.float("MASKING_DB_ANSWER_TIMEOUT_S", default=10.0)
+    if ANSWER_TIMEOUT_S and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
+        DATABASES["default"]["OPTIONS"]["answer_timeout"] = ANSWER_TIMEOUT_S
 # Persistent connections save a connect per request on the Call Action path (PostgreSQL).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -227,6 +241,11 @@ MASKING_BENCH_FLOOR = env.bool("MASKING_BENCH_FLOOR", default=False)
 # from 80%. Routing keys already keep each person to one session per number; this bounds the
 # blast radius of one number going bad (every pairing on it must move).
 MASKING_NUMBER_CAPACITY = env.int("MASKING_NUMBER_CAPACITY", default=1000)
+
+# The Call Action's database work (deciding and recording) ends this many milliseconds after it
+# starts, whatever the database does; then the caller gets the apology. With parsing and answering
+# around it, the Call Action answers within 2 s (README, "Never fail a caller").
+MASKING_CALL_ACTION_DB_DEADLINE_MS = env.int("MASKING_CALL_ACTION_DB_DEADLINE_MS", default=1000)
 
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).

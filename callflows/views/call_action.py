@@ -14,6 +14,7 @@ from callflows.models import Call
 from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
 from callflows.views.base import ProviderView
+from masking.db import db_deadline
 from masking.privacy import redact
 from masking.routing import PromptFacts
 from masking.selectors import prompts_for_language
@@ -30,6 +31,12 @@ class CallActionView(ProviderView):
 
     def post(self, request):
         payload = parse_call_action(request.data)
+        # Whatever the database does (refuses, hangs, holds a lock), its part ends in time for
+        # the apology to reach the caller within the stated deadline.
+        with db_deadline(settings.MASKING_CALL_ACTION_DB_DEADLINE_MS / 1000):
+            return self.answer(payload)
+
+    def answer(self, payload: dict) -> Response:
         caller, virtual_number = payload["source"], payload["destination"]
         try:
             stored = self.redelivered(payload)
