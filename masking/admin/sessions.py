@@ -188,6 +188,11 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("participants")
 
+    def has_delete_permission(self, request, obj=None):
+        # Sessions are closed, never deleted: a deleted open session would leave its number's
+        # open-session counter one too high, and a closed one is the history of its calls.
+        return False
+
     def add_view(self, request, form_url="", extra_context=None):
         try:
             return super().add_view(request, form_url, extra_context)
