@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: chunked bodies get their length (masking/chunked.py).
+    "masking.chunked.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +211,14 @@ MASKING_PROVIDER_IP_ALLOWLIST = env.list("MASKING_PROVIDER_IP_ALLOWLIST", defaul
 MASKING_TRUSTED_PROXIES = env.int("MASKING_TRUSTED_PROXIES", default=0)
 # Largest provider request body we read, in bytes (8x8's events are a few kilobytes).
 MASKING_PROVIDER_MAX_BODY_BYTES = env.int("MASKING_PROVIDER_MAX_BODY_BYTES", default=65536)
+# Except number updates: a SNAPSHOT lists the whole pool, about 300 bytes a number, so 16 MiB holds
+# some 50,000 numbers.
+MASKING_NUMBER_UPDATE_MAX_BODY_BYTES = env.int(
+    "MASKING_NUMBER_UPDATE_MAX_BODY_BYTES", default=16 * 1024 * 1024
+)
+# Django refuses to read larger bodies at all (its default, 2.5 MB, is a snapshot of ~8,000
+# numbers). Provider webhooks check their own caps before reading; the API needs a token.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MASKING_NUMBER_UPDATE_MAX_BODY_BYTES
 
 # Who must have opted in before a call is recorded: "every_party" or "caller_only".
 MASKING_RECORDING_CONSENT = env.str("MASKING_RECORDING_CONSENT", default="every_party")

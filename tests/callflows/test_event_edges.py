@@ -4,6 +4,7 @@ A value we cannot keep as sent is either refused (400 naming the field, nothing 
 in a column wide enough for it.
 """
 
+import io
 import json
 
 import pytest
@@ -193,3 +194,60 @@ def test_a_call_action_with_a_200_character_session_id_is_on_record(provider, pr
         event,
         "connect",
     )
+
+
+def post_chunked(client, path: str, body: dict):
+    """POST `body` the way gunicorn hands over a chunked request: no Content-Length, and an input
+    stream that ends where the body ends (`wsgi.input_terminated`)."""
+    data = json.dumps(body).encode()
+    return client.generic(
+        "POST",
+        path,
+        data,
+        "application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+        **{"wsgi.input": io.BytesIO(data), "wsgi.input_terminated": True},
+    )
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("call-action", call_action(A, VN)),
+        ("call-status", payloads.status()),
+        ("session-summary", payloads.summary()),
+        ("recording-uploaded", payloads.recording()),
+        ("virtual-number-updated", payloads.numbers("SNAPSHOT", payloads.number("+6531500777"))),
+    ],
+)
+def test_chunked_bodies_are_read_like_any_other(provider, prompts, pairing, path, body):
+    """gunicorn decodes a chunked body and marks its input as ending with it; Django alone would
+    read such a body (it has no Content-Length) as empty."""
+    response = post_chunked(provider, f"/callflows/8x8/{path}/", body)
+    assert response.status_code == 200, response.content
+    if path == "call-action":
+        assert response.json()["callflow"][-1]["action"] == "makeCall"
+
+
+def test_a_chunked_body_too_large_is_413(provider):
+    body = payloads.status()
+    body["payload"]["padding"] = "x" * 65_536
+    response = post_chunked(provider, "/callflows/8x8/call-status/", body)
+    assert response.status_code == 413
+
+
+def test_api_reads_chunked_bodies_too(provider, django_user_model):
+    from django.contrib.auth.models import Permission
+    from rest_framework.test import APIClient
+
+    from tests.factories import VirtualNumberFactory
+
+    VirtualNumberFactory(number="+6531500101")
+    user = django_user_model.objects.create_user("backend")
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="masking"))
+    api = APIClient()
+    api.force_authenticate(user)
+    body = {"participant_a": "+6591230001", "participant_b": "+6591230002"}
+    response = post_chunked(api, "/api/sessions/", body)
+    assert response.status_code == 201, response.content
