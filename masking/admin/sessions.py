@@ -291,7 +291,7 @@ class MaskingSessionAdmin(CsvImportExportMixin, admin.ModelAdmin):
         if flag not in ("", "true", "false", "yes", "no", "1", "0"):
             errors["recording_requested"] = ["expected true or false"]
         fields["recording_requested"] = flag in ("true", "yes", "1")
-        fields["reference"] = row.get("reference", "")[:100]
+        fields["reference"] = row.get("reference", "")  # too long: the preview says so
         if errors:
             raise ValidationError(errors)
         return fields
