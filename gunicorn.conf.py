@@ -15,9 +15,11 @@ bind = "127.0.0.1:8000"
 # figures in README). The reverse proxy in front still buffers requests: no number of threads
 # outlasts a determined slowloris.
 worker_class = "gthread"
-# The Call Action is CPU-bound Python between two short database round trips: a worker per core,
-# plus one to overlap the waits, each with a few threads.
-workers = (os.cpu_count() or 1) + 1
+# The Call Action is CPU-bound Python between two short database round trips: a worker per core
+# this process may run on (not the host's count, in a container), plus one to overlap the waits,
+# each with a few threads. Each thread keeps its own PostgreSQL connection (CONN_MAX_AGE): size
+# max_connections for workers x threads x app servers.
+workers = len(os.sched_getaffinity(0)) + 1
 threads = 4
 
 # The database work of a request is bounded by the project's own deadlines (the Call Action's at
