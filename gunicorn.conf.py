@@ -1,13 +1,47 @@
-"""Gunicorn configuration for production and the load benchmark: `gunicorn -c gunicorn.conf.py
-masking.wsgi`. Settings are read from the environment with the defaults below."""
+"""gunicorn settings for masking: `gunicorn -c gunicorn.conf.py masking.wsgi`.
+
+Production and the benchmarks serve with this file (README, "Serving in production"). Override a
+value on the command line or with gunicorn's own GUNICORN_CMD_ARGS ("--workers=5"); both win over
+this file.
+"""
 
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+bind = "127.0.0.1:8000"
 
-# Access log on stdout, in gunicorn's common format, with people's numbers redacted from request
-# lines, query strings and referers (masking/gunicorn_logging.py).
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# Threaded workers: a connection is read by a thread of the pool, so clients sending their headers
+# slowly hold threads, not whole workers, and Call Actions go on being answered. With sync workers,
+# as many slow clients as workers stalled every call (tests/benchmarks/bench_slow_clients.py;
+# figures in README). The reverse proxy in front still buffers requests: no number of threads
+# outlasts a determined slowloris.
+worker_class = "gthread"
+# The Call Action is CPU-bound Python between two short database round trips: a worker per core
+# this process may run on (not the host's count, in a container), plus one to overlap the waits,
+# each with a few threads. Each thread keeps its own PostgreSQL connection (CONN_MAX_AGE): size
+# max_connections for workers x threads x app servers.
+workers = len(os.sched_getaffinity(0)) + 1
+threads = 4
+
+# The database work of a request is bounded by the project's own deadlines (the Call Action's at
+# 1 s, any other single database answer at 10 s: masking/postgres/base.py). A worker silent for
+# longer than this is stuck beyond them, and is replaced.
+timeout = 30
+graceful_timeout = 20
+# 8x8 and the reverse proxy reuse connections: keep them open a little between requests.
+keepalive = 5
+backlog = 2048
+# Request lines and headers are bounded (gunicorn's defaults, stated): nothing we serve needs more.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Recycle workers now and then, at different moments, so that no slow growth lives forever.
+max_requests = 100_000
+max_requests_jitter = 10_000
+
+# Access log on stdout, with people's numbers redacted from request lines, query strings and
+# referers (masking/gunicorn_logging.py); the error log likewise.
+accesslog = "-"
 errorlog = "-"
+loglevel = "info"
 logger_class = "masking.gunicorn_logging.RedactingLogger"

@@ -31,8 +31,21 @@ class StatusField(serializers.CharField):
         return status
 
 
+# Every integer we keep sits in a 32-bit column (PostgreSQL `integer`): a value outside it is
+# refused naming its field, never stored wrapped or cut.
+INT32 = (-(2**31), 2**31 - 1)
+# 8x8's ids are UUIDs; the columns that keep them (and the Call Action's check) allow 200.
+ID_LENGTH = 200
+
+
 class LenientInteger(serializers.IntegerField):
-    """8x8 types some integers as strings in one document and numbers in another."""
+    """8x8 types some integers as strings in one document and numbers in another. Bounded by
+    the 32-bit column it is stored in unless a narrower range is given."""
+
+    def __init__(self, **kwargs):
+        kwargs["min_value"] = max(kwargs.get("min_value", INT32[0]), INT32[0])
+        kwargs["max_value"] = min(kwargs.get("max_value", INT32[1]), INT32[1])
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
@@ -56,9 +69,9 @@ class Envelope(serializers.Serializer):
 
 
 class StatusPayload(serializers.Serializer):
-    eventId = serializers.CharField(max_length=100)
-    sessionId = serializers.CharField(max_length=100)
-    callId = serializers.CharField(max_length=100, required=False, allow_null=True)
+    eventId = serializers.CharField(max_length=ID_LENGTH)
+    sessionId = serializers.CharField(max_length=ID_LENGTH)
+    callId = serializers.CharField(max_length=ID_LENGTH, required=False, allow_null=True)
     callStatus = StatusField()
     callDirection = serializers.CharField(max_length=10, required=False, allow_null=True)
     source = ProviderNumberField(required=False)
@@ -81,7 +94,7 @@ class CallQuality(serializers.Serializer):
 
 
 class Leg(serializers.Serializer):
-    callId = serializers.CharField(max_length=100, required=False, allow_null=True)
+    callId = serializers.CharField(max_length=ID_LENGTH, required=False, allow_null=True)
     callStatus = StatusField(required=False, allow_null=True)
     callDuration = LenientInteger(required=False, allow_null=True, min_value=0)
     callQuality = CallQuality(required=False, allow_null=True)
@@ -93,7 +106,7 @@ class ErrorDetails(serializers.Serializer):
 
 
 class SummaryPayload(serializers.Serializer):
-    sessionId = serializers.CharField(max_length=100)
+    sessionId = serializers.CharField(max_length=ID_LENGTH)
     sessionStatus = StatusField(choices=SESSION_STATUSES)
     startTime = serializers.DateTimeField(required=False, allow_null=True)
     endTime = serializers.DateTimeField(required=False, allow_null=True)
@@ -127,8 +140,8 @@ class SummaryEvent(Envelope):
 
 
 class RecordingPayload(serializers.Serializer):
-    sessionId = serializers.CharField(max_length=100)
-    recordingId = serializers.CharField(max_length=100)
+    sessionId = serializers.CharField(max_length=ID_LENGTH)
+    recordingId = serializers.CharField(max_length=ID_LENGTH)
     durationSeconds = LenientInteger(required=False, allow_null=True, min_value=0)
     filePath = serializers.CharField(max_length=500, required=False, allow_null=True)
     status = StatusField(required=False, allow_null=True)

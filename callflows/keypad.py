@@ -54,19 +54,30 @@ def follow_up_of(*, provider_session_id: str | None, echoed_tag: str | None) -> 
     return HANG_UP
 
 
+# How wrong PINs from callers whose ID we could not read are counted (not "": that is the
+# number-wide scope of masking.services.pin_access).
+WITHHELD_CALLER = "withheld"
+
+
 def apply_keypad_effects(
     *,
     decision: Decision,
     asked: AskedBefore,
     digits: str | None,
-    caller: str,
+    caller: str | None,
     virtual_number: str,
     provider_session_id: str | None,
 ) -> None:
     """What the keypad answer changes: a keypad opt-in, or a wrong PIN counted (and the lockouts
-    it may start). Keying nothing is no guess and counts nothing."""
+    it may start). Keying nothing is no guess and counts nothing.
+
+    A withheld or unreadable caller ID (`caller` None) gives no consent (nobody to hold it to),
+    and its wrong PINs count together under WITHHELD_CALLER: one phone's lockout for all of them,
+    and the number's ceiling as for any unknown phone.
+    """
     if (
-        decision.consented_by_keypad
+        caller
+        and decision.consented_by_keypad
         and not RecordingOptIn.objects.active().filter(number=caller).exists()
     ):
         consent_record(
@@ -81,6 +92,6 @@ def apply_keypad_effects(
     ):
         pin_failure_record(
             virtual_number=virtual_number,
-            caller=caller,
+            caller=caller or WITHHELD_CALLER,
             provider_session_id=provider_session_id or "",
         )

@@ -36,12 +36,12 @@ class Call(models.Model):
 
     provider_session_id = models.CharField(
         _("provider session id"),
-        max_length=100,
+        max_length=200,
         unique=True,
         help_text=_("8x8's sessionId. Example: “5e9b7c20-8d1e-11ef-8b11-0242ac120002”."),
     )
     # --- what we answered (the Call Action) ---
-    action_event_id = models.CharField(_("call action event id"), max_length=100, blank=True)
+    action_event_id = models.CharField(_("call action event id"), max_length=200, blank=True)
     virtual_number = models.CharField(
         _("virtual number dialled"), max_length=20, blank=True, db_index=True
     )
@@ -73,10 +73,10 @@ class Call(models.Model):
     callee_mos = models.FloatField(_("bridged leg MOS"), null=True, blank=True)
     last_action = models.CharField(_("last action"), max_length=40, blank=True)
     error_code = models.IntegerField(_("error code"), null=True, blank=True)
-    error_message = models.CharField(_("error message"), max_length=300, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
     summary_received_at = models.DateTimeField(_("summary received at"), null=True, blank=True)
     # --- from the recording upload ---
-    recording_id = models.CharField(_("recording id"), max_length=100, blank=True)
+    recording_id = models.CharField(_("recording id"), max_length=200, blank=True)
     recording_path = models.CharField(_("recording path"), max_length=500, blank=True)
     recording_seconds = models.PositiveIntegerField(_("recording seconds"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
@@ -147,7 +147,7 @@ class CallEvent(models.Model):
 
     dedupe_key = models.CharField(
         _("dedupe key"),
-        max_length=140,
+        max_length=220,
         unique=True,
         help_text=_("eventId, or “summary:<sessionId>”, or “recording:<recordingId>”."),
     )

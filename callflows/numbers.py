@@ -14,6 +14,8 @@ def parse_provider_number(value) -> str:
     that it is in the current numbering plan: the provider's view of a live caller wins over our
     copy of the plan, and an unplannable caller simply matches no session.
     """
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # some 8x8 documents type numbers as JSON numbers
     if not isinstance(value, str):
         raise NotAPhoneNumber("Must be a string.")
     text = value.strip()

@@ -71,11 +71,21 @@ def _legacy_flat_body(data: dict) -> dict:
     }
 
 
+def readable_number(value) -> str | None:
+    """`value` in E.164 if it is a phone number we can read, else None."""
+    try:
+        return parse_provider_number(value)
+    except NotAPhoneNumber:
+        return None
+
+
 def parse_call_action(data) -> dict:
     """The CALL_ACTION envelope (provider document, section 2): returns its payload, normalised.
 
-    `source` and `destination` become E.164; the optional ids stay strings (or None). Unknown
-    fields are accepted and ignored. Raises ValidationError naming each bad field by its path.
+    `source` and `destination` become E.164, or None when they are not a number we can read (a
+    withheld caller ID, a number not in any plan); the optional ids stay strings (or None).
+    Unknown fields are accepted and ignored. Raises ValidationError naming each bad field by its
+    path, only for bodies that are not a Call Action at all (no payload, no destination).
     """
     if not isinstance(data, dict):
         raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
@@ -92,14 +102,17 @@ def parse_call_action(data) -> dict:
         ]
         raise serializers.ValidationError(errors)
     parsed, payload_errors = {}, {}
-    for name in ("source", "destination"):
-        if payload.get(name) is None:
-            payload_errors[name] = ["This field is required."]
-            continue
-        try:
-            parsed[name] = parse_provider_number(payload[name])
-        except NotAPhoneNumber as exc:
-            payload_errors[name] = [str(exc)]
+    # A withheld or odd caller ID ("anonymous", "Restricted", a short code) is still a caller:
+    # None, who holds no session anywhere. Only the number dialled makes a body a Call Action.
+    parsed["source"] = readable_number(payload.get("source"))
+    destination = payload.get("destination")
+    if destination is None:
+        payload_errors["destination"] = ["This field is required."]
+    elif isinstance(destination, dict | list | bool):
+        payload_errors["destination"] = ["Expected the number dialled, as a string."]
+    else:
+        # A number we cannot read is no number of ours: not in service.
+        parsed["destination"] = readable_number(destination)
     for name in OPTIONAL_IDS:
         value = payload.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > 200):

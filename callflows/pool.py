@@ -12,18 +12,27 @@
 Unhealthy and expiring numbers keep serving their open sessions and get no new ones.
 Only changes are recorded, so a redelivered event, or a second resync, changes nothing and
 records nothing.
+
+A SNAPSHOT lists the whole pool (tens of thousands of numbers), so an event is applied in bulk: a
+fixed number of statements whatever its size. A number listed twice counts once, as its latest
+entry (by `updatedTimestamp`, then by position) says. A number that is a person's real number in
+an open session is never added (masking.models.VirtualNumber.clean); the rest of the event still
+applies, and the refusal is recorded as a number event.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from callflows.events import NumberUpdate
 from callflows.models import NumberEvent
 from callflows.records import storable
-from masking.models import VirtualNumber
-from masking.services.numbers import number_set_listed, number_set_status
+from masking.db import relax_statement_timeout
+from masking.models import Participant, VirtualNumber
+from masking.services.numbers import number_set_listed, numbers_set_status
 
 TARGET = {
     "ACTIVE": VirtualNumber.Status.ACTIVE,
@@ -82,42 +91,89 @@ def _add(*, msisdn: str, status: str, reference: str, update_type: str) -> Virtu
     return number
 
 
+def _older(entry: dict, than: dict) -> bool:
+    """`entry` was updated before `than` (an entry without a time counts as older)."""
+    mine, theirs = entry.get("updatedTimestamp"), than.get("updatedTimestamp")
+    if theirs is None:
+        return False
+    return mine is None or mine < theirs
+
+
+def latest_per_number(numbers: list[dict], raw_numbers: list) -> dict[str, tuple[dict, object]]:
+    """{msisdn: (entry, raw entry)}, keeping for a number listed twice its latest entry."""
+    latest: dict[str, tuple[dict, object]] = {}
+    for update, raw in zip(numbers, raw_numbers, strict=False):
+        kept = latest.get(update["msisdn"])
+        if kept is None or not _older(update, kept[0]):
+            latest[update["msisdn"]] = (update, raw)
+    return latest
+
+
 def number_updates_ingest(*, update_type: str, numbers: list[dict], raw_numbers: list) -> int:
     """Apply a VNU event. Returns how many numbers changed."""
-    changed = 0
-    known = {
-        str(n.number): n
-        for n in VirtualNumber.objects.filter(number__in=[u["msisdn"] for u in numbers])
-    }
-    with transaction.atomic():
-        for update, raw in zip(numbers, raw_numbers, strict=False):
-            number = known.get(update["msisdn"])
-            status, reason = _change(number, update["operationalStatus"], update_type)
-            if status is None:
-                continue
-            before = number.status if number else ""
-            if number is None:
-                number = _add(
-                    msisdn=update["msisdn"],
-                    status=status,
-                    reference=update.get("referenceId"),
+    entries = latest_per_number(numbers, raw_numbers)
+    known = {str(n.number): n for n in VirtualNumber.objects.filter(number__in=list(entries))}
+    # One query for the rule VirtualNumber.clean() keeps row by row: a person's number in an open
+    # session never joins the pool.
+    people = set(
+        Participant.objects.filter(
+            number__in=[m for m in entries if m not in known], session__status="open"
+        ).values_list("number", flat=True)
+    )
+    added, moved, events = [], defaultdict(list), []
+    for msisdn, (update, raw) in entries.items():
+        number = known.get(msisdn)
+        status, reason = _change(number, update["operationalStatus"], update_type)
+        if status is None:
+            continue
+        if number is None and msisdn in people:
+            events.append(
+                NumberEvent(
+                    msisdn=msisdn,
                     update_type=update_type,
+                    operational_status=update["operationalStatus"],
+                    status_before="",
+                    status_after="",
+                    reason="not added: a person's real number, paired in an open session",
+                    provider_updated_at=update.get("updatedTimestamp"),
+                    payload=storable(raw) if isinstance(raw, dict) else {},
                 )
-            else:
-                number_set_status(number=number, status=status)
-            _record(
-                number=number,
-                msisdn=update["msisdn"],
-                update_type=update_type,
-                provider_status=update["operationalStatus"],
-                before=before,
-                after=status,
-                reason=reason,
-                raw=raw,
-                at=update.get("updatedTimestamp"),
             )
-            changed += 1
-    return changed
+            continue
+        if number is None:
+            number = VirtualNumber(
+                number=msisdn,
+                status=status,
+                provider_reference=update.get("referenceId") or "",
+                label="added by 8x8 snapshot",
+            )
+            number.derive_country()
+            # Unique by construction (looked up above; the database still has the last word), and
+            # checked against people's numbers above, for all at once.
+            number.clean_fields()
+            added.append(number)
+        else:
+            moved[status].append(number.pk)
+        events.append(
+            NumberEvent(
+                msisdn=msisdn,
+                virtual_number=number,
+                update_type=update_type,
+                operational_status=update["operationalStatus"],
+                status_before=number.status if number.pk else "",
+                status_after=status,
+                reason=reason,
+                provider_updated_at=update.get("updatedTimestamp"),
+                payload=storable(raw) if isinstance(raw, dict) else {},
+            )
+        )
+    with transaction.atomic():
+        relax_statement_timeout()
+        VirtualNumber.objects.bulk_create(added, batch_size=1000)
+        for status, ids in moved.items():
+            numbers_set_status(number_ids=ids, status=status)
+        NumberEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
 
 
 # --- resync from 8x8's number list ----------------------------------------------------------
@@ -216,12 +272,25 @@ def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
         for change in changes:
             number = ours.get(change.msisdn)
             if number is None:
-                number = _add(
-                    msisdn=change.msisdn,
-                    status=change.after,
-                    reference=change.reference,
-                    update_type=RESYNC,
-                )
+                try:
+                    number = _add(
+                        msisdn=change.msisdn,
+                        status=change.after,
+                        reference=change.reference,
+                        update_type=RESYNC,
+                    )
+                except ValidationError as exc:  # a person's number: never ours
+                    _record(
+                        number=None,
+                        msisdn=change.msisdn,
+                        update_type=RESYNC,
+                        provider_status=change.provider_status,
+                        before="",
+                        after="",
+                        reason=f"not added: {' '.join(exc.messages)}"[:200],
+                        raw=change.raw,
+                    )
+                    continue
             else:
                 listed = change.provider_status != NOT_LISTED
                 number_set_listed(number=number, listed=listed, status=change.after, now=now)

@@ -206,7 +206,7 @@ def summary_ingest(*, payload: dict, raw: dict) -> bool:
             callee_mos=(callee_leg.get("callQuality") or {}).get("mos"),
             last_action=payload.get("lastAction") or "",
             error_code=error.get("errorCode"),
-            error_message=(error.get("errorMsg") or "")[:300],
+            error_message=error.get("errorMsg") or "",
             summary_received_at=timezone.now(),
         )
     return True

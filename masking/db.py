@@ -1,4 +1,8 @@
-"""Database helpers shared by the services."""
+"""Database helpers shared by the services, and the deadlines web requests put on the database."""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from time import monotonic
 
 from django.conf import settings
 from django.db import connection
@@ -6,6 +10,10 @@ from django.db import connection
 # Writes that queue behind each other on purpose (openings on one number) may wait longer than the
 # web's statement timeout, which exists for the caller on the Call Action path, not for them.
 WRITE_TIMEOUT_MS = 5000
+
+# When (time.monotonic()) the current request's database work must be over, if it has a deadline.
+# Read by the PostgreSQL backend (masking.postgres) on every connect and every wait for an answer.
+_deadline: ContextVar[float | None] = ContextVar("db_deadline", default=None)
 
 
 def relax_statement_timeout(ms: int = WRITE_TIMEOUT_MS) -> None:
@@ -15,3 +23,35 @@ def relax_statement_timeout(ms: int = WRITE_TIMEOUT_MS) -> None:
     ):
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(ms)])
+
+
+@contextmanager
+def db_deadline(seconds: float):
+    """Inside: the database has `seconds` from now for everything (connecting, every answer).
+
+    Past it, each database call fails at once with OperationalError, and a connection caught
+    waiting is closed, whatever the server does: the server's statement timeout cannot help when
+    the server itself does not answer. Nested deadlines keep the earlier one.
+    """
+    deadline = monotonic() + seconds
+    current = _deadline.get()
+    token = _deadline.set(deadline if current is None else min(current, deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+        _forget_closed_connection()
+
+
+def _forget_closed_connection() -> None:
+    """Let Django drop a connection a deadline closed, so the next query opens a new one. (Django
+    would at the end of the request; this also serves whatever runs before that.)"""
+    raw = connection.connection
+    if raw is not None and getattr(raw, "closed", False) and not connection.in_atomic_block:
+        connection.close()
+
+
+def time_left() -> float | None:
+    """Seconds left before the current deadline (maybe negative), or None without one."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - monotonic()

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: chunked bodies get their length (masking/chunked.py).
+    "masking.chunked.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +76,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus client-side deadlines (masking/postgres/base.py).
+    DATABASES["default"]["ENGINE"] = "masking.postgres"
+    # Connecting to a server that accepts and never answers must fail, not hang: psycopg's
+    # connect_timeout (seconds; 2 is its minimum). The Call Action's own deadline is tighter.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("MASKING_DB_CONNECT_TIMEOUT_S", default=2)
+    )
     # Server-side parameters let psycopg prepare the Call Action's two statements once per
     # connection instead of PostgreSQL parsing and planning them on every call.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -85,6 +94,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     STATEMENT_TIMEOUT_MS = env.int("MASKING_DB_STATEMENT_TIMEOUT_MS", default=300)
     if STATEMENT_TIMEOUT_MS and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
         DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    # The server's statement timeout needs a server that answers. Web requests also give up
+    # on any single answer after this long (far above every statement timeout, the relaxed 5 s
+    # included), closing the connection: a hung server then costs a request seconds, not a
+    # worker forever. Management commands wait as long as their work takes.
+    ANSWER_TIMEOUT_S = env.float("MASKING_DB_ANSWER_TIMEOUT_S", default=10.0)
+    if ANSWER_TIMEOUT_S and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
+        DATABASES["default"]["OPTIONS"]["answer_timeout"] = ANSWER_TIMEOUT_S
 # Persistent connections save a connect per request on the Call Action path (PostgreSQL).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -218,6 +234,14 @@ MASKING_PROVIDER_IP_ALLOWLIST = env.list("MASKING_PROVIDER_IP_ALLOWLIST", defaul
 MASKING_TRUSTED_PROXIES = env.int("MASKING_TRUSTED_PROXIES", default=0)
 # Largest provider request body we read, in bytes (8x8's events are a few kilobytes).
 MASKING_PROVIDER_MAX_BODY_BYTES = env.int("MASKING_PROVIDER_MAX_BODY_BYTES", default=65536)
+# Except number updates: a SNAPSHOT lists the whole pool, about 300 bytes a number, so 16 MiB holds
+# some 50,000 numbers.
+MASKING_NUMBER_UPDATE_MAX_BODY_BYTES = env.int(
+    "MASKING_NUMBER_UPDATE_MAX_BODY_BYTES", default=16 * 1024 * 1024
+)
+# Django refuses to read larger bodies at all (its default, 2.5 MB, is a snapshot of ~8,000
+# numbers). Provider webhooks check their own caps before reading; the API needs a token.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MASKING_NUMBER_UPDATE_MAX_BODY_BYTES
 
 # Who must have opted in before a call is recorded: "every_party" or "caller_only".
 MASKING_RECORDING_CONSENT = env.str("MASKING_RECORDING_CONSENT", default="every_party")
@@ -291,6 +315,11 @@ EIGHTX8_RECORDING_PORT = env.int("EIGHTX8_RECORDING_PORT", default=0)
 EIGHTX8_RECORDING_USERNAME = env.str("EIGHTX8_RECORDING_USERNAME", default="")
 EIGHTX8_RECORDING_PASSWORD = env.str("EIGHTX8_RECORDING_PASSWORD", default="")
 EIGHTX8_RECORDING_PATH = env.str("EIGHTX8_RECORDING_PATH", default="")
+
+# The Call Action's database work (deciding and recording) ends this many milliseconds after it
+# starts, whatever the database does; then the caller gets the apology. With parsing and answering
+# around it, the Call Action answers within 2 s (README, "Never fail a caller").
+MASKING_CALL_ACTION_DB_DEADLINE_MS = env.int("MASKING_CALL_ACTION_DB_DEADLINE_MS", default=1000)
 
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).

@@ -30,11 +30,15 @@ class ProviderView(APIView):
     # The provider's contract is 8x8's, documented in README, not part of our management API.
     schema = None
 
+    def body_limit(self) -> int:
+        """The largest body this webhook reads, in bytes."""
+        return settings.MASKING_PROVIDER_MAX_BODY_BYTES
+
     def initial(self, request, *args, **kwargs):
         # Before authentication and parsing: strangers' networks and oversized bodies cost us
         # nothing beyond this check.
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > settings.MASKING_PROVIDER_MAX_BODY_BYTES:
+        if not length.isdigit() or int(length) > self.body_limit():
             raise BodyTooLarge
         if not FromProviderNetwork().has_permission(request, self):
             raise exceptions.PermissionDenied(FromProviderNetwork.message)

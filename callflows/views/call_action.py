@@ -14,6 +14,7 @@ from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
 from callflows.views.base import ProviderView
+from masking.db import db_deadline
 from masking.privacy import redact
 from masking.routing import PromptFacts
 from masking.selectors import prompts_for_language
@@ -30,6 +31,12 @@ class CallActionView(ProviderView):
 
     def post(self, request):
         payload = parse_call_action(request.data)
+        # Whatever the database does (refuses, hangs, holds a lock), its part ends in time for
+        # the apology to reach the caller within the stated deadline.
+        with db_deadline(settings.MASKING_CALL_ACTION_DB_DEADLINE_MS / 1000):
+            return self.answer(payload)
+
+    def answer(self, payload: dict) -> Response:
         caller, virtual_number = payload["source"], payload["destination"]
         asked = None
         try:
@@ -85,8 +92,10 @@ class CallActionView(ProviderView):
                 recorded = call_record_answer(
                     provider_session_id=payload.get("sessionId"),
                     event_id=payload.get("eventId"),
-                    virtual_number=payload["destination"],
-                    caller=payload["source"],
+                    # A caller ID or destination we could not read is on record as unknown
+                    # (blank), never as the text 8x8 sent: the columns hold numbers.
+                    virtual_number=payload["destination"] or "",
+                    caller=payload["source"] or "",
                     decision=decision,
                     answer=body,
                 )
@@ -114,7 +123,7 @@ def hangup_callflow() -> dict:
     )
 
 
-def apology_callflow(*, virtual_number: str, failure: Exception) -> dict:
+def apology_callflow(*, virtual_number: str | None, failure: Exception) -> dict:
     """The apology and `hangup`, with the staff's apology prompt when the database can give it."""
     prompts = {}
     if not isinstance(failure, DatabaseError):

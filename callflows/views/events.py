@@ -6,6 +6,7 @@ whoever reads 8x8's delivery logs; 8x8 itself needs only the status.
 
 import logging
 
+from django.conf import settings
 from rest_framework.response import Response
 
 from callflows import events
@@ -56,6 +57,10 @@ class RecordingUploadedView(EventView):
 
 class NumberUpdateView(ProviderView):
     """VNU: 8x8's view of our numbers' health; see `callflows.pool` for what it changes."""
+
+    def body_limit(self) -> int:
+        # A SNAPSHOT carries the whole pool.
+        return settings.MASKING_NUMBER_UPDATE_MAX_BODY_BYTES
 
     def post(self, request):
         serializer = events.NumbersEvent(data=request.data)

@@ -193,6 +193,11 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("participants")
 
+    def has_delete_permission(self, request, obj=None):
+        # Sessions are closed, never deleted: a deleted open session would leave its number's
+        # open-session counter one too high, and a closed one is the history of its calls.
+        return False
+
     def add_view(self, request, form_url="", extra_context=None):
         try:
             return super().add_view(request, form_url, extra_context)
@@ -289,7 +294,7 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
         if flag not in ("", "true", "false", "yes", "no", "1", "0"):
             errors["recording_requested"] = ["expected true or false"]
         fields["recording_requested"] = flag in ("true", "yes", "1")
-        fields["reference"] = row.get("reference", "")[:100]
+        fields["reference"] = row.get("reference", "")  # too long: the preview says so
         if errors:
             raise ValidationError(errors)
         return fields

@@ -129,13 +129,12 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses={200: s.SessionSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        """Open a closed session again; 409 if a participant was paired again meanwhile."""
+        """Open a closed session again. 409 when it cannot be: its `error` says why (expired,
+        number_inactive, number_full, routing_key_taken)."""
         try:
             session = session_reopen(session=self.get_object())
         except ValidationError as exc:
-            if getattr(exc, "code", None) == "routing_key_taken":
-                raise Conflict(exc.messages[0], code="routing_key_taken") from exc
-            raise
+            raise Conflict(exc.messages[0], code=exc.code or "conflict") from exc
         return self._answer(session)
 
     def _valid(self, serializer_class, data):

@@ -94,8 +94,7 @@ class VirtualNumber(models.Model):
         return f"{self.number} ({self.label})" if self.label else str(self.number)
 
     def save(self, *args, **kwargs):
-        # The country is derived data, kept in a column so allocation can filter on it in SQL.
-        self.country = region_code_for_number(self.number) or "" if self.number else ""
+        self.derive_country()
         if not self._state.adding and kwargs.get("update_fields") is None:
             # Never write back `open_sessions` from memory: the session services change it in
             # SQL, and an admin edit of the label must not reset it to a stale value.
@@ -105,6 +104,10 @@ class VirtualNumber(models.Model):
                 if not f.primary_key and f.name != "open_sessions"
             ]
         super().save(*args, **kwargs)
+
+    def derive_country(self) -> None:
+        # The country is derived data, kept in a column so allocation can filter on it in SQL.
+        self.country = region_code_for_number(self.number) or "" if self.number else ""
 
     def clean(self):
         """A number that has held sessions keeps its number, and a person's number is never ours.

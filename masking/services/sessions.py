@@ -31,6 +31,44 @@ def _count_open(virtual_number_id: int, delta: int) -> None:
     )
 
 
+def _take_place(virtual_number: VirtualNumber) -> None:
+    """Count one more open session on the number, or raise ValidationError (code "number_full")
+    when it already holds MASKING_NUMBER_CAPACITY ("number_inactive" when it is not active).
+
+    One conditional UPDATE: concurrent openings queue on the number's row, and PostgreSQL checks
+    the condition again against the count the previous one committed, so the capacity holds
+    however many requests race for the last place (a check in Python first would let them all
+    through).
+    """
+    taken = VirtualNumber.objects.filter(
+        pk=virtual_number.pk,
+        status=VirtualNumber.Status.ACTIVE,
+        open_sessions__lt=settings.MASKING_NUMBER_CAPACITY,
+    ).update(open_sessions=F("open_sessions") + 1)
+    if taken:
+        return
+    status = VirtualNumber.objects.filter(pk=virtual_number.pk).values_list("status", flat=True)
+    if status.first() != VirtualNumber.Status.ACTIVE:  # retired or unhealthy meanwhile
+        raise ValidationError(
+            {
+                "virtual_number": ValidationError(
+                    _("%(number)s no longer takes new sessions.")
+                    % {"number": virtual_number.number},
+                    code="number_inactive",
+                )
+            }
+        )
+    raise ValidationError(
+        {
+            "virtual_number": ValidationError(
+                _("%(number)s is full: it holds %(count)d open sessions, the most allowed.")
+                % {"number": virtual_number.number, "count": settings.MASKING_NUMBER_CAPACITY},
+                code="number_full",
+            )
+        }
+    )
+
+
 def _participants_for(
     session: MaskingSession, numbers: dict[str, object], pins: dict[str, str] | None = None
 ) -> list[Participant]:
@@ -89,8 +127,11 @@ def session_validate(
         and virtual_number.open_sessions >= settings.MASKING_NUMBER_CAPACITY
     ):
         errors.setdefault("virtual_number", []).append(
-            _("%(number)s is full: it holds %(count)d open sessions, the most allowed.")
-            % {"number": virtual_number.number, "count": virtual_number.open_sessions}
+            ValidationError(
+                _("%(number)s is full: it holds %(count)d open sessions, the most allowed.")
+                % {"number": virtual_number.number, "count": virtual_number.open_sessions},
+                code="number_full",
+            )
         )
 
     numbers = {Participant.Role.A: participant_a, Participant.Role.B: participant_b}
@@ -227,8 +268,8 @@ def session_open(
         try:
             with transaction.atomic():
                 # First, so concurrent openings on one number queue on its row here, briefly,
-                # before they touch any routing key.
-                _count_open(virtual_number.pk, +1)
+                # before they touch any routing key; the last place goes to one of them only.
+                _take_place(virtual_number)
                 new_pins = len([p for p in participants if p.pin])
                 if new_pins and not pin_room_left(virtual_number, new_pins):
                     # Checked again behind the row lock: two openings at the bound's edge
@@ -252,10 +293,11 @@ def session_open(
     return session
 
 
-def _lost_to_a_concurrent_opening(exc: ValidationError) -> bool:
-    """A routing key or the number's last PIN room was taken since the number was chosen."""
+def _lost_a_race(exc: ValidationError) -> bool:
+    """Another request took the chosen number's routing key, its last place or its last PIN room
+    first."""
     return any(
-        error.code in ("routing_key_taken", "pin_room")
+        error.code in ("routing_key_taken", "number_full", "number_inactive", "pin_room")
         for error in chain.from_iterable(exc.error_dict.values())
     )
 
@@ -297,53 +339,62 @@ def session_create(
         pin_a=pin_a,
         pin_b=pin_b,
     )
-    if virtual_number is not None:
-        if generate_pins:
-            if not pin_room_left(virtual_number):
-                raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
-            fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
-        return session_open(virtual_number=virtual_number, **fields)
-    lost: list[int] = []
-    for _attempt in range(ALLOCATION_ATTEMPTS):
-        number = number_allocate(
-            participant_a=participant_a,
-            participant_b=participant_b,
-            exclude_ids=lost,
-            pins=generate_pins or bool(pin_a or pin_b),
-        )
-        if generate_pins:
-            fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=number)
-        try:
-            return session_open(virtual_number=number, **fields)
-        except ValidationError as exc:
-            if not _lost_to_a_concurrent_opening(exc):
-                raise
-            lost.append(number.pk)
+    # One transaction with the writes' longer timeout from the first statement: allocation's
+    # reads queue behind the same locks as the writes, and a web statement timeout on them would
+    # refuse an opening README promises may wait (5 s). A lost race rolls back to its savepoint.
+    with transaction.atomic():
+        relax_statement_timeout()
+        if virtual_number is not None:
+            if generate_pins:
+                if not pin_room_left(virtual_number):
+                    raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
+                fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
+            return session_open(virtual_number=virtual_number, **fields)
+        lost: list[int] = []
+        for _attempt in range(ALLOCATION_ATTEMPTS):
+            number = number_allocate(
+                participant_a=participant_a,
+                participant_b=participant_b,
+                exclude_ids=lost,
+                pins=generate_pins or bool(pin_a or pin_b),
+            )
+            if generate_pins:
+                fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=number)
+            try:
+                return session_open(virtual_number=number, **fields)
+            except ValidationError as exc:
+                if not _lost_a_race(exc):
+                    raise
+                lost.append(number.pk)
     raise PoolExhausted
 
 
 def session_reopen(*, session: MaskingSession) -> MaskingSession:
-    """Open a closed session again, if it has not expired, its routing keys are free and its PINs
-    fit the guessing bound."""
+    """Open a closed session again, if it has not expired, its number is active and has room,
+    its routing keys are free and its PINs fit the guessing bound. Each refusal is a
+    ValidationError with its code: "expired", "number_inactive", "number_full", "pin_room",
+    "routing_key_taken"."""
     if session.status == MaskingSession.Status.OPEN:
         return session
     if session.expires_at is not None and session.expires_at <= timezone.now():
-        raise ValidationError({"expires_at": _("The session has expired: extend it first.")})
+        raise ValidationError(_("The session has expired: extend it first."), code="expired")
     if session.virtual_number.status != VirtualNumber.Status.ACTIVE:
-        raise ValidationError(
-            {"virtual_number": _("Its virtual number is no longer active.")}, code="inactive"
-        )
+        raise ValidationError(_("Its virtual number is no longer active."), code="number_inactive")
     try:
         with transaction.atomic():
             session.status = MaskingSession.Status.OPEN
             session.closed_at = None
             session.close_reason = ""
             session.full_clean()
-            _count_open(session.virtual_number_id, +1)
+            try:
+                _take_place(session.virtual_number)
+            except ValidationError as exc:
+                code = next(chain.from_iterable(exc.error_dict.values())).code
+                raise ValidationError(exc.messages[0], code=code) from exc
             # Its PINs come back into play: they must fit the guessing bound (masking.pins).
             pins = session.participants.exclude(pin="").count()
             if pins and not pin_room_left(session.virtual_number, pins):
-                raise ValidationError({"virtual_number": pin_room_error(session.virtual_number)})
+                raise pin_room_error(session.virtual_number)
             session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
             session.participants.update(holds_routing_key=True)
     except IntegrityError as exc:
@@ -352,6 +403,9 @@ def session_reopen(*, session: MaskingSession) -> MaskingSession:
             _("A participant is paired on this virtual number in another open session."),
             code="routing_key_taken",
         ) from exc
+    except ValidationError:
+        session.refresh_from_db()
+        raise
     return session
 
 
@@ -384,6 +438,24 @@ def sessions_close_expired(*, batch_size: int = 500, now: datetime | None = None
                 updated_at=now,
             )
         yield len(ids)
+
+
+def sessions_close_on_numbers(*, number_ids: list[int], reason: str, now: datetime | None = None):
+    """Close every open session on these numbers and free their routing keys, in a fixed number
+    of statements however many there are. Returns how many closed.
+
+    The caller's transaction must hold the numbers' rows (by updating them, as a retirement
+    does): openings queue on those rows, so no session opens on them meanwhile and each counter
+    ends at zero, equal to its open sessions.
+    """
+    now = now or timezone.now()
+    here = MaskingSession.objects.open().filter(virtual_number_id__in=number_ids)
+    Participant.objects.filter(session__in=here).update(holds_routing_key=False)
+    closed = here.update(
+        status=MaskingSession.Status.CLOSED, closed_at=now, close_reason=reason, updated_at=now
+    )
+    VirtualNumber.objects.filter(pk__in=number_ids).update(open_sessions=0)
+    return closed
 
 
 def session_update(

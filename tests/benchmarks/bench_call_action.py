@@ -3,8 +3,9 @@
     make bench                                  # N = 1,000 / 10,000 / 100,000 / 1,000,000
     BENCH_SIZES=1000,10000 make bench           # a subset
 
-For each N: recreate the PostgreSQL database `masking_bench`, bulk-load N open sessions (COPY),
-serve the project with gunicorn (production settings, persistent connections) on 127.0.0.1, and
+For each N: recreate the PostgreSQL database `masking_bench` (BENCH_DB), bulk-load N open sessions
+(COPY), serve the project with gunicorn and its production configuration (`gunicorn.conf.py`,
+production settings, persistent connections) on 127.0.0.1, and
 drive it with wrk (tests/benchmarks/call_action.lua: 80% callers in a session, 15% known number
 without session, 5% unknown number) at each concurrency, then the floor endpoint the same way.
 Prints one table and saves it as JSON in bench-results/. Not part of the test suite.
@@ -25,15 +26,15 @@ sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB = "masking_bench"
+DB = os.environ.get("BENCH_DB", "masking_bench")
 PORT = int(os.environ.get("BENCH_PORT", 8097))
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000,1000000").split(",")]
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "8,32").split(",")]
 DURATION = int(os.environ.get("BENCH_DURATION", 20))
 WARMUP = int(os.environ.get("BENCH_WARMUP", 5))
-# Sync workers: the path is CPU-bound Python with one short database round trip each way. On this
-# 2-core machine, which also runs PostgreSQL and wrk, 3 workers beat 5 (802 against 687 rps).
-WORKERS = int(os.environ.get("BENCH_WORKERS", 3))
+# Served with production's gunicorn.conf.py; extra gunicorn flags (e.g. "--workers=5") in
+# BENCH_GUNICORN_ARGS win over it, to compare configurations.
+GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
 AUTH = "Bearer bench-webhook-secret"
 ENV = {
     **os.environ,
@@ -94,19 +95,19 @@ def load_in_this_process(n: int):
     print(numbers)
 
 
-def serve():
+def serve(*extra_args: str):
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
             "masking.wsgi",
-            "--workers",
-            str(WORKERS),
             "--bind",
             f"127.0.0.1:{PORT}",
             "--log-level",
             "warning",
-            "--backlog",
-            "2048",
+            *GUNICORN_ARGS,
+            *extra_args,
         ],
         env=ENV,
         cwd=ROOT,
@@ -121,7 +122,7 @@ def serve():
     raise SystemExit("gunicorn did not start")
 
 
-def wrk(path: str, concurrency: int, duration: int, n: int, numbers: int) -> dict:
+def wrk(path: str, concurrency: int, duration: int, n: int, numbers: int, port: int = PORT) -> dict:
     env = {**ENV, "BENCH_N": str(n), "BENCH_NUMBERS": str(numbers), "BENCH_AUTH": AUTH}
     out = subprocess.run(
         [
@@ -136,7 +137,7 @@ def wrk(path: str, concurrency: int, duration: int, n: int, numbers: int) -> dic
             "5s",
             "-s",
             str(ROOT / "tests/benchmarks/call_action.lua"),
-            f"http://127.0.0.1:{PORT}{path}",
+            f"http://127.0.0.1:{port}{path}",
         ],
         check=True,
         env=env,
@@ -253,7 +254,7 @@ def main():
     out.mkdir(exist_ok=True)
     path = out / f"call-action-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(
-        json.dumps({"workers": WORKERS, "duration_s": DURATION, "rows": rows}, indent=2)
+        json.dumps({"gunicorn_args": GUNICORN_ARGS, "duration_s": DURATION, "rows": rows}, indent=2)
     )
     print(f"saved {path.relative_to(ROOT)}")
 

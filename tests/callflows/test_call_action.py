@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from callflows.models import Call
 from masking.models import MaskingSession, VirtualNumber
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.sessions import session_close
@@ -166,23 +167,84 @@ def without(body, field):
 @pytest.mark.parametrize(
     "body, field",
     [
-        (call_action("not-a-number", VN), "payload.source"),
-        (call_action(A, "12"), "payload.destination"),
-        (call_action(6591230001, VN), "payload.source"),
-        (call_action(A, "+999123456789"), "payload.destination"),
-        (call_action(None, VN), "payload.source"),
-        (without(call_action(A, VN), "source"), "payload.source"),
         (without(call_action(A, VN), "destination"), "payload.destination"),
+        (call_action(A, None), "payload.destination"),
+        (call_action(A, {"number": VN}), "payload.destination"),
+        (call_action(A, [VN]), "payload.destination"),
         ({"eventType": "CALL_ACTION"}, "payload"),
+        ({"eventType": "CALL_ACTION", "payload": "x"}, "payload"),
         ({**call_action(A, VN), "eventType": "CALL_STATUS"}, "eventType"),
         ([1, 2, 3], "body"),
     ],
 )
-def test_bad_bodies_get_400_naming_the_field(provider, pairing, body, field):
+def test_bodies_that_are_not_a_call_action_get_400_naming_the_field(provider, pairing, body, field):
     response = provider.post(URL, body, format="json")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert field in response.json()["fields"]
+
+
+# Caller IDs 8x8 may forward that are no number we can read: withheld ("anonymous",
+# "Restricted", missing), short codes, impossible numbers, and 8x8's own documentation example
+# (+65 with 9 digits, one too many for Singapore).
+ODD_CALLER_IDS = [
+    "anonymous",
+    "Restricted",
+    "12345",
+    "+0000000000",
+    "+65123456789",
+    "",
+    None,
+    12345,
+    {"number": A},
+    "x" * 300,
+]
+
+
+@pytest.mark.parametrize("caller", ODD_CALLER_IDS)
+def test_odd_caller_id_is_still_a_caller_and_gets_the_no_session_flow(
+    provider, prompts, pairing, caller, caplog
+):
+    with caplog.at_level(logging.INFO):
+        response = provider.post(URL, call_action(caller, VN), format="json")
+    assert response.status_code == 200
+    assert spoken(response) == ["[no_session]"]
+    assert actions(response) == ["say", "hangup"]
+    # On record as a call from nobody we can name, never as a mangled number.
+    call = Call.objects.get()
+    assert (call.outcome, call.caller, call.virtual_number) == ("no_session", "", VN)
+    if isinstance(caller, str) and caller:
+        assert caller not in _redacted(caplog.records)
+
+
+def test_odd_caller_id_on_a_number_with_pin_sessions_is_asked_for_a_pin(provider, prompts):
+    open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, pin_a="482193")
+    response = provider.post(URL, call_action("anonymous", VN), format="json")
+    assert response.status_code == 200
+    assert response.json()["clientActionId"] == "masking:ask_pin:1"
+
+
+def test_odd_caller_id_to_a_number_not_ours_gets_not_in_service(provider, prompts):
+    response = provider.post(URL, call_action("Restricted", "+6531509999"), format="json")
+    assert response.status_code == 200
+    assert spoken(response) == ["[not_in_service]"]
+
+
+@pytest.mark.parametrize(
+    "dialled", ["12", "+999123456789", "+0000000000", "anonymous", "", 6531500101999999]
+)
+def test_destination_we_cannot_read_gets_not_in_service(provider, prompts, pairing, dialled):
+    response = provider.post(URL, call_action(A, dialled), format="json")
+    assert response.status_code == 200
+    assert spoken(response) == ["[not_in_service]"]
+    assert actions(response) == ["say", "hangup"]
+    call = Call.objects.get()
+    assert (call.outcome, call.caller, call.virtual_number) == ("not_in_service", A, "")
+
+
+def test_a_number_sent_as_a_json_number_is_read(provider, prompts, pairing):
+    response = provider.post(URL, call_action(6591230001, 6531500101), format="json")
+    assert response.json()["callflow"][-1]["action"] == "makeCall"
 
 
 def test_body_that_is_not_json_gets_400(provider, pairing):

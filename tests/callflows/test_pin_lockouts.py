@@ -146,3 +146,15 @@ def test_staff_clearing_a_lockout_lets_pin_entry_in_and_forgives_its_count(
         "masking.PinLockout",
     )
     assert STRANGER not in entry.object_repr + str(entry.changes)  # never a number in full
+
+
+def test_withheld_callers_wrong_pins_count_together_and_lock_no_number(
+    provider, pin_session, lockout_settings
+):
+    """A caller ID we cannot read is still a caller: its wrong PINs count under one key (not the
+    number-wide scope), and a participant with the right PIN still connects afterwards."""
+    counted = guess(provider, "anonymous", 8, session_prefix="withheld")
+    assert counted == 8
+    assert set(PinFailure.objects.values_list("caller", flat=True)) == {"withheld"}
+    assert list(PinLockout.objects.values_list("caller", flat=True)) == ["withheld"]
+    assert connects(provider, THIRD_PHONE, PIN_A, session_id="owner")

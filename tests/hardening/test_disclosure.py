@@ -15,6 +15,7 @@ from callflows.models import Call
 from callflows.pool import number_updates_ingest
 from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
 from masking.services.consent import consent_record
+from tests.callflows import payloads
 from tests.callflows.conftest import call_action
 from tests.factories import VirtualNumberFactory, open_session
 from tests.masking.api.conftest import client_for
@@ -293,3 +294,14 @@ def test_the_backend_user_is_set_up_by_one_command(paired, full, shown):
     closed = client.post(f"/api/sessions/{paired.pk}/close/")
     assert closed.status_code == 200
     assert client.patch(f"/api/virtual-numbers/{paired.virtual_number_id}/", {}).status_code == 403
+
+
+def test_an_8x8_snapshot_with_a_participants_number_is_answered_and_applied_around_it(
+    paired, provider
+):
+    body = payloads.numbers("SNAPSHOT", payloads.number(A), payloads.number("+6531500155"))
+    response = provider.post("/callflows/8x8/virtual-number-updated/", body, format="json")
+    assert response.status_code == 200
+    assert not VirtualNumber.objects.filter(number=A).exists()
+    # The rest of the snapshot still applies; refusing it whole would make 8x8 redeliver forever.
+    assert VirtualNumber.objects.filter(number="+6531500155").exists()

@@ -172,3 +172,13 @@ def test_simulator_plays_a_keypad_flow_with_digits_and_writes_nothing(admin_clie
     )
     assert wrong.context["result"]["outcome"] == "retry_pin"
     assert not PinFailure.objects.exists()  # the simulator counts nothing
+
+
+def test_session_import_refuses_a_reference_too_long_rather_than_cutting_it(admin_client):
+    VirtualNumberFactory(number="+6531500101")
+    url = "/admin/masking/maskingsession/import/"
+    page = upload(
+        admin_client, url, f"participant_a,participant_b,reference\n{A},{B},{'r' * 101}\n"
+    )
+    assert [c.line for c in page.context["bad"]] == [2]
+    assert "reference" in " ".join(page.context["bad"][0].errors)

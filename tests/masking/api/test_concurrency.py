@@ -84,3 +84,34 @@ def test_concurrent_creations_never_cross_and_overflow_gets_409(django_user_mode
     for (a, b), code, _ in results:
         if code == 409:
             assert all((n.pk, a) in holders or (n.pk, b) in holders for n in sg_pool), (a, b)
+
+
+def test_an_opening_queued_behind_a_lock_waits_up_to_5_s_as_readme_says(django_user_model, sg_pool):
+    """Allocation reads queue behind the same locks as the writes: they get the writes' 5 s, not
+    the web's 300 ms (which used to answer 503 after 0.3 s)."""
+    import psycopg
+
+    user = django_user_model.objects.create_user("backend")
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="masking"))
+    client = APIClient()
+    client.force_authenticate(user)
+    s = connection.settings_dict
+    held = threading.Event()
+
+    def hold_the_pool_for_a_second():
+        with psycopg.connect(
+            host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"]
+        ) as other:
+            other.execute("LOCK TABLE masking_virtualnumber IN ACCESS EXCLUSIVE MODE")
+            held.set()
+            threading.Event().wait(1.0)
+            other.rollback()
+
+    holder = threading.Thread(target=hold_the_pool_for_a_second)
+    holder.start()
+    assert held.wait(5)
+    response = client.post(
+        "/api/sessions/", {"participant_a": PEOPLE[0], "participant_b": PEOPLE[1]}, format="json"
+    )
+    holder.join()
+    assert response.status_code == 201, response.json()

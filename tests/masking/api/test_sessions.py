@@ -157,6 +157,27 @@ def test_reopen_is_409_when_a_key_was_taken(api, sg_pool):
     assert response.json()["error"] == "routing_key_taken"
 
 
+@pytest.mark.parametrize("why", ["expired", "number_inactive", "number_full"])
+def test_reopen_refusals_are_409_as_readme_says(api, sg_pool, settings, why):
+    session = open_session(virtual_number=sg_pool[0], a=A, b=B)
+    api.post(f"{URL}{session.pk}/close/")
+    if why == "expired":
+        past = timezone.now() - timedelta(minutes=1)
+        MaskingSession.objects.filter(pk=session.pk).update(
+            started_at=past - timedelta(hours=1), expires_at=past
+        )
+    elif why == "number_inactive":
+        sg_pool[0].status = "unhealthy"
+        sg_pool[0].save()
+    else:
+        settings.MASKING_NUMBER_CAPACITY = 1
+        open_session(virtual_number=sg_pool[0])
+    response = api.post(f"{URL}{session.pk}/reopen/")
+    assert response.status_code == 409
+    assert response.json()["error"] == why
+    assert MaskingSession.objects.get(pk=session.pk).status == "closed"
+
+
 def test_unknown_session_is_404_json(api, sg_pool):
     response = api.get(f"{URL}99999/")
     assert response.status_code == 404

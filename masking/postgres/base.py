@@ -1,0 +1,136 @@
+"""Django's PostgreSQL backend with client-side deadlines (README, "Never fail a caller").
+
+PostgreSQL's `statement_timeout` is enforced by the server, so it cannot help when the server (or
+the network to it) accepts a connection and then never answers: the client waits forever, and a
+caller with it. Here the client keeps time itself. psycopg waits for every answer in
+`Connection.wait()` and for a new connection in its connect generator; both are bounded by
+
+- the deadline of the current request, when it set one (`masking.db.db_deadline`, the Call
+  Action does), and
+- `OPTIONS["answer_timeout"]` (seconds) for any single answer: the net under everything else
+  (admin, API, events), far above the server's statement timeout, so that it only ever fires
+  when the server is not answering at all.
+
+A connection that missed a deadline is closed (its state is unknown) and Django opens a new one
+on the next request. Set as `ENGINE = "masking.postgres"` by the settings.
+"""
+
+from time import monotonic
+
+import psycopg
+from django.db.backends.postgresql import base, creation, operations
+from django.db.transaction import atomic
+from psycopg import errors
+
+from masking.db import time_left
+
+# psycopg checks for Ctrl-C this often while waiting; our deadlines are checked as often.
+WAIT_INTERVAL = 0.1
+
+
+class DeadlineExceeded(errors.OperationalError):
+    """The database did not answer in time. An OperationalError, so Django treats it as one."""
+
+
+class DeadlineConnection(psycopg.Connection):
+    answer_timeout: float | None = None
+
+    def wait(self, gen, interval=WAIT_INTERVAL, timeout=None):
+        limits = [t for t in (timeout, self.answer_timeout, time_left()) if t is not None]
+        if not limits:
+            return super().wait(gen, interval, timeout)
+        limit = min(limits)
+        if limit <= 0:
+            self._abandon()
+            raise DeadlineExceeded("no time left for the database in this request")
+        started = monotonic()
+        try:
+            return super().wait(gen, interval, limit)
+        except errors.OperationalError:
+            if monotonic() - started < limit:
+                raise  # the server answered with an error, in time
+            self._abandon()
+            raise DeadlineExceeded(
+                f"the database did not answer within {limit:.2f} s: connection closed"
+            ) from None
+
+    def _abandon(self):
+        # A query may be in flight and its answer may still come: the connection can never be
+        # trusted again. Closing the socket also makes every later use fail at once.
+        self.pgconn.finish()
+
+    @classmethod
+    def _connect_gen(cls, conninfo=""):
+        left = time_left()
+        if left is None:
+            return (yield from super()._connect_gen(conninfo))
+        if left <= 0:
+            raise DeadlineExceeded("no time left to connect to the database in this request")
+        deadline = monotonic() + left
+        gen = super()._connect_gen(conninfo)
+        try:
+            step = next(gen)
+            while True:
+                ready = yield step
+                # psycopg resumes us at least every WAIT_INTERVAL while it waits.
+                if monotonic() >= deadline:
+                    gen.close()
+                    raise DeadlineExceeded(f"could not connect to the database in {left:.2f} s")
+                step = gen.send(ready)
+        except StopIteration as done:
+            return done.value
+
+
+class _Psycopg:
+    """The psycopg module as Django's backend uses it, connecting with DeadlineConnection."""
+
+    connect = staticmethod(DeadlineConnection.connect)
+
+    def __getattr__(self, name):
+        return getattr(psycopg, name)
+
+
+class DatabaseCreation(creation.DatabaseCreation):
+    """Creating and dropping the test database are jobs, not web requests: no statement timeout
+    (under load, CREATE DATABASE alone takes longer than the web's 300 ms)."""
+
+    def _without_web_timeouts(self, method, *args, **kwargs):
+        options = self.connection.settings_dict["OPTIONS"]
+        saved = {key: options.pop(key) for key in ("options", "answer_timeout") if key in options}
+        self.connection.close()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            options.update(saved)
+            self.connection.close()
+
+    def create_test_db(self, *args, **kwargs):
+        return self._without_web_timeouts(super().create_test_db, *args, **kwargs)
+
+    def destroy_test_db(self, *args, **kwargs):
+        return self._without_web_timeouts(super().destroy_test_db, *args, **kwargs)
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def execute_sql_flush(self, sql_list):
+        # `flush` (tests between transactional cases) is a job too.
+        with atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 0")
+            for sql in sql_list:
+                cursor.execute(sql)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    Database = _Psycopg()
+    creation_class = DatabaseCreation
+    ops_class = DatabaseOperations
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        params.pop("answer_timeout", None)  # ours, not libpq's
+        return params
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        connection.answer_timeout = self.settings_dict["OPTIONS"].get("answer_timeout")
+        return connection

@@ -1,0 +1,94 @@
+"""The project as production serves it: gunicorn with gunicorn.conf.py, over a real socket.
+
+PostgreSQL only: gunicorn runs in its own process and reads the test database, which SQLite's
+in-memory test database cannot share.
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.callflows.conftest import VN, A, B, call_action
+from tests.factories import VirtualNumberFactory, open_session
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="gunicorn needs a database it can share; `make test` runs it in its PostgreSQL pass",
+    ),
+]
+ROOT = Path(__file__).resolve().parents[2]
+AUTH = "Bearer gunicorn-test-secret"
+
+
+@pytest.fixture
+def gunicorn():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    s = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/"
+        f"{s['NAME']}",
+        "WEBHOOK_AUTH_HEADER": AUTH,
+        "SECRET_KEY": "gunicorn-test-" + "x" * 50,
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "masking.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",  # the configuration's worker class and threads, one worker to spare the CPU
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_a_chunked_call_action_through_gunicorn_is_connected(gunicorn):
+    open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B)
+    body = json.dumps(call_action(A, VN)).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", gunicorn, timeout=10)
+    # Sent in two chunks, with no Content-Length, as a proxy streaming the body would.
+    conn.request(
+        "POST",
+        "/callflows/8x8/call-action/",
+        body=iter([body[:40], body[40:]]),
+        headers={"Authorization": AUTH, "Content-Type": "application/json"},
+        encode_chunked=True,
+    )
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    assert response.status == 200, answer
+    assert answer["callflow"][-1] == {
+        "action": "makeCall",
+        "params": {"source": VN.lstrip("+"), "destination": B.lstrip("+")},
+    }
