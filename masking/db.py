@@ -55,3 +55,24 @@ def time_left() -> float | None:
     """Seconds left before the current deadline (maybe negative), or None without one."""
     deadline = _deadline.get()
     return None if deadline is None else deadline - monotonic()
+
+
+def skip_health_check() -> None:
+    """Skip Django's health check of a persistent connection for this request.
+
+    With CONN_HEALTH_CHECKS, Django sends a `SELECT 1` of its own before the first query of every
+    request: a third round trip on the Call Action, whose two statements are all it needs. The
+    Call Action skips it and relies on `replace_dead_connection` instead, which costs a round
+    trip only when a query has failed. Other pages keep the check.
+    """
+    if connection.connection is not None:
+        connection.health_check_done = True
+
+
+def replace_dead_connection() -> bool:
+    """After a database error outside a transaction: if the connection is dead (the server
+    restarted, a proxy dropped it), close it so the next query opens a new one. True if it did."""
+    if connection.connection is None or connection.in_atomic_block or connection.is_usable():
+        return False
+    connection.close()
+    return True

@@ -1,6 +1,7 @@
 """The reads: which session a call belongs to, and what the decision needs to know about it."""
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import phonenumbers
 from django.db import connection
@@ -162,11 +163,15 @@ def language_for(caller: str, *, preferred: str | None = None) -> str:
     """The caller's language: their stated preference, else their number's country's."""
     if preferred:
         return preferred
+    return COUNTRY_LANGUAGES.get(_region_of(caller), "") if caller else ""
+
+
+@lru_cache(maxsize=16384)  # a parse per call otherwise; callers come back (a few MB at most)
+def _region_of(number: str) -> str:
     try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(caller))
+        return phonenumbers.region_code_for_number(phonenumbers.parse(number)) or ""
     except phonenumbers.NumberParseException:
         return ""
-    return COUNTRY_LANGUAGES.get(region, "")
 
 
 def pin_match(*, virtual_number: str, pin: str, now: datetime) -> SessionFacts | None:

@@ -14,7 +14,7 @@ from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
 from callflows.views.base import ProviderView
-from masking.db import db_deadline
+from masking.db import db_deadline, replace_dead_connection, skip_health_check
 from masking.privacy import redact
 from masking.routing import PromptFacts
 from masking.selectors import prompts_for_language
@@ -31,6 +31,7 @@ class CallActionView(ProviderView):
 
     def post(self, request):
         payload = parse_call_action(request.data)
+        skip_health_check()  # two round trips a call, not three (masking.db)
         # Whatever the database does (refuses, hangs, holds a lock), its part ends in time for
         # the apology to reach the caller within the stated deadline.
         with db_deadline(settings.MASKING_CALL_ACTION_DB_DEADLINE_MS / 1000):
@@ -38,44 +39,50 @@ class CallActionView(ProviderView):
 
     def answer(self, payload: dict) -> Response:
         caller, virtual_number = payload["source"], payload["destination"]
-        asked = None
         try:
-            follow_up = (
-                follow_up_of(
-                    provider_session_id=payload.get("sessionId"),
-                    echoed_tag=payload.get("clientActionId"),
-                )
-                if payload["is_keypad_answer"]
-                else NEW_CALL
-            )
-            if follow_up.hang_up:
-                decision = Decision(Outcome.HANGUP)
-                body = hangup_callflow()
-            else:
-                asked = follow_up.asked
-                answer = answer_call_action(
-                    caller=caller,
-                    virtual_number=virtual_number,
-                    digits=payload["digits"],
-                    asked=asked,
-                )
-                decision, body = answer.decision, answer.body
+            try:
+                decision, body, asked = self.decide(payload)
+            except DatabaseError:
+                # A persistent connection that died since its last use fails its first query
+                # (the health check that would have caught it is skipped): once more, on a new
+                # connection, within the same deadline.
+                if not replace_dead_connection():
+                    raise
+                decision, body, asked = self.decide(payload)
         except Exception as exc:
             logger.exception(
                 "call action failed, answering apology: %s -> %s",
                 redact(caller),
                 redact(virtual_number),
             )
-            decision = Decision(Outcome.APOLOGY)
+            decision, asked = Decision(Outcome.APOLOGY), None
             body = apology_callflow(virtual_number=virtual_number, failure=exc)
-        if decision.outcome == Outcome.APOLOGY:
-            asked = None  # nothing was decided: nothing to apply
         body = self.record(payload=payload, decision=decision, body=body, asked=asked)
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
                 "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
             )
         return Response(body)
+
+    def decide(self, payload: dict) -> tuple[Decision, dict, AskedBefore | None]:
+        """The decision and its callflow, and the keypad prompt this answers (if any)."""
+        follow_up = (
+            follow_up_of(
+                provider_session_id=payload.get("sessionId"),
+                echoed_tag=payload.get("clientActionId"),
+            )
+            if payload["is_keypad_answer"]
+            else NEW_CALL
+        )
+        if follow_up.hang_up:
+            return Decision(Outcome.HANGUP), hangup_callflow(), None
+        answer = answer_call_action(
+            caller=payload["source"],
+            virtual_number=payload["destination"],
+            digits=payload["digits"],
+            asked=follow_up.asked,
+        )
+        return answer.decision, answer.body, follow_up.asked
 
     def record(
         self, *, payload: dict, decision: Decision, body: dict, asked: AskedBefore | None

@@ -1,0 +1,99 @@
+"""Every round trip the Call Action makes to PostgreSQL, counted where psycopg sends it.
+
+Django's own query capture misses what does not pass through its cursor wrapper: the health check
+of a persistent connection (`SELECT 1`, CONN_HEALTH_CHECKS) ran before the first query of every
+request, a third round trip on a path that needs two. Here the WSGI application is called the way
+gunicorn calls it (request signals included, a persistent connection reused), and psycopg's own
+`execute` is counted.
+"""
+
+import io
+import json
+from itertools import count
+
+import psycopg
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
+
+from tests.callflows.conftest import AUTH, VN, A, B, call_action
+from tests.factories import PromptFactory, VirtualNumberFactory, open_session
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="round trips are PostgreSQL's; `make test` runs this in its PostgreSQL pass",
+    ),
+]
+EVENTS = count()
+
+
+@pytest.fixture
+def served(settings, monkeypatch):
+    settings.WEBHOOK_AUTH_HEADER = AUTH
+    for purpose in ["connecting", "recording_notice", "no_session", "not_in_service", "apology"]:
+        PromptFactory(purpose=purpose, text=f"[{purpose}]")
+    open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B)
+    # Persistent connections and health checks, as production runs.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    sent = []
+    execute = psycopg.Cursor.execute
+
+    def counted(self, query, *args, **kwargs):
+        sent.append(str(query if isinstance(query, str) else query.as_string(self)).split()[0])
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    app = WSGIHandler()
+
+    def post(caller=A):
+        n = next(EVENTS)
+        body = json.dumps(
+            call_action(caller, VN, eventId=f"rt-event-{n}", sessionId=f"rt-session-{n}")
+        ).encode()
+        status = []
+        content = b"".join(
+            app(
+                {
+                    "REQUEST_METHOD": "POST",
+                    "PATH_INFO": "/callflows/8x8/call-action/",
+                    "SERVER_NAME": "127.0.0.1",
+                    "SERVER_PORT": "80",
+                    "HTTP_HOST": "127.0.0.1",
+                    "REMOTE_ADDR": "127.0.0.1",
+                    "wsgi.url_scheme": "http",
+                    "wsgi.input": io.BytesIO(body),
+                    "CONTENT_LENGTH": str(len(body)),
+                    "CONTENT_TYPE": "application/json",
+                    "HTTP_AUTHORIZATION": AUTH,
+                },
+                lambda s, h: status.append(s),
+            )
+        )
+        assert status == ["200 OK"]
+        return json.loads(content)
+
+    post()  # warm: connection opened, prompts cached, statements prepared
+    yield post, sent
+    connection.close()
+
+
+def test_a_call_action_makes_two_round_trips_health_check_included(served):
+    post, sent = served
+    sent.clear()
+    body = post()
+    assert body["callflow"][-1]["action"] == "makeCall"
+    assert sent == ["SELECT", "WITH"]  # the facts, then the event and the call's record
+
+
+def test_a_connection_that_died_between_calls_still_connects_the_next_caller(served):
+    post, sent = served
+    with psycopg.connect(
+        **{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"},
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    body = post()
+    assert body["callflow"][-1]["action"] == "makeCall"  # not the apology
