@@ -216,6 +216,12 @@ def worker_peak_rss_mb(master_pid: int) -> float:
 
 
 def main():
+    from tests.benchmarks.ceiling import pgbench  # imports the project's SQL: Django first
+
+    os.environ.update(ENV)
+    import django
+
+    django.setup()
     rows = []
     for n in SIZES:
         print(f"N = {n:,}: loading", flush=True)
@@ -227,18 +233,22 @@ def main():
                     wrk(path, c, WARMUP, n, numbers)  # warm-up: connections, caches, JIT-free
                 ca = wrk("/callflows/8x8/call-action/", c, DURATION, n, numbers)
                 floor = wrk("/bench/floor/", c, DURATION, n, numbers)
+                ceiling = pgbench(
+                    url=ENV["DATABASE_URL"], n=n, numbers=numbers, concurrency=c, duration=DURATION
+                )
                 rows.append(
                     {
                         "n": n,
                         "concurrency": c,
                         "call_action": ca,
                         "floor": floor,
+                        "db_ceiling": ceiling,
                         "ratio": round(ca["rps"] / floor["rps"], 3),
                     }
                 )
                 print(
                     f"  c={c}: call action {ca['rps']} rps p99 {ca['p99_ms']} ms, "
-                    f"floor {floor['rps']} rps",
+                    f"floor {floor['rps']} rps, database ceiling {ceiling['tps']} tps",
                     flush=True,
                 )
             valid = check_sample(n, numbers)
@@ -263,7 +273,7 @@ def print_table(rows):
     head = (
         f"{'N':>9} {'conc':>4} | {'CA rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
         f"{'floor rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | {'ratio':>5} | "
-        f"{'RSS MB':>6} | sample"
+        f"{'DB tps':>7} | {'RSS MB':>6} | sample"
     )
     print(head)
     print("-" * len(head))
@@ -273,6 +283,7 @@ def print_table(rows):
             f"{r['n']:>9,} {r['concurrency']:>4} | {ca['rps']:>7} {ca['p50_ms']:>7} "
             f"{ca['p99_ms']:>7} {ca['errors']:>4} | {fl['rps']:>9} {fl['p50_ms']:>7} "
             f"{fl['p99_ms']:>7} {fl['errors']:>4} | {r['ratio']:>5} | "
+            f"{r['db_ceiling']['tps']:>7} | "
             f"{r.get('worker_peak_rss_mb', ''):>6} | {r.get('sample_valid', '')}"
         )
 
