@@ -6,6 +6,7 @@ Called by the webhook after it has decided (never by the simulator), once per de
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from callflows.answer import KEYPAD_PROMPTS, AskedBefore, tag_outcome
 from callflows.decision import Decision, Outcome
 from callflows.models import Call
 from masking.models import MaskingSession, RecordingOptIn
+from masking.services.callbacks import emit_pin_locked
 from masking.services.consent import consent_record
 
 
@@ -69,11 +71,13 @@ def apply_keypad_effects(
     # session on the number, and each locks after MASKING_PIN_LOCK_AFTER of them, so guessing
     # through a number's PINs stops long before it could succeed.
     now = timezone.now()
+    until = now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES)
     ids = list(pin_sessions.values_list("pk", flat=True))
     MaskingSession.objects.filter(pk__in=ids).update(pin_failures=F("pin_failures") + 1)
-    MaskingSession.objects.filter(
-        pk__in=ids, pin_failures__gte=settings.MASKING_PIN_LOCK_AFTER
-    ).update(
-        pin_locked_until=now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES),
-        pin_failures=0,
-    )
+    with transaction.atomic():
+        locking = MaskingSession.objects.filter(
+            pk__in=ids, pin_failures__gte=settings.MASKING_PIN_LOCK_AFTER
+        )
+        if locking.update(pin_locked_until=until, pin_failures=0):
+            for session in MaskingSession.objects.filter(pk__in=ids, pin_locked_until=until):
+                emit_pin_locked(session=session, locked_until=until)

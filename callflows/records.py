@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from callflows.decision import Decision
 from callflows.models import Call, CallEvent
+from masking.services.callbacks import emit_call_completed
 
 # The Call Action is the hot path (the caller hears silence meanwhile): its record is one
 # statement. Insert the call, or, if an event already created it by sessionId (or this is a
@@ -157,6 +158,7 @@ def summary_ingest(*, payload: dict, raw: dict) -> bool:
             error_message=(error.get("errorMsg") or "")[:300],
             summary_received_at=timezone.now(),
         )
+        emit_call_completed(call_id=event.call_id)
     return True
 
 

@@ -16,6 +16,11 @@ from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
+from masking.services.callbacks import (
+    emit_session_closed,
+    emit_session_opened,
+    emit_sessions_closed,
+)
 
 ROUTING_KEY_TAKEN = gettext_lazy(
     "%(number)s is already paired on %(virtual_number)s in another open session: calls could "
@@ -191,6 +196,7 @@ def session_open(
                 for participant in sorted(participants, key=lambda p: str(p.number)):
                     participant.session = session
                     participant.save()
+                emit_session_opened(session=session)
         except IntegrityError as exc:
             raise ValidationError(
                 {
@@ -285,6 +291,7 @@ def session_reopen(*, session: MaskingSession) -> MaskingSession:
             _count_open(session.virtual_number_id, +1)
             session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
             session.participants.update(holds_routing_key=True)
+            emit_session_opened(session=session)
     except IntegrityError as exc:
         session.refresh_from_db()
         raise ValidationError(
@@ -321,6 +328,9 @@ def sessions_close_expired(*, batch_size: int = 500, now: datetime | None = None
                 closed_at=now,
                 close_reason=MaskingSession.CloseReason.EXPIRED,
                 updated_at=now,
+            )
+            emit_sessions_closed(
+                session_ids=ids, reason=MaskingSession.CloseReason.EXPIRED, now=now
             )
         yield len(ids)
 
@@ -362,6 +372,7 @@ def session_close(
         _count_open(session.virtual_number_id, -1)
         session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
         session.participants.update(holds_routing_key=False)
+        emit_session_closed(session=session)
     return session
 
 
