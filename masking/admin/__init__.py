@@ -1,3 +1,3 @@
 """The staff UI: one module per concept, registered on import."""
 
-from masking.admin import audit, consent, numbers, prompts, sessions  # noqa: F401
+from masking.admin import audit, callbacks, consent, numbers, prompts, sessions  # noqa: F401

@@ -25,7 +25,7 @@ def new_secret() -> str:
 def validate_secret(value: str) -> None:
     raw = value.removeprefix("whsec_")
     try:
-        decoded = base64.b64decode(raw + "==", validate=True)
+        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
     except ValueError:
         decoded = b""
     if len(decoded) < 24:

@@ -243,3 +243,16 @@ def test_a_disabled_admin_endpoint_sends_nothing(receiver, settings):
     CallbackEndpoint.objects.create(url=receiver.url, secret=SECRET, enabled=False)
     open_one()
     assert Callback.objects.count() == 0
+
+
+def test_the_requeue_command_hands_a_dead_workers_callback_on(receiver, settings):
+    from django.core.management import call_command
+
+    open_one()
+    Callback.objects.update(status="delivering", lease_until=timezone.now())
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())
+    elapse(settings.MASKING_CALLBACK_LEASE_SECONDS + 1)
+    call_command("requeue_callbacks", verbosity=0)
+    assert DBTaskResult.objects.filter(status="RUNNING").count() == 0  # the dead one is closed
+    run_worker()
+    assert len(receiver.deliveries()) == 1
