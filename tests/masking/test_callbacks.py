@@ -256,3 +256,27 @@ def test_the_requeue_command_hands_a_dead_workers_callback_on(receiver, settings
     assert DBTaskResult.objects.filter(status="RUNNING").count() == 0  # the dead one is closed
     run_worker()
     assert len(receiver.deliveries()) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides, error",
+    [
+        (
+            {"MASKING_CALLBACK_URL": "https://b.example.com/h", "MASKING_CALLBACK_SECRET": ""},
+            "E020",
+        ),
+        (
+            {"MASKING_CALLBACK_URL": "https://b.example.com/h", "MASKING_CALLBACK_SECRET": SECRET},
+            None,
+        ),
+        ({"MASKING_CALLBACK_URL": "", "MASKING_CALLBACK_SECRET": ""}, None),
+        ({"MASKING_CALLBACK_LEASE_SECONDS": 30, "MASKING_CALLBACK_TIMEOUT_SECONDS": 10}, "E021"),
+    ],
+)
+def test_callback_settings_are_checked_at_startup(settings, overrides, error):
+    from masking.checks import callback_setting_errors
+
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    found = [e.id for e in callback_setting_errors()]
+    assert found == ([f"masking.{error}"] if error else [])
