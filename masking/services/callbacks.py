@@ -192,7 +192,7 @@ def callbacks_requeue(*, now: datetime | None = None) -> int:
     taking it (pending, overdue). Both get a fresh task; the receiver may then see the same
     webhook-id twice, which is what it dedupes by. Run every minute (cron).
     """
-    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.compat import TaskResultStatus  # django.tasks' from Django 6 on
     from django_tasks_db.models import DBTaskResult
 
     from masking.tasks import deliver_callback
