@@ -1,4 +1,5 @@
-# The two commands of README: `make run` (install, migrate, demo data, serve) and `make test`.
+# The two commands of README: `make run` (install, migrate, demo data, serve with the task worker)
+# and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -20,6 +21,9 @@ run: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
 	@echo "Admin: http://127.0.0.1:8000/admin/   Call Action: POST http://127.0.0.1:8000/callflows/8x8/call-action/ with 'Authorization: $(DEMO_WEBHOOK_AUTH)'"
+	@# The task worker delivers callbacks (README, "Callbacks"); it stops when the server stops.
+	DEBUG=true $(BIN)/python manage.py db_worker --no-reload -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true WEBHOOK_AUTH_HEADER="$(DEMO_WEBHOOK_AUTH)" $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: install

@@ -11,6 +11,7 @@ from callflows.answer import KEYPAD_PROMPTS, AskedBefore, tag_outcome
 from callflows.decision import Decision, Outcome
 from callflows.models import Call
 from masking.models import RecordingOptIn
+from masking.services.callbacks import emit_pin_locked
 from masking.services.consent import consent_record
 from masking.services.pin_access import pin_failure_record
 
@@ -90,8 +91,12 @@ def apply_keypad_effects(
         and decision.outcome in (Outcome.RETRY_PIN, Outcome.PIN_FAILED)
         and digits
     ):
-        pin_failure_record(
+        started = pin_failure_record(
             virtual_number=virtual_number,
             caller=caller or WITHHELD_CALLER,
             provider_session_id=provider_session_id or "",
         )
+        # In the same transaction as the lockout: the backend hears of it if, and only if, it
+        # happened.
+        for lockout in started:
+            emit_pin_locked(lockout=lockout)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from callflows.decision import Decision, Outcome
 from callflows.models import Call, CallAction, CallEvent
+from masking.services.callbacks import emit_call_completed
 
 # The Call Action is the hot path (the caller hears silence meanwhile). Its record is the event,
 # stored once by eventId with the answer given, and the call's latest state, keyed by sessionId:
@@ -209,6 +210,7 @@ def summary_ingest(*, payload: dict, raw: dict) -> bool:
             error_message=error.get("errorMsg") or "",
             summary_received_at=timezone.now(),
         )
+        emit_call_completed(call_id=event.call_id)
     return True
 
 

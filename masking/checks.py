@@ -57,6 +57,37 @@ def check_product_settings(app_configs, **kwargs):
         )
     if not 1 <= settings.MASKING_PIN_LENGTH <= 12:
         errors.append(Error("MASKING_PIN_LENGTH must be 1 to 12 digits.", id="masking.E006"))
+    return errors + callback_setting_errors()
+
+
+def callback_setting_errors() -> list[Error]:
+    """Callbacks the environment points somewhere must be signable, and a worker's lease must
+    outlast its request, or a slow receiver would get each callback twice."""
+    from django.core.exceptions import ValidationError
+
+    from masking.models.callbacks import validate_secret
+
+    errors = []
+    if settings.MASKING_CALLBACK_URL:
+        try:
+            validate_secret(settings.MASKING_CALLBACK_SECRET)
+        except ValidationError:
+            errors.append(
+                Error(
+                    "MASKING_CALLBACK_SECRET is not a Standard Webhooks secret.",
+                    hint="whsec_ and 24+ random bytes in base64, e.g. "
+                    '"whsec_$(openssl rand -base64 32)".',
+                    id="masking.E020",
+                )
+            )
+    if settings.MASKING_CALLBACK_LEASE_SECONDS <= 3 * settings.MASKING_CALLBACK_TIMEOUT_SECONDS:
+        errors.append(
+            Error(
+                "MASKING_CALLBACK_LEASE_SECONDS must be more than three times "
+                "MASKING_CALLBACK_TIMEOUT_SECONDS (connect, send and read each take up to it).",
+                id="masking.E021",
+            )
+        )
     return errors
 
 

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "masking",
     "callflows",
 ]
@@ -105,6 +107,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Task queue -------------------------------------------------------------------------------
+
+# Django's tasks API (django-tasks) on its database backend: a task is a row written in the
+# transaction that enqueues it, so it exists exactly when the change that asked for it committed.
+# `manage.py db_worker` runs them (README, "Callbacks").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Internationalisation ---------------------------------------------------------------------
 
@@ -320,6 +329,22 @@ EIGHTX8_RECORDING_PATH = env.str("EIGHTX8_RECORDING_PATH", default="")
 # starts, whatever the database does; then the caller gets the apology. With parsing and answering
 # around it, the Call Action answers within 2 s (README, "Never fail a caller").
 MASKING_CALL_ACTION_DB_DEADLINE_MS = env.int("MASKING_CALL_ACTION_DB_DEADLINE_MS", default=1000)
+
+# --- Callbacks to the business backend (README, "Callbacks") ----------------------------------
+# Where events are POSTed and the Standard Webhooks secret ("whsec_...") they are signed with.
+# When the URL is set here, it wins over the one staff may set in the admin. Empty: the admin's.
+MASKING_CALLBACK_URL = env.str("MASKING_CALLBACK_URL", default="")
+MASKING_CALLBACK_SECRET = env.str("MASKING_CALLBACK_SECRET", default="")
+# Seconds to wait for the receiver to connect, and for each read of its answer.
+MASKING_CALLBACK_TIMEOUT_SECONDS = env.float("MASKING_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+# Tries per callback before it is marked failed. The first retry waits this many seconds, each
+# next one three times longer (+ up to 10% jitter): 10 tries span about 27 hours.
+MASKING_CALLBACK_ATTEMPTS = env.int("MASKING_CALLBACK_ATTEMPTS", default=10)
+MASKING_CALLBACK_FIRST_RETRY_SECONDS = env.int("MASKING_CALLBACK_FIRST_RETRY_SECONDS", default=10)
+# How long a worker holds a callback it is delivering. A worker that dies mid-delivery leaves it
+# held; `requeue_callbacks` hands it to another worker once this has passed. Keep it well above
+# the timeout.
+MASKING_CALLBACK_LEASE_SECONDS = env.int("MASKING_CALLBACK_LEASE_SECONDS", default=120)
 
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).

@@ -7,6 +7,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from hypothesis import HealthCheck, settings
 
+from tests.callback_receiver import receiver  # noqa: F401 (a fixture for every test module)
 from tests.callflows.fake_8x8 import fake_8x8  # noqa: F401 (a fixture for every test module)
 
 # Fuzzing budgets: "ci" keeps `make test` fast; `HYPOTHESIS_PROFILE=long make test` digs deeper.

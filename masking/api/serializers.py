@@ -6,6 +6,8 @@ from django.utils import timezone
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
+from callflows.callers import caller_role
+from callflows.models import Call
 from masking.api.fields import PersonalNumberField, viewer
 from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
 from masking.privacy import number_for
@@ -165,3 +167,73 @@ class RecordingOptInSerializer(serializers.ModelSerializer):
         read_only_fields = ["method", "opted_in_at", "revoked_at"]
         # The one-active-per-number rule is checked by the service's full_clean(), with its message.
         validators = []
+
+
+class CallSerializer(serializers.ModelSerializer):
+    """A call through one of our numbers: our decision, 8x8's outcome, times, and who called."""
+
+    session = serializers.IntegerField(
+        source="masking_session_id", read_only=True, allow_null=True, help_text="Its session."
+    )
+    reference = serializers.SerializerMethodField(help_text="The session's reference.")
+    caller = serializers.SerializerMethodField(
+        help_text="E.164 for users allowed to see numbers in full, else masked: +65 9123 ••01. "
+        "Null once retention has anonymised the call."
+    )
+    caller_role = serializers.SerializerMethodField(
+        help_text="Which participant called (a or b); null for a caller in no session."
+    )
+    decision = serializers.CharField(
+        source="outcome",
+        read_only=True,
+        help_text="What we answered: connect, no_session, not_in_service, apology, ask_pin, ...",
+    )
+    outcome = serializers.SerializerMethodField(
+        help_text="8x8's outcome from the session summary (COMPLETED, NO_ANSWER, BUSY, CANCELED, "
+        "FAILED, ERROR); null until it arrives."
+    )
+    talk_seconds = serializers.IntegerField(
+        read_only=True, help_text="Seconds the two people talked (0 if nobody was bridged)."
+    )
+    recorded = serializers.BooleanField(read_only=True, help_text="We asked 8x8 to record it.")
+    recording_received = serializers.SerializerMethodField(
+        help_text="8x8 reported the recording uploaded."
+    )
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "session",
+            "reference",
+            "virtual_number",
+            "caller",
+            "caller_role",
+            "decision",
+            "outcome",
+            "started_at",
+            "ended_at",
+            "talk_seconds",
+            "recorded",
+            "recording_received",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_reference(self, obj) -> str | None:
+        return obj.masking_session.reference if obj.masking_session_id else None
+
+    def get_caller(self, obj) -> str | None:
+        return number_for(obj.caller, viewer(self)) if obj.caller else None
+
+    def get_caller_role(self, obj) -> str | None:
+        if not obj.masking_session_id:
+            return None
+        participants = obj.masking_session.participants.all()
+        return caller_role(caller=obj.caller, answer=obj.answer, participants=participants)
+
+    def get_outcome(self, obj) -> str | None:
+        return obj.status or None
+
+    def get_recording_received(self, obj) -> bool:
+        return bool(obj.recording_id)

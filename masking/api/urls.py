@@ -6,6 +6,7 @@ from masking.api import views
 
 router = DefaultRouter()
 router.register("sessions", views.SessionViewSet, basename="session")
+router.register("calls", views.CallViewSet, basename="call")
 router.register("virtual-numbers", views.VirtualNumberViewSet, basename="virtual-number")
 router.register("recording-opt-ins", views.RecordingOptInViewSet, basename="recording-opt-in")
 

@@ -1,4 +1,4 @@
-"""The management REST API for the business backend: sessions, the pool, recording consent.
+"""The management REST API for the business backend: sessions, their calls, the pool, consent.
 
 Every endpoint needs a token (or a staff login) of a user holding the model's permission for
 what the request does (`ActionPermissions`): view to read, add to open or create, change for
@@ -6,12 +6,14 @@ PATCH and every action. People's numbers are answered as `masking.privacy` lets 
 """
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from callflows.models import Call
 from masking.api import serializers as s
 from masking.api.errors import Conflict
 from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualNumber
@@ -31,7 +33,9 @@ class ActionPermissions(permissions.BasePermission):
 
     By action, not by HTTP method: closing is a POST but a change, not an addition. HEAD and
     OPTIONS need *view* like GET, so neither a status, a length nor a timing tells a user without
-    it whether a number is paired. An action missing from the table is refused.
+    it whether a number is paired. An action missing from the table is refused. An entry is a kind
+    of permission on the viewset's model ("view"), or several, each a kind or a whole permission
+    ("callflows.view_call") when the action shows another model too.
     """
 
     needs = {
@@ -44,18 +48,26 @@ class ActionPermissions(permissions.BasePermission):
         "close": "change",
         "reopen": "change",
         "revoke": "change",
+        "calls": ("view", "callflows.view_call"),
     }
 
     def has_permission(self, request, view):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        action = view.action or ("metadata" if request.method == "OPTIONS" else None)
-        kind = self.needs.get(action)
-        if kind is None:
+        action = view.action
+        if request.method == "OPTIONS":
+            # Describes the route, so it needs what reading the route needs (a session's calls:
+            # view on calls too), else view.
+            action = getattr(view, "action_map", {}).get("get") or "metadata"
+        needs = self.needs.get(action)
+        if needs is None:
             return False
         opts = view.queryset.model._meta
-        return user.has_perm(f"{opts.app_label}.{kind}_{opts.model_name}")
+        return all(
+            user.has_perm(need if "." in need else f"{opts.app_label}.{need}_{opts.model_name}")
+            for need in ((needs,) if isinstance(needs, str) else needs)
+        )
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -137,10 +149,65 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise Conflict(exc.messages[0], code=exc.code or "conflict") from exc
         return self._answer(session)
 
+    @extend_schema(responses=s.CallSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=s.CallSerializer)
+    def calls(self, request, pk=None, format=None):
+        """The session's calls, newest first (needs view on calls as well as on sessions)."""
+        session = self.get_object()
+        page = self.paginate_queryset(CallViewSet.queryset.filter(masking_session=session))
+        serializer = s.CallSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
+
     def _valid(self, serializer_class, data):
         serializer = serializer_class(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number the database can hold (the fuzzer sent 10**30, which SQLite
+    refuses to bind: a 500 instead of a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+class CallFilter(django_filters.FilterSet):
+    session = IdFilter(field_name="masking_session_id", label="A session's id.")
+    reference = django_filters.CharFilter(
+        field_name="masking_session__reference", label="A session's reference."
+    )
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Calls from then on (ISO 8601)."
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Calls before then (ISO 8601)."
+    )
+    outcome = django_filters.ChoiceFilter(
+        field_name="status", choices=Call.Status.choices, label="8x8's outcome."
+    )
+    decision = django_filters.ChoiceFilter(
+        field_name="outcome", choices=Call.Outcome.choices, label="What we answered."
+    )
+
+    class Meta:
+        model = Call
+        fields = ["session", "reference", "since", "until", "outcome", "decision"]
+
+
+class CallViewSet(viewsets.ReadOnlyModelViewSet):
+    """Calls through our numbers, newest first: our decision, 8x8's outcome, who called."""
+
+    permission_classes = [ActionPermissions]
+    serializer_class = s.CallSerializer
+    filterset_class = CallFilter
+    queryset = (
+        Call.objects.select_related("masking_session")
+        .prefetch_related("masking_session__participants")
+        .order_by("-created_at", "-id")
+    )
 
 
 class VirtualNumberViewSet(

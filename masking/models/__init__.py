@@ -1,7 +1,8 @@
 """The domain: a pool of virtual numbers, masking sessions pairing two participants on one of
-them, recording consent, and the prompts read to callers."""
+them, recording consent, the prompts read to callers, and the callbacks telling the business."""
 
 from masking.models.audit import AuditEntry
+from masking.models.callbacks import Callback, CallbackAttempt, CallbackEndpoint
 from masking.models.consent import RecordingOptIn
 from masking.models.numbers import VirtualNumber
 from masking.models.pin_access import PinFailure, PinLockout
@@ -11,6 +12,9 @@ from masking.models.voices import SpeechProfile
 
 __all__ = [
     "AuditEntry",
+    "Callback",
+    "CallbackAttempt",
+    "CallbackEndpoint",
     "MaskingSession",
     "Participant",
     "PinFailure",

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, VirtualNumber
+from masking.services.callbacks import emit_number_unhealthy, emit_numbers_unhealthy
 from masking.services.sessions import session_close, sessions_close_on_numbers
 
 
@@ -18,9 +19,13 @@ def number_set_status(*, number: VirtualNumber, status: str) -> VirtualNumber:
     """
     with transaction.atomic():
         relax_statement_timeout()
+        before = VirtualNumber.objects.filter(pk=number.pk).values_list("status", flat=True)
+        became_unhealthy = status == VirtualNumber.Status.UNHEALTHY and before.first() != status
         number.status = status
         number.full_clean()
         number.save()
+        if became_unhealthy:
+            emit_number_unhealthy(number=number)
         if status == VirtualNumber.Status.RETIRED:
             for session in number.sessions.open().select_for_update():
                 session_close(session=session, reason=MaskingSession.CloseReason.NUMBER_RETIRED)
@@ -58,3 +63,5 @@ def numbers_set_status(*, number_ids: list[int], status: str) -> None:
             sessions_close_on_numbers(
                 number_ids=number_ids, reason=MaskingSession.CloseReason.NUMBER_RETIRED
             )
+        elif status == VirtualNumber.Status.UNHEALTHY:
+            emit_numbers_unhealthy(number_ids=number_ids)

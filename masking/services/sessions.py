@@ -18,6 +18,11 @@ from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.pins import pin_room, pin_sessions_per_number
 from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
+from masking.services.callbacks import (
+    emit_session_closed,
+    emit_session_opened,
+    emit_sessions_closed,
+)
 
 ROUTING_KEY_TAKEN = gettext_lazy(
     "%(number)s is already paired on %(virtual_number)s in another open session: calls could "
@@ -281,6 +286,7 @@ def session_open(
                 for participant in sorted(participants, key=lambda p: str(p.number)):
                     participant.session = session
                     participant.save()
+                emit_session_opened(session=session)
         except IntegrityError as exc:
             raise ValidationError(
                 {
@@ -397,6 +403,7 @@ def session_reopen(*, session: MaskingSession) -> MaskingSession:
                 raise pin_room_error(session.virtual_number)
             session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
             session.participants.update(holds_routing_key=True)
+            emit_session_opened(session=session)
     except IntegrityError as exc:
         session.refresh_from_db()
         raise ValidationError(
@@ -437,6 +444,9 @@ def sessions_close_expired(*, batch_size: int = 500, now: datetime | None = None
                 close_reason=MaskingSession.CloseReason.EXPIRED,
                 updated_at=now,
             )
+            emit_sessions_closed(
+                session_ids=ids, reason=MaskingSession.CloseReason.EXPIRED, now=now
+            )
         yield len(ids)
 
 
@@ -450,11 +460,13 @@ def sessions_close_on_numbers(*, number_ids: list[int], reason: str, now: dateti
     """
     now = now or timezone.now()
     here = MaskingSession.objects.open().filter(virtual_number_id__in=number_ids)
-    Participant.objects.filter(session__in=here).update(holds_routing_key=False)
-    closed = here.update(
+    ids = list(here.values_list("pk", flat=True))
+    Participant.objects.filter(session_id__in=ids).update(holds_routing_key=False)
+    closed = MaskingSession.objects.filter(pk__in=ids).update(
         status=MaskingSession.Status.CLOSED, closed_at=now, close_reason=reason, updated_at=now
     )
     VirtualNumber.objects.filter(pk__in=number_ids).update(open_sessions=0)
+    emit_sessions_closed(session_ids=ids, reason=reason, now=now)
     return closed
 
 
@@ -495,6 +507,7 @@ def session_close(
         _count_open(session.virtual_number_id, -1)
         session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
         session.participants.update(holds_routing_key=False)
+        emit_session_closed(session=session)
     return session
 
 

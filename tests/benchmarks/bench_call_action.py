@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB = os.environ.get("BENCH_DB", "masking_bench")
+DB = os.environ.get("BENCH_DB", "masking_bench")  # one per engineer on a shared server
 PORT = int(os.environ.get("BENCH_PORT", 8097))
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000,1000000").split(",")]
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "8,32").split(",")]

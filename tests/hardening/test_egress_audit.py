@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from callflows.models import Call
 from callflows.pool import number_updates_ingest
 from callflows.records import recording_ingest, status_ingest, summary_ingest
+from masking.models import Callback, CallbackEndpoint
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.sessions import session_close
 from tests.factories import VirtualNumberFactory, open_session
@@ -69,7 +70,9 @@ def leaks(response, typed: str = "") -> list[str]:
 @pytest.fixture
 def seeded(db):
     """Sessions (open, closed), calls with timelines and recordings, opt-ins, audit entries, number
-    events, admin history: every kind of record that holds or names a person's number."""
+    events, callbacks, admin history: every kind of record that holds or names a person's number."""
+    # Callbacks on: each change below also writes a callback, whose pages are exits too.
+    CallbackEndpoint.objects.create(url="https://backend.example.com/masking-events")
     vn = VirtualNumberFactory(number=VN, provider_reference="sg-pool-a")
     open_one = open_session(virtual_number=vn, a=A, b=B, reference="booking-audit")
     closed = open_session(virtual_number=vn, a=C, b=D, reference="booking-closed")
@@ -115,6 +118,12 @@ def seeded(db):
     consent_revoke(opt_in=revoked, actor=None, via="api")
     update = {"msisdn": VN, "operationalStatus": "UNHEALTHY", "reason": "carrier"}
     number_updates_ingest(update_type="DELTA", numbers=[update], raw_numbers=[update])
+    assert set(Callback.objects.values_list("event_type", flat=True)) == {
+        "session.opened",
+        "session.closed",
+        "call.completed",
+        "number.unhealthy",
+    }
     return {"open": open_one, "closed": closed}
 
 

@@ -9,6 +9,7 @@ import schemathesis
 from django.contrib.auth.models import Permission, User
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
 from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
@@ -32,7 +33,9 @@ def keep_connection():
 @pytest.fixture
 def token(db, keep_connection):
     user = User.objects.create_user("fuzzer")
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="masking"))
+    user.user_permissions.set(
+        Permission.objects.filter(Q(content_type__app_label="masking") | Q(codename="view_call"))
+    )
     VirtualNumberFactory(number="+6531500101")
     open_session(a="+6591230001", b="+6591230002")
     return Token.objects.create(user=user).key

@@ -4,13 +4,14 @@
     manage.py drf_create_token backend
 
 The user is not staff (it cannot log in to the admin). It may read, open and change sessions,
-read the pool, and record and revoke consent. `--full-numbers` grants
+read their calls, read the pool, and record and revoke consent. `--full-numbers` grants
 `masking.view_full_numbers`, which a backend that matches calls to its own users by number needs;
 without it, the API answers numbers masked ("+65 9123 ••01"). Run again to change either.
 """
 
 from django.contrib.auth.models import Permission, User
 from django.core.management.base import BaseCommand
+from django.db.models import Q
 
 from masking.privacy import FULL_NUMBERS_PERMISSION
 
@@ -23,6 +24,8 @@ BACKEND_PERMISSIONS = [
     "add_recordingoptin",
     "change_recordingoptin",
 ]
+# Calls are the provider side's records (app callflows).
+BACKEND_CALL_PERMISSIONS = ["view_call"]
 
 
 class Command(BaseCommand):
@@ -45,13 +48,16 @@ class Command(BaseCommand):
             [FULL_NUMBERS_PERMISSION.split(".")[1]] if full_numbers else []
         )
         user.user_permissions.set(
-            Permission.objects.filter(content_type__app_label="masking", codename__in=codenames)
+            Permission.objects.filter(
+                Q(content_type__app_label="masking", codename__in=codenames)
+                | Q(content_type__app_label="callflows", codename__in=BACKEND_CALL_PERMISSIONS)
+            )
         )
         shown = "whole" if full_numbers else "masked"
         self.stdout.write(
             self.style.SUCCESS(
-                f"{'Created' if created else 'Updated'} {username}: sessions, pool (read), "
-                f"consent; people's numbers answered {shown}. Its token: "
+                f"{'Created' if created else 'Updated'} {username}: sessions, calls (read), "
+                f"pool (read), consent; people's numbers answered {shown}. Its token: "
                 f"manage.py drf_create_token {username}"
             )
         )

@@ -1,0 +1,178 @@
+"""Callbacks: what we tell the business backend happened, signed and delivered at least once.
+
+A `Callback` is written in the same transaction as the change it reports (the outbox), so a
+change that rolls back reports nothing and one that commits is never lost. A worker delivers it
+(`masking.services.callbacks.callback_deliver`), retrying with growing delays over about a day.
+"""
+
+import base64
+import secrets
+import uuid
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: "whsec_" and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def validate_secret(value: str) -> None:
+    raw = value.removeprefix("whsec_")
+    try:
+        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+    except ValueError:
+        decoded = b""
+    if len(decoded) < 24:
+        raise ValidationError(
+            _("A secret is “whsec_” followed by at least 24 random bytes in base64."),
+            code="invalid_secret",
+        )
+
+
+def new_webhook_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+class CallbackEndpoint(models.Model):
+    """Where the business backend listens, and the secret callbacks are signed with.
+
+    One row. MASKING_CALLBACK_URL and MASKING_CALLBACK_SECRET in the environment, when set, win
+    over it (`masking.services.callbacks.callback_endpoint`).
+    """
+
+    singleton = models.BooleanField(default=True, editable=False, unique=True)
+    url = models.URLField(
+        _("callback URL"),
+        max_length=500,
+        help_text=_(
+            "HTTPS address of the business backend. Example: “https://api.example.com/"
+            "masking-events”."
+        ),
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=100,
+        default=new_secret,
+        validators=[validate_secret],
+        help_text=_(
+            "Standard Webhooks secret the receiver verifies signatures with. A new one "
+            "is made for you; give it to the backend's developers."
+        ),
+    )
+    enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("Off: no callbacks are written or sent.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("callback endpoint")
+        verbose_name_plural = _("callback endpoint")
+
+    def __str__(self):
+        return self.url
+
+
+class CallbackQuerySet(models.QuerySet):
+    def due(self, now: datetime | None = None):
+        """Callbacks a worker may take now: waiting and due, or taken by a worker whose lease
+        ran out (it died mid-delivery)."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=Callback.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=Callback.Status.DELIVERING, lease_until__lt=now)
+        )
+
+
+class Callback(models.Model):
+    """One event for the business backend, with its delivery state."""
+
+    class EventType(models.TextChoices):
+        SESSION_OPENED = "session.opened", "session.opened"
+        SESSION_CLOSED = "session.closed", "session.closed"
+        CALL_COMPLETED = "call.completed", "call.completed"
+        PIN_LOCKED = "pin.locked", "pin.locked"
+        NUMBER_UNHEALTHY = "number.unhealthy", "number.unhealthy"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        DELIVERING = "delivering", _("being delivered")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    webhook_id = models.CharField(
+        _("webhook id"),
+        max_length=40,
+        unique=True,
+        default=new_webhook_id,
+        editable=False,
+        help_text=_("Sent as “webhook-id” on every attempt: receivers dedupe by it."),
+    )
+    event_type = models.CharField(_("event"), max_length=20, choices=EventType.choices)
+    session = models.ForeignKey(
+        "masking.MaskingSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+        verbose_name=_("session"),
+    )
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next try"), default=timezone.now)
+    lease_until = models.DateTimeField(
+        _("worker's lease until"),
+        null=True,
+        blank=True,
+        help_text=_("A worker is delivering it; if the worker dies, another takes over then."),
+    )
+    task_id = models.UUIDField(_("task"), null=True, blank=True, editable=False)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("happened at"), default=timezone.now, db_index=True)
+
+    objects = CallbackQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="masking_callback_due")]
+
+    def __str__(self):
+        return f"{self.event_type} {self.webhook_id}"
+
+
+class CallbackAttempt(models.Model):
+    """One POST of a callback to the receiver, and what came of it."""
+
+    callback = models.ForeignKey(
+        Callback, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("callback")
+    )
+    number = models.PositiveSmallIntegerField(
+        _("attempt"), help_text=_("Counted from 1 again after staff asked to redeliver.")
+    )
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("at"))
+    duration_ms = models.PositiveIntegerField(_("took (ms)"), default=0)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("callback attempt")
+        verbose_name_plural = _("callback attempts")
+        ordering = ["callback", "started_at", "id"]
+
+    def __str__(self):
+        return f"attempt {self.number}: {self.status_code or self.error}"

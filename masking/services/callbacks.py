@@ -1,0 +1,263 @@
+"""Telling the business backend what happened: one `emit_*` function per event.
+
+Each is called inside the transaction of the change it reports and writes the callback and its
+delivery task there (the outbox): a change that rolls back reports nothing, one that commits is
+delivered at least once. Payloads name sessions by id and reference and participants by role,
+never by number. With no callback endpoint configured, nothing is written.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from masking.models import Callback, CallbackEndpoint, MaskingSession, PinLockout, VirtualNumber
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    secret: str
+
+
+def callback_endpoint() -> Endpoint | None:
+    """Where callbacks go: the environment's URL if set, else the admin's, if enabled."""
+    if settings.MASKING_CALLBACK_URL:
+        return Endpoint(url=settings.MASKING_CALLBACK_URL, secret=settings.MASKING_CALLBACK_SECRET)
+    row = CallbackEndpoint.objects.filter(enabled=True).values("url", "secret").first()
+    return Endpoint(**row) if row else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _session_data(session: MaskingSession) -> dict:
+    return {
+        "id": session.pk,
+        "reference": session.reference,
+        "virtual_number": str(session.virtual_number.number),
+    }
+
+
+def _enqueue(callback: Callback, *, run_after: datetime | None = None) -> None:
+    from masking.tasks import deliver_callback  # the task imports the delivery, which imports us
+
+    task = deliver_callback.using(run_after=run_after) if run_after else deliver_callback
+    callback.task_id = task.enqueue(callback.webhook_id).id
+
+
+def _write(
+    *, event_type: str, data: dict, session_id: int | None = None, now: datetime | None = None
+) -> Callback:
+    now = now or timezone.now()
+    callback = Callback(
+        event_type=event_type,
+        session_id=session_id,
+        payload={"type": event_type, "timestamp": _iso(now), "data": data},
+        created_at=now,
+        next_attempt_at=now,
+    )
+    # The callback and its task commit together, even when the caller has no transaction open.
+    with transaction.atomic():
+        _enqueue(callback)
+        callback.save()
+    return callback
+
+
+def emit_session_opened(*, session: MaskingSession) -> Callback | None:
+    """`session.opened`: a session was opened (API, admin, CSV import) or reopened."""
+    if callback_endpoint() is None:
+        return None
+    data = {
+        "session": {
+            **_session_data(session),
+            "expires_at": _iso(session.expires_at),
+            "recording_requested": session.recording_requested,
+        }
+    }
+    return _write(event_type=Callback.EventType.SESSION_OPENED, data=data, session_id=session.pk)
+
+
+def emit_session_closed(*, session: MaskingSession) -> Callback | None:
+    """`session.closed`, with the reason: api, staff, expired (the sweep) or number_retired."""
+    if callback_endpoint() is None:
+        return None
+    data = {"session": _session_data(session), "reason": session.close_reason}
+    return _write(
+        event_type=Callback.EventType.SESSION_CLOSED,
+        data=data,
+        session_id=session.pk,
+        now=session.closed_at,
+    )
+
+
+def emit_sessions_closed(*, session_ids: Iterable[int], reason: str, now: datetime) -> int:
+    """`session.closed` for each of many sessions closed at once (the expiry sweep)."""
+    if callback_endpoint() is None:
+        return 0
+    rows = MaskingSession.objects.filter(pk__in=list(session_ids)).values_list(
+        "pk", "reference", "virtual_number__number"
+    )
+    for pk, reference, number in rows:
+        data = {
+            "session": {"id": pk, "reference": reference, "virtual_number": str(number)},
+            "reason": reason,
+        }
+        _write(event_type=Callback.EventType.SESSION_CLOSED, data=data, session_id=pk, now=now)
+    return len(rows)
+
+
+def emit_call_completed(*, call_id: int) -> Callback | None:
+    """`call.completed`, once 8x8's session summary for a call of one of our sessions is in."""
+    if callback_endpoint() is None:
+        return None
+    from callflows.callers import caller_role
+    from callflows.models import Call
+
+    call = (
+        Call.objects.select_related("masking_session__virtual_number")
+        .filter(pk=call_id, masking_session__isnull=False)
+        .first()
+    )
+    if call is None:
+        return None  # a caller in no session: nothing the business could match it to
+    session = call.masking_session
+    data = {
+        "session": _session_data(session),
+        "call": {
+            "id": call.pk,
+            "caller_role": caller_role(
+                caller=call.caller, answer=call.answer, participants=session.participants.all()
+            ),
+            "outcome": call.status,
+            "started_at": _iso(call.started_at),
+            "ended_at": _iso(call.ended_at),
+            "talk_seconds": call.talk_seconds,
+            "recorded": call.recorded,
+        },
+    }
+    return _write(event_type=Callback.EventType.CALL_COMPLETED, data=data, session_id=session.pk)
+
+
+def emit_pin_locked(*, lockout: PinLockout) -> Callback | None:
+    """`pin.locked`: wrong PINs locked PIN entry on a virtual number until `locked_until`, for
+    one phone (`scope` "caller") or for every phone not in a session there ("number").
+
+    Names the number's live PIN sessions by id and reference, the ones a guesser was aiming at;
+    never the phone that keyed the PINs, nor any participant's number."""
+    if callback_endpoint() is None:
+        return None
+    number = lockout.virtual_number
+    sessions = (
+        MaskingSession.objects.live()
+        .filter(virtual_number=number, participants__pin__gt="")
+        .distinct()
+        .order_by("pk")
+    )
+    data = {
+        "scope": "caller" if lockout.caller else "number",
+        "virtual_number": {"id": number.pk, "number": str(number.number)},
+        "locked_until": _iso(lockout.locked_until),
+        "sessions": [_session_data(session) for session in sessions],
+    }
+    return _write(event_type=Callback.EventType.PIN_LOCKED, data=data)
+
+
+def emit_numbers_unhealthy(*, number_ids: Iterable[int]) -> int:
+    """`number.unhealthy` for each of many numbers made unhealthy at once (8x8's snapshots): the
+    endpoint is looked up once, so without one this costs a single query however many."""
+    if callback_endpoint() is None:
+        return 0
+    numbers = list(VirtualNumber.objects.filter(pk__in=list(number_ids)))
+    for number in numbers:
+        emit_number_unhealthy(number=number)
+    return len(numbers)
+
+
+def emit_number_unhealthy(*, number: VirtualNumber) -> Callback | None:
+    """`number.unhealthy`: a virtual number takes no new sessions; its open ones keep working."""
+    if callback_endpoint() is None:
+        return None
+    data = {
+        "virtual_number": {"id": number.pk, "number": str(number.number), "status": number.status},
+        "open_sessions": number.sessions.open().count(),
+    }
+    return _write(event_type=Callback.EventType.NUMBER_UNHEALTHY, data=data)
+
+
+def callback_redeliver(*, callback: Callback) -> bool:
+    """Send a callback again from its first try (staff's action), with the same webhook-id.
+
+    One being delivered right now is left alone. Returns whether it was queued.
+    """
+    with transaction.atomic():
+        fresh = Callback.objects.select_for_update().get(pk=callback.pk)
+        now = timezone.now()
+        if fresh.status == Callback.Status.DELIVERING and fresh.lease_until > now:
+            return False
+        _enqueue(fresh)
+        Callback.objects.filter(pk=fresh.pk).update(
+            status=Callback.Status.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            lease_until=None,
+            task_id=fresh.task_id,
+        )
+    return True
+
+
+def callbacks_requeue(*, now: datetime | None = None) -> int:
+    """Queue again the callbacks no live task will deliver. Returns how many.
+
+    Two ways to strand one: a worker died mid-delivery (the callback is still held, its lease has
+    run out, and the queue shows its task running forever), or its task failed or vanished before
+    taking it (pending, overdue). Both get a fresh task; the receiver may then see the same
+    webhook-id twice, which is what it dedupes by. Run every minute (cron).
+    """
+    from django_tasks_db.compat import TaskResultStatus  # django.tasks' from Django 6 on
+    from django_tasks_db.models import DBTaskResult
+
+    from masking.tasks import deliver_callback
+
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.MASKING_CALLBACK_LEASE_SECONDS)
+    live_tasks = DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.READY)
+        | Q(status=TaskResultStatus.RUNNING, started_at__gt=now - lease)
+    ).values("id")
+    requeued = 0
+    with transaction.atomic():
+        stranded = (
+            Callback.objects.filter(
+                Q(status=Callback.Status.DELIVERING, lease_until__lt=now)
+                | Q(status=Callback.Status.PENDING, next_attempt_at__lt=now - lease)
+            )
+            .exclude(task_id__in=live_tasks)
+            .select_for_update(skip_locked=True)
+        )
+        for callback in stranded:
+            _enqueue(callback)
+            Callback.objects.filter(pk=callback.pk).update(
+                status=Callback.Status.PENDING,
+                lease_until=None,
+                next_attempt_at=now,
+                task_id=callback.task_id,
+            )
+            requeued += 1
+        # The dead workers' task rows would show "running" forever: close them.
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.RUNNING,
+            task_path=deliver_callback.module_path,
+            started_at__lt=now - lease,
+        ).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path="masking.services.callbacks.WorkerLost",
+            traceback="The worker stopped while running this task; its callback was queued again.",
+        )
+    return requeued
