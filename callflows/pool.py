@@ -23,6 +23,7 @@ from callflows.events import NumberUpdate
 from callflows.models import NumberEvent
 from callflows.records import storable
 from masking.models import VirtualNumber
+from masking.services.audit import PROVIDER
 from masking.services.numbers import number_set_listed, number_set_status
 
 TARGET = {
@@ -104,7 +105,7 @@ def number_updates_ingest(*, update_type: str, numbers: list[dict], raw_numbers:
                     update_type=update_type,
                 )
             else:
-                number_set_status(number=number, status=status)
+                number_set_status(number=number, status=status, via=PROVIDER)
             _record(
                 number=number,
                 msisdn=update["msisdn"],
@@ -224,7 +225,9 @@ def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
                 )
             else:
                 listed = change.provider_status != NOT_LISTED
-                number_set_listed(number=number, listed=listed, status=change.after, now=now)
+                number_set_listed(
+                    number=number, listed=listed, status=change.after, now=now, via=PROVIDER
+                )
             _record(
                 number=number,
                 msisdn=change.msisdn,

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
 from masking.models import VirtualNumber
+from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
 
 
@@ -53,4 +54,4 @@ class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the service: retiring a number closes its open sessions.
-        number_set_status(number=obj, status=obj.status)
+        number_set_status(number=obj, status=obj.status, actor=request.user, via=ADMIN)

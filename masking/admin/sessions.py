@@ -6,17 +6,17 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
-from django.utils.translation import ngettext
 from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
 from masking.admin.search import NumberSearchMixin
+from masking.admin.session_actions import SessionActionsMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
+from masking.services.audit import ADMIN
 from masking.services.sessions import (
-    session_close,
     session_create,
     session_update,
     session_validate,
@@ -158,7 +158,9 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MaskingSession)
-class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAdmin):
+class MaskingSessionAdmin(
+    SessionActionsMixin, NumberSearchMixin, CsvImportExportMixin, admin.ModelAdmin
+):
     list_display = [
         "__str__",
         "state_badge",
@@ -175,7 +177,7 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
     search_fields = ["reference", "virtual_number__number"]
     number_search_fields = ["participants__number"]
     date_hierarchy = "started_at"
-    actions = ["end_sessions", "export_csv"]
+    actions = ["end_sessions", "reopen_sessions", "extend_sessions", "export_csv"]
     csv_columns = [
         "participant_a",
         "participant_b",
@@ -246,6 +248,8 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
                 reference=data["reference"],
                 expires_at=data["expires_at"],
                 clear_expiry=data["expires_at"] is None,
+                actor=request.user,
+                via=ADMIN,
             )
             return
         try:
@@ -260,6 +264,8 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
                 pin_a=data.get("pin_a") or "",
                 pin_b=data.get("pin_b") or "",
                 generate_pins=data.get("generate_pins") and not data.get("pin_a"),
+                actor=request.user,
+                via=ADMIN,
             )
         except (PoolExhausted, ValidationError) as exc:
             # Lost a race after the form validated: say so instead of an error page.
@@ -318,7 +324,7 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
 
     def csv_write(self, row, request):
         try:
-            session_create(**self._csv_fields(row))
+            session_create(**self._csv_fields(row), actor=request.user, via=ADMIN)
         except PoolExhausted as exc:
             raise ValidationError(str(exc)) from exc
 
@@ -355,15 +361,3 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
     @admin.display(description="participants")
     def participant_numbers(self, obj):
         return " ↔ ".join(number_for(p.number) for p in obj.participants.all())
-
-    @admin.action(description="End selected sessions")
-    def end_sessions(self, request, queryset):
-        ended = 0
-        for session in queryset.open():
-            session_close(session=session, reason=MaskingSession.CloseReason.STAFF)
-            ended += 1
-        self.message_user(
-            request,
-            ngettext("Ended %d session.", "Ended %d sessions.", ended) % ended,
-            messages.SUCCESS,
-        )

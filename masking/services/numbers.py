@@ -7,10 +7,13 @@ from django.utils import timezone
 
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, VirtualNumber
+from masking.services.audit import SYSTEM
 from masking.services.sessions import session_close
 
 
-def number_set_status(*, number: VirtualNumber, status: str) -> VirtualNumber:
+def number_set_status(
+    *, number: VirtualNumber, status: str, actor=None, via: str = SYSTEM
+) -> VirtualNumber:
     """Set a number's status. Retiring it closes its open sessions (reason: number retired).
 
     Unhealthy numbers keep serving the sessions they hold and get no new ones (allocation takes
@@ -23,12 +26,22 @@ def number_set_status(*, number: VirtualNumber, status: str) -> VirtualNumber:
         number.save()
         if status == VirtualNumber.Status.RETIRED:
             for session in number.sessions.open().select_for_update():
-                session_close(session=session, reason=MaskingSession.CloseReason.NUMBER_RETIRED)
+                session_close(
+                    session=session,
+                    reason=MaskingSession.CloseReason.NUMBER_RETIRED,
+                    actor=actor,
+                    via=via,
+                )
     return number
 
 
 def number_set_listed(
-    *, number: VirtualNumber, listed: bool, status: str | None = None, now: datetime | None = None
+    *,
+    number: VirtualNumber,
+    listed: bool,
+    status: str | None = None,
+    now: datetime | None = None,
+    via: str = SYSTEM,
 ) -> VirtualNumber:
     """Record whether 8x8's number list still has the number; never deletes it.
 
@@ -42,4 +55,4 @@ def number_set_listed(
         number.unlisted_since = number.unlisted_since or now or timezone.now()
         if number.status == VirtualNumber.Status.ACTIVE:
             status = VirtualNumber.Status.UNHEALTHY
-    return number_set_status(number=number, status=status or number.status)
+    return number_set_status(number=number, status=status or number.status, via=via)

@@ -183,10 +183,10 @@ def test_state_filter_tells_open_expired_and_closed_apart(admin_client, number, 
 def test_end_sessions_action_closes_and_frees_routing_keys(admin_client, number, session):
     response = admin_client.post(
         changelist(MaskingSession),
-        {"action": "end_sessions", "_selected_action": [session.pk]},
+        {"action": "end_sessions", "_selected_action": [session.pk], "post": "yes"},
         follow=True,
     )
-    assert "Ended 1 session." in response.content.decode()
+    assert "Ended 1 session: booking-7731." in response.content.decode()
     session.refresh_from_db()
     assert (session.status, session.close_reason) == ("closed", "staff")
     assert not session.participants.filter(holds_routing_key=True).exists()
