@@ -43,7 +43,7 @@ def figures(now=None) -> dict:
         PoolRow(str(n.number), n.label, n.status, n.open_sessions, capacity)
         for n in VirtualNumber.objects.in_service().order_by("-open_sessions", "number")
     ]
-    today = now.date()
+    today = timezone.localdate(now)
     return {
         "open_sessions": MaskingSession.objects.live(now).count(),
         "expiring_soon": MaskingSession.objects.live(now)

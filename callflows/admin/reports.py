@@ -74,7 +74,7 @@ def report_csv(report: dict, start, end) -> HttpResponse:
 def reports_view(request):
     if not request.user.has_perm("callflows.view_call"):
         raise PermissionDenied
-    today = timezone.now().date()
+    today = timezone.localdate()
     form = PeriodForm(request.GET or {"start": today - timedelta(days=29), "end": today})
     report = None
     if form.is_valid():

@@ -354,7 +354,7 @@ class MaskingSessionAdmin(
         if obj.pin_locked_until and obj.pin_locked_until > timezone.now():
             return format_html(
                 '<strong style="color:#ba2121">locked until {}</strong>',
-                obj.pin_locked_until.strftime("%H:%M"),
+                timezone.localtime(obj.pin_locked_until).strftime("%H:%M"),
             )
         return ""
 
