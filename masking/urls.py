@@ -5,6 +5,7 @@ from django.urls import include, path
 from callflows.admin.connect import connect_view
 from callflows.admin.reports import reports_view
 from callflows.admin.simulator import simulator_view
+from masking.admin.caller_settings import settings_view
 from masking.admin.pages import dashboard_index
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/reports/", admin.site.admin_view(reports_view), name="admin-reports"),
     path("admin/simulator/", admin.site.admin_view(simulator_view), name="admin-simulator"),
     path("admin/8x8/", admin.site.admin_view(connect_view), name="admin-connect-8x8"),
+    path("admin/settings/", admin.site.admin_view(settings_view), name="admin-settings"),
     path("admin/", admin.site.urls),
     path("callflows/", include("callflows.urls")),
     path("api/", include("masking.api.urls")),

@@ -1,5 +1,9 @@
+import math
+
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
@@ -8,10 +12,38 @@ from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
 
 
+class UseFilter(admin.SimpleListFilter):
+    """The dashboard's "unhealthy or close to full" count links here."""
+
+    title = "use"
+    parameter_name = "use"
+
+    def lookups(self, request, model_admin):
+        return [("attention", "unhealthy or close to full"), ("full", "full")]
+
+    def queryset(self, request, queryset):
+        from masking.dashboard import NEAR_FULL
+
+        capacity = settings.MASKING_NUMBER_CAPACITY
+        if self.value() == "attention":
+            near = math.ceil(NEAR_FULL * capacity)
+            return queryset.in_service().filter(
+                Q(status=VirtualNumber.Status.UNHEALTHY) | Q(open_sessions__gte=near)
+            )
+        if self.value() == "full":
+            return queryset.filter(open_sessions__gte=capacity)
+        return queryset
+
+
 @admin.register(VirtualNumber)
 class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
     list_display = ["number", "label", "status", "country", "open_sessions", "provider_reference"]
-    list_filter = ["status", "country", ("unlisted_since", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "status",
+        UseFilter,
+        "country",
+        ("unlisted_since", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["number", "label", "provider_reference"]
     readonly_fields = ["country", "open_sessions", "unlisted_since", "created_at", "updated_at"]
     ordering = ["number"]

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -79,9 +81,11 @@ class SessionAddForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["virtual_number"].required = False
-        self.fields[
-            "virtual_number"
-        ].help_text = "Leave blank to let the allocation rule choose (README, “Allocation”)."
+        self.fields["virtual_number"].help_text = (
+            "Only numbers that can take this session are offered, with their free room. Leave "
+            "blank and one is chosen for you: in the participants' country, not one either of "
+            "them already uses, the least busy."
+        )
 
     def clean(self):
         data = super().clean()
@@ -142,6 +146,7 @@ class StateFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("open", "open (routing)"),
+            ("expiring", "expiring within the hour"),
             ("scheduled", "scheduled"),
             ("expired", "expired"),
             ("closed", "closed"),
@@ -151,6 +156,7 @@ class StateFilter(admin.SimpleListFilter):
         now = timezone.now()
         return {
             "open": lambda: queryset.live(now),
+            "expiring": lambda: queryset.live(now).filter(expires_at__lte=now + timedelta(hours=1)),
             "scheduled": lambda: queryset.scheduled(now),
             "expired": lambda: queryset.expired(now),
             "closed": lambda: queryset.closed(),
