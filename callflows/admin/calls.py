@@ -1,11 +1,18 @@
+import csv
 import json
 import re
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows import voice_api
 from callflows.models import Call, CallEvent
+from callflows.words import decision_words, outcome_words
 from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
 
@@ -103,6 +110,18 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     number_search_fields = ["caller"]
     date_hierarchy = "created_at"
     inlines = [CallEventInline]
+    change_list_template = "admin/callflows/call/change_list.html"
+    csv_header = [
+        "time",
+        "caller",
+        "virtual_number",
+        "decision",
+        "outcome",
+        "talk_seconds",
+        "recorded",
+        "session_reference",
+        "provider_session_id",
+    ]
     fieldsets = [
         (
             "What we answered",
@@ -143,6 +162,44 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
             {"fields": ["recording_id", "shown_recording_path", "recording_seconds"]},
         ),
     ]
+
+    def get_urls(self):
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="callflows_call_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request):
+        """The call log as CSV, filtered and searched as the list is (its query string)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            calls = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect("../")
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="calls.csv"'
+        writer = csv.writer(response)
+        writer.writerow(self.csv_header)
+        for call in calls.select_related("masking_session").iterator(chunk_size=2000):
+            writer.writerow(
+                [
+                    timezone.localtime(call.created_at).isoformat(timespec="seconds"),
+                    number_for(call.caller, request.user) if call.caller else "(anonymised)",
+                    call.virtual_number,
+                    decision_words(call.outcome),
+                    outcome_words(call.status),
+                    call.talk_seconds,
+                    "yes" if call.recorded else "no",
+                    call.masking_session.reference if call.masking_session else "",
+                    call.provider_session_id,
+                ]
+            )
+        return response
 
     # Not sortable by caller: the order of hidden numbers beside known ones tells their digits.
     @admin.display(description="caller")
