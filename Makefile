@@ -19,6 +19,7 @@ install: $(BIN)/.installed-dev
 run: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py setup_staff_groups
 	@echo "Admin: http://127.0.0.1:8000/admin/   Call Action: POST http://127.0.0.1:8000/callflows/8x8/call-action/ with 'Authorization: $(DEMO_WEBHOOK_AUTH)'"
 	DEBUG=true WEBHOOK_AUTH_HEADER="$(DEMO_WEBHOOK_AUTH)" $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -132,6 +132,23 @@ class ParticipantInline(admin.TabularInline):
     max_num = 0
     can_delete = False
 
+    # The participants are part of the session: whoever may see the session sees them (numbers
+    # as the disclosure policy allows), without a separate right on participants.
+    def has_view_permission(self, request, obj=None):
+        return self.parent_model_admin().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def parent_model_admin(self):
+        return self.admin_site._registry[MaskingSession]
+
     @admin.display(description="number")
     def shown_number(self, obj):
         return number_for(obj.number)

@@ -121,6 +121,14 @@ class MaskingSession(models.Model):
         verbose_name = _("masking session")
         verbose_name_plural = _("masking sessions")
         ordering = ["-started_at", "-id"]
+        permissions = [
+            # Filed with sessions, where an administrator granting session rights looks. Staff
+            # without it see participants', callers' and opted-in numbers masked everywhere.
+            (
+                "view_full_numbers",
+                "Can see people's phone numbers in full (admin pages, exports, API)",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("started_at")),
@@ -237,10 +245,6 @@ class Participant(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["number"], name="masking_participant_number")]
-        permissions = [
-            # Staff without it see participants', callers' and opted-in numbers masked.
-            ("view_full_numbers", "Can see people's phone numbers in full"),
-        ]
 
     def __str__(self):
         return f"{self.get_role_display()}: {mask(self.number)}"
