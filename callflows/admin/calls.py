@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from callflows import voice_api
 from callflows.models import Call, CallEvent
 from callflows.words import decision_words, outcome_words
+from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
 
@@ -61,6 +62,13 @@ def recording_at_8x8(call: Call):
     )
 
 
+class CallNumberFilter(NumberListFilter):
+    """Calls keep the number dialled as text (a call may reach a number we never had)."""
+
+    def filter_by(self, queryset, number):
+        return queryset.filter(virtual_number=str(number.number))
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records of what happened: staff read them, nobody edits them."""
 
@@ -98,7 +106,7 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
         "masking_session",
         "provider_session_id",
     ]
-    list_filter = ["outcome", "status", "recorded", "virtual_number", "created_at"]
+    list_filter = ["outcome", "status", "recorded", CallNumberFilter, "created_at"]
     list_select_related = ["masking_session"]
     search_fields = [
         "virtual_number",
@@ -111,6 +119,11 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [CallEventInline]
     change_list_template = "admin/callflows/call/change_list.html"
+
+    @property
+    def media(self):
+        return super().media + picker_media()
+
     csv_header = [
         "time",
         "caller",

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.answer import KEYPAD_PROMPTS, AskedBefore, answer_call_action
+from masking.admin.number_picker import NumberPicker
 from masking.models import MaskingSession, VirtualNumber
 from masking.privacy import number_for, numbers_in_text_for
 
@@ -20,7 +21,8 @@ from masking.privacy import number_for, numbers_in_text_for
 class SimulatorForm(forms.Form):
     virtual_number = forms.ModelChoiceField(
         queryset=VirtualNumber.objects.order_by("number"),
-        help_text="The number the caller dials.",
+        widget=NumberPicker(),
+        help_text="The number the caller dials: type part of it or of its label.",
     )
     caller = PhoneNumberField(help_text="The caller's real number. Example: +6591230001.")
     digits = forms.RegexField(

@@ -12,6 +12,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.admin.number_picker import NEW_SESSION, NumberListFilter, NumberPicker, picker_media
 from masking.admin.search import NumberSearchMixin
 from masking.admin.session_actions import SessionActionsMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
@@ -195,7 +196,7 @@ class MaskingSessionAdmin(
         "closed_at",
         "pin_lock",
     ]
-    list_filter = [StateFilter, "recording_requested", "close_reason", "virtual_number"]
+    list_filter = [StateFilter, NumberListFilter, "recording_requested", "close_reason"]
     list_select_related = ["virtual_number"]
     search_fields = ["reference", "virtual_number__number"]
     number_search_fields = ["participants__number"]
@@ -215,6 +216,15 @@ class MaskingSessionAdmin(
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("participants")
+
+    @property
+    def media(self):
+        return super().media + picker_media()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "virtual_number":
+            kwargs["widget"] = NumberPicker(scope=NEW_SESSION)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def add_view(self, request, form_url="", extra_context=None):
         try:
