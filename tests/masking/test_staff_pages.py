@@ -220,3 +220,20 @@ def test_simulator_plays_a_keypad_flow_with_digits_and_writes_nothing(admin_clie
     assert wrong.context["result"]["outcome"] == "retry_pin"
     session.refresh_from_db()
     assert session.pin_failures == 0  # the simulator counts nothing
+
+
+def test_simulator_names_the_callers_sessions_on_other_numbers_when_no_session(admin_client):
+    dialled = VirtualNumberFactory(number="+6531500101")
+    other = VirtualNumberFactory(number="+6531500102")
+    paired = open_session(virtual_number=other, a=A, b=B, reference="booking-elsewhere")
+    page = admin_client.get("/admin/simulator/", {"virtual_number": dialled.pk, "caller": A})
+    result = page.context["result"]
+    assert (result["outcome"], result["words"]) == ("no_session", "no session")
+    assert result["elsewhere"] == [paired]
+    html = page.content.decode()
+    assert "paired on 1 other number" in html and "booking-elsewhere" in html
+    nobody = admin_client.get(
+        "/admin/simulator/", {"virtual_number": dialled.pk, "caller": "+6591239999"}
+    )
+    assert nobody.context["result"]["elsewhere"] == []
+    assert "in no open session on any other number" in nobody.content.decode()
