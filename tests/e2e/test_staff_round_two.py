@@ -171,3 +171,17 @@ def test_staff_pages_fit_lead_and_act(live_server, sized_page, shoot, seeded):
     shoot("simulator")
     if not laptop:
         assert overflow(page) <= 0
+
+    # The settings that change what callers hear, one click from the dashboard.
+    page.goto(f"{url}/admin/")
+    page.click("#settings-link")
+    assert "every party must have opted in" in page.inner_text("#caller-settings")
+    shoot("settings")
+
+    # A second opt-in for a number is a form error, with staff's method chosen already.
+    for _attempt in range(2):
+        page.goto(f"{url}/admin/masking/recordingoptin/add/")
+        assert page.input_value("#id_method") == "admin"
+        page.fill("#id_number", "+6591230009")
+        page.click("input[name=_save]")
+    assert "already opted in" in page.inner_text(".errorlist")

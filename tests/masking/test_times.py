@@ -6,9 +6,11 @@ import sys
 from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import timezone
 
 from callflows.models import Call
 from masking.models import MaskingSession
+from masking.services.sessions import session_close
 from tests.factories import VirtualNumberFactory, open_session
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +22,16 @@ def singapore(settings):
 
 
 def test_lists_show_times_in_the_operations_zone_with_minutes_and_the_zone(admin_client, singapore):
-    open_session(reference="booking-1", expires_at=datetime(2099, 11, 24, 21, 0, tzinfo=UTC))
+    session = open_session(
+        reference="booking-1", expires_at=datetime(2099, 11, 24, 21, 0, tzinfo=UTC)
+    )
+    session_close(session=session, reason="staff")
     html = admin_client.get("/admin/masking/maskingsession/").content.decode()
-    assert "25 Nov 2099, 05:00 +08" in html  # 21:00 UTC, not "5 a.m."
+    assert "until 2099-11-25 05:00 +08" in html  # 21:00 UTC, not "5 a.m."
     assert "Times in Asia/Singapore (UTC+08:00)" in html
+    page = admin_client.get(f"/admin/masking/maskingsession/{session.pk}/change/")
+    closed_at = timezone.localtime(session.closed_at)
+    assert f"{closed_at:%-d %b %Y, %H:%M} +08" in page.content.decode()
 
 
 def test_every_admin_page_names_the_zone(admin_client, singapore):
