@@ -20,6 +20,7 @@ install: $(BIN)/.installed-dev
 run: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py setup_staff_groups
 	@echo "Admin: http://127.0.0.1:8000/admin/   Call Action: POST http://127.0.0.1:8000/callflows/8x8/call-action/ with 'Authorization: $(DEMO_WEBHOOK_AUTH)'"
 	@# The task worker delivers callbacks (README, "Callbacks"); it stops when the server stops.
 	DEBUG=true $(BIN)/python manage.py db_worker --no-reload -v0 & worker=$$!; \

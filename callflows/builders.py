@@ -104,7 +104,10 @@ def callflow_for(
 
     if outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN, Outcome.ASK_CONSENT):
         if outcome == Outcome.RETRY_PIN:
-            speak("wrong_pin")
+            # Always say it was wrong: the capture alone would repeat the first request.
+            actions.append(
+                say(_prompt(prompts, "wrong_pin") or KEYPAD_DEFAULTS["wrong_pin"], dialect=dialect)
+            )
         purpose = "recording_notice" if outcome == Outcome.ASK_CONSENT else "pin_request"
         prompt = _prompt(prompts, purpose) or KEYPAD_DEFAULTS[purpose]
         # Never `hangup` after a capture: 8x8 would drop the digits (provider document, 3.4).
@@ -137,6 +140,9 @@ def callflow_for(
 KEYPAD_DEFAULTS = {
     "pin_request": PromptFacts(
         text="Please enter your PIN.", language="en", voice_profile="generic-en-female"
+    ),
+    "wrong_pin": PromptFacts(
+        text="That PIN is not right.", language="en", voice_profile="generic-en-female"
     ),
     "recording_notice": PromptFacts(
         text="This call can be recorded. Press 1 to agree, or any other key to continue "

@@ -59,12 +59,12 @@ class Call(models.Model):
     )
     recorded = models.BooleanField(_("recording asked"), default=False)
     keypad_tries = models.PositiveSmallIntegerField(
-        _("PIN tries"), default=0, help_text=_("Keypad state between a prompt and its answer.")
+        _("PIN tries"), default=0, help_text=_("How many PINs the caller has keyed on this call.")
     )
     answer = models.JSONField(_("callflow answered"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
     # --- from the session summary ---
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, blank=True)
+    status = models.CharField(_("8x8's outcome"), max_length=12, choices=Status.choices, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     caller_seconds = models.PositiveIntegerField(_("caller leg seconds"), null=True, blank=True)
@@ -155,7 +155,12 @@ class CallEvent(models.Model):
     call = models.ForeignKey(
         Call, on_delete=models.CASCADE, related_name="events", verbose_name=_("call")
     )
-    leg = models.CharField(_("leg"), max_length=10, blank=True, help_text=_("INBOUND or OUTBOUND."))
+    leg = models.CharField(
+        _("leg"),
+        max_length=10,
+        blank=True,
+        help_text=_("INBOUND: the caller's leg. OUTBOUND: the leg to the person we bridged to."),
+    )
     status = models.CharField(_("status"), max_length=40, blank=True)
     sip_code = models.IntegerField(_("SIP code"), null=True, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
@@ -184,7 +189,9 @@ class NumberEvent(models.Model):
         verbose_name=_("virtual number"),
     )
     update_type = models.CharField(
-        _("update type"), max_length=10, help_text=_("SNAPSHOT or UPDATES.")
+        _("update type"),
+        max_length=10,
+        help_text=_("SNAPSHOT: 8x8's whole list. UPDATES: changes only."),
     )
     operational_status = models.CharField(_("8x8 status"), max_length=20)
     status_before = models.CharField(_("our status before"), max_length=16, blank=True)

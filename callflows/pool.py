@@ -32,6 +32,7 @@ from callflows.models import NumberEvent
 from callflows.records import storable
 from masking.db import relax_statement_timeout
 from masking.models import Participant, VirtualNumber
+from masking.services.audit import PROVIDER
 from masking.services.numbers import number_set_listed, numbers_set_status
 
 TARGET = {
@@ -293,7 +294,9 @@ def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
                     continue
             else:
                 listed = change.provider_status != NOT_LISTED
-                number_set_listed(number=number, listed=listed, status=change.after, now=now)
+                number_set_listed(
+                    number=number, listed=listed, status=change.after, now=now, via=PROVIDER
+                )
             _record(
                 number=number,
                 msisdn=change.msisdn,

@@ -20,7 +20,7 @@ the call arrives. Examples, in `manage.py shell`::
 (calls we bridged): how often the other party picked up when we put a call through.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import models
 from django.db.models import Count, Q, Sum
@@ -48,16 +48,18 @@ def _with_rates(row: dict) -> dict:
 
 class CallQuerySet(models.QuerySet):
     def between(self, start: date | datetime, end: date | datetime):
-        """Calls from `start` to `end`, both included when dates (whole days, in UTC)."""
+        """Calls from `start` to `end`, both included when dates (whole days in the operations
+        time zone, TIME_ZONE, as `per_day` counts them)."""
+        zone = timezone.get_current_timezone()
         if not isinstance(start, datetime):
-            start = datetime.combine(start, time.min, tzinfo=UTC)
+            start = datetime.combine(start, time.min, tzinfo=zone)
         if not isinstance(end, datetime):
-            end = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+            end = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
             return self.filter(created_at__gte=start, created_at__lt=end)
         return self.filter(created_at__gte=start, created_at__lte=end)
 
     def today(self):
-        today = timezone.now().date()
+        today = timezone.localdate()
         return self.between(today, today)
 
     def answered(self):

@@ -1,19 +1,24 @@
 """The reads behind the admin's dashboard: what operations staff check first each morning.
 
-Each figure is one SQL query; the chart is drawn here as SVG, so the page needs no script or file
-from outside the project.
+Each figure is one SQL query and links to the filtered list it counts, so a number on the
+dashboard is always one click from the rows behind it. The chart's bars are SVG drawn here, its
+axes HTML, so the page needs no script or file from outside the project and its text stays
+readable on a phone (text inside a scaled SVG shrinks with it).
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows.models import Call
+from callflows.words import decision_words
 from masking.models import MaskingSession, PinLockout, VirtualNumber
 
 NEAR_FULL = 0.8
@@ -21,6 +26,7 @@ NEAR_FULL = 0.8
 
 @dataclass(frozen=True)
 class PoolRow:
+    pk: int
     number: str
     label: str
     status: str
@@ -35,28 +41,62 @@ class PoolRow:
     def needs_attention(self) -> bool:
         return self.status != "active" or self.open_sessions >= NEAR_FULL * self.capacity
 
+    @property
+    def sessions_url(self) -> str:
+        return sessions_url(state="open", virtual_number__id__exact=self.pk)
+
+    @property
+    def number_url(self) -> str:
+        return reverse("admin:masking_virtualnumber_change", args=[self.pk])
+
+
+def sessions_url(**query) -> str:
+    return f"{reverse('admin:masking_maskingsession_changelist')}?{urlencode(query)}"
+
+
+def calls_url(day: date, **query) -> str:
+    """The call log for one day (the log's date drill-down, in the operations time zone)."""
+    drill = {
+        "created_at__year": day.year,
+        "created_at__month": day.month,
+        "created_at__day": day.day,
+    }
+    return f"{reverse('admin:callflows_call_changelist')}?{urlencode({**drill, **query})}"
+
 
 def figures(now=None) -> dict:
     now = now or timezone.now()
     capacity = settings.MASKING_NUMBER_CAPACITY
     pool = [
-        PoolRow(str(n.number), n.label, n.status, n.open_sessions, capacity)
+        PoolRow(n.pk, str(n.number), n.label, n.status, n.open_sessions, capacity)
         for n in VirtualNumber.objects.in_service().order_by("-open_sessions", "number")
     ]
-    today = now.date()
+    today = timezone.localdate(now)
+    calls_today = [
+        {
+            **row,
+            "words": decision_words(row["outcome"]),
+            "url": calls_url(today, outcome=row["outcome"]),
+        }
+        for row in Call.objects.between(today, today)
+        .values("outcome")
+        .annotate(calls=Count("id"))
+        .order_by("-calls", "outcome")
+    ]
+    series = calls_per_day(today)
     return {
         "open_sessions": MaskingSession.objects.live(now).count(),
+        "open_sessions_url": sessions_url(state="open"),
         "expiring_soon": MaskingSession.objects.live(now)
         .filter(expires_at__lte=now + timedelta(hours=1))
         .count(),
+        "expiring_soon_url": sessions_url(state="expiring"),
         "pool": pool,
         "attention": [row for row in pool if row.needs_attention],
-        "calls_today": list(
-            Call.objects.between(today, today)
-            .values("outcome")
-            .annotate(calls=Count("id"))
-            .order_by("-calls")
-        ),
+        "attention_url": f"{reverse('admin:masking_virtualnumber_changelist')}?use=attention",
+        "calls_today": calls_today,
+        "calls_today_total": sum(row["calls"] for row in calls_today),
+        "calls_today_url": calls_url(today),
         # PIN entry paused for unknown phones: a guesser rotating caller IDs hit the ceiling.
         "pin_pauses": list(
             PinLockout.objects.active(now)
@@ -65,8 +105,8 @@ def figures(now=None) -> dict:
             .order_by("locked_until")
         ),
         "pin_locked_callers": PinLockout.objects.active(now).of_callers().count(),
-        "chart": calls_chart(today),
-        "chart_empty": not any(n for _, n in calls_per_day(today)),
+        "chart": calls_chart(series),
+        "chart_empty": not any(n for _, n in series),
     }
 
 
@@ -83,35 +123,55 @@ def calls_per_day(today: date, days: int = 30) -> list[tuple[date, int]]:
     ]
 
 
-def calls_chart(today: date, days: int = 30, width: int = 600, height: int = 120) -> str:
-    """A bar chart of calls per day as inline SVG, with each bar's figure in its tooltip."""
-    series = calls_per_day(today, days)
+def _short(day: date) -> str:
+    return formats.date_format(day, "j M")
+
+
+def calls_chart(series: list[tuple[date, int]], width: int = 600, height: int = 120) -> str:
+    """Calls per day: one bar a day (its figure in its tooltip, a link to that day's calls), a
+    vertical axis of calls (0, half, the top) and dates along the bottom, once a week."""
+    days = len(series)
     top = max((n for _, n in series), default=0) or 1
     bar = width / days
     bars = format_html_join(
         "",
-        '<rect x="{}" y="{}" width="{}" height="{}" fill="#417690"><title>{}: {} calls</title>'
-        "</rect>",
+        '<a href="{}"><rect x="{}" y="{}" width="{}" height="{}" fill="#417690">'
+        "<title>{}: {} calls</title></rect></a>",
         (
             (
+                calls_url(day),
                 round(i * bar + 1, 1),
-                round(height - n / top * (height - 16), 1),
+                round(height - n / top * height, 1),
                 round(bar - 2, 1),
-                round(n / top * (height - 16), 1),
+                round(n / top * height, 1),
                 day.isoformat(),
                 n,
             )
             for i, (day, n) in enumerate(series)
         ),
     )
+    ticks = [i for i in range(days - 1, -1, -7)][::-1]
+    dates = format_html_join(
+        "",
+        '<span style="left: {}%">{}</span>',
+        ((round(100 * (i + 0.5) / days, 1), _short(series[i][0])) for i in ticks),
+    )
     return format_html(
-        '<svg class="calls-chart" role="img" aria-label="Calls per day, last {} days" '
-        'viewBox="0 0 {} {}" width="100%" height="{}">{}<text x="0" y="10" font-size="10">'
-        "max {} calls/day</text></svg>",
+        '<figure class="calls-chart-figure" aria-label="Calls per day, last {} days">'
+        '<div class="chart-body"><div class="chart-y" aria-hidden="true"><span>{}</span>'
+        "<span>{}</span><span>0</span></div>"
+        '<svg class="calls-chart" role="img" viewBox="0 0 {} {}" preserveAspectRatio="none">'
+        "{}</svg></div>"
+        '<div class="chart-x" aria-hidden="true">{}</div>'
+        "<figcaption>Calls a day (up) by day (across), {} to {}. Each bar opens that day's "
+        "calls.</figcaption></figure>",
         days,
+        top,
+        round(top / 2, 1) if top % 2 else top // 2,
         width,
         height,
-        height,
         bars,
-        top,
+        dates,
+        _short(series[0][0]),
+        formats.date_format(series[-1][0], "j M Y"),
     )

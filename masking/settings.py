@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "masking.timezones.operations_zone",
             ],
         },
     },
@@ -118,9 +119,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # --- Internationalisation ---------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Times are stored in UTC. Staff read and type them in the operations time zone, which every admin
+# page names (an IANA name such as "Asia/Singapore"; masking/timezones.py).
+MASKING_OPERATIONS_TIME_ZONE = env.str("MASKING_OPERATIONS_TIME_ZONE", default="UTC")
+TIME_ZONE = MASKING_OPERATIONS_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
+# Times with minutes and their zone ("24 Nov 2026, 17:05 +08"), whatever the locale's default.
+FORMAT_MODULE_PATH = ["masking.formats"]
 
 # Numbers are stored as E.164 ("+6591230001") and never reformatted in the database.
 PHONENUMBER_DB_FORMAT = "E164"

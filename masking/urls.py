@@ -5,6 +5,8 @@ from django.urls import include, path
 from callflows.admin.connect import connect_view
 from callflows.admin.reports import reports_view
 from callflows.admin.simulator import simulator_view
+from masking.admin.caller_settings import settings_view
+from masking.admin.number_picker import NumberAutocomplete
 from masking.admin.pages import dashboard_index
 
 urlpatterns = [
@@ -13,6 +15,13 @@ urlpatterns = [
     path("admin/reports/", admin.site.admin_view(reports_view), name="admin-reports"),
     path("admin/simulator/", admin.site.admin_view(simulator_view), name="admin-simulator"),
     path("admin/8x8/", admin.site.admin_view(connect_view), name="admin-connect-8x8"),
+    path("admin/settings/", admin.site.admin_view(settings_view), name="admin-settings"),
+    # Django's autocomplete, with the pool's numbers labelled by their room (number_picker.py).
+    path(
+        "admin/autocomplete/",
+        admin.site.admin_view(NumberAutocomplete.as_view(admin_site=admin.site)),
+        name="admin-number-autocomplete",
+    ),
     path("admin/", admin.site.urls),
     path("callflows/", include("callflows.urls")),
     path("api/", include("masking.api.urls")),

@@ -1,11 +1,19 @@
+import csv
 import json
 import re
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows import voice_api
 from callflows.models import Call, CallAction, CallEvent
+from callflows.words import decision_words, outcome_words
+from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
 
@@ -52,6 +60,13 @@ def recording_at_8x8(call: Call):
             for r in recordings
         ),
     )
+
+
+class CallNumberFilter(NumberListFilter):
+    """Calls keep the number dialled as text (a call may reach a number we never had)."""
+
+    def filter_by(self, queryset, number):
+        return queryset.filter(virtual_number=str(number.number))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -101,17 +116,19 @@ class CallActionInline(admin.TabularInline):
 
 @admin.register(Call)
 class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
+    # Narrow columns, so the session and 8x8's id stay in view on a 1366 px laptop.
     list_display = [
-        "created_at",
+        "when",
         "shown_caller",
         "virtual_number",
+        "decision",
         "outcome",
-        "status",
         "talk_time",
-        "masking_session",
-        "provider_session_id",
+        "session",
+        "provider_id",
     ]
-    list_filter = ["outcome", "status", "recorded", "virtual_number", "created_at"]
+    list_display_links = ["when"]
+    list_filter = ["outcome", "status", "recorded", CallNumberFilter, "created_at"]
     list_select_related = ["masking_session"]
     search_fields = [
         "virtual_number",
@@ -123,6 +140,23 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     number_search_fields = ["caller"]
     date_hierarchy = "created_at"
     inlines = [CallActionInline, CallEventInline]
+    change_list_template = "admin/callflows/call/change_list.html"
+
+    @property
+    def media(self):
+        return super().media + picker_media()
+
+    csv_header = [
+        "time",
+        "caller",
+        "virtual_number",
+        "decision",
+        "outcome",
+        "talk_seconds",
+        "recorded",
+        "session_reference",
+        "provider_session_id",
+    ]
     fieldsets = [
         (
             "What we answered",
@@ -164,6 +198,44 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
         ),
     ]
 
+    def get_urls(self):
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="callflows_call_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request):
+        """The call log as CSV, filtered and searched as the list is (its query string)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            calls = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect("../")
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="calls.csv"'
+        writer = csv.writer(response)
+        writer.writerow(self.csv_header)
+        for call in calls.select_related("masking_session").iterator(chunk_size=2000):
+            writer.writerow(
+                [
+                    timezone.localtime(call.created_at).isoformat(timespec="seconds"),
+                    number_for(call.caller, request.user) if call.caller else "(anonymised)",
+                    call.virtual_number,
+                    decision_words(call.outcome),
+                    outcome_words(call.status),
+                    call.talk_seconds,
+                    "yes" if call.recorded else "no",
+                    call.masking_session.reference if call.masking_session else "",
+                    call.provider_session_id,
+                ]
+            )
+        return response
+
     # Not sortable by caller: the order of hidden numbers beside known ones tells their digits.
     @admin.display(description="caller")
     def shown_caller(self, obj):
@@ -178,6 +250,37 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
     @admin.display(description="recording path")
     def shown_recording_path(self, obj):
         return numbers_in_text_for(obj.recording_path) or "-"
+
+    @admin.display(description="time", ordering="created_at")
+    def when(self, obj):
+        return formats.date_format(timezone.localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description="decision", ordering="outcome")
+    def decision(self, obj):
+        return decision_words(obj.outcome)
+
+    @admin.display(description="outcome", ordering="status")
+    def outcome(self, obj):
+        return outcome_words(obj.status) if obj.status else "–"
+
+    @admin.display(description="session", ordering="masking_session")
+    def session(self, obj):
+        if obj.masking_session is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:masking_maskingsession_change", args=[obj.masking_session_id]),
+            obj.masking_session.reference or f"#{obj.masking_session_id}",
+        )
+
+    # 8x8's ids are 36 characters: the first 8 tell calls apart; the whole id is in the tooltip
+    # and on the call's page, and the search takes it whole.
+    @admin.display(description="8x8 id", ordering="provider_session_id")
+    def provider_id(self, obj):
+        value = obj.provider_session_id
+        if len(value) <= 12:
+            return value
+        return format_html('<span title="{}">{}…</span>', value, value[:8])
 
     @admin.display(description="talk time", ordering="callee_seconds")
     def talk_time(self, obj):

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.answer import KEYPAD_PROMPTS, AskedBefore, answer_call_action
+from callflows.words import decision_words
+from masking.admin.number_picker import NumberPicker
 from masking.models import MaskingSession, VirtualNumber
 from masking.privacy import number_for, numbers_in_text_for
 
@@ -20,7 +22,8 @@ from masking.privacy import number_for, numbers_in_text_for
 class SimulatorForm(forms.Form):
     virtual_number = forms.ModelChoiceField(
         queryset=VirtualNumber.objects.order_by("number"),
-        help_text="The number the caller dials.",
+        widget=NumberPicker(),
+        help_text="The number the caller dials: type part of it or of its label.",
     )
     caller = PhoneNumberField(help_text="The caller's real number. Example: +6591230001.")
     digits = forms.RegexField(
@@ -28,6 +31,22 @@ class SimulatorForm(forms.Form):
         required=False,
         help_text="For keypad flows: what the caller keys when asked (a PIN, or 1 to agree to "
         "recording). Example: 482193.",
+    )
+
+
+# Answers that did not connect the caller, where "is this caller paired elsewhere?" is the next
+# question support asks.
+NOT_CONNECTED = {"no_session", "ask_pin", "retry_pin", "pin_failed", "not_in_service"}
+
+
+def elsewhere(*, caller: str, virtual_number: VirtualNumber) -> list[MaskingSession]:
+    """The caller's live sessions on other numbers: they dialled the wrong one."""
+    return list(
+        MaskingSession.objects.live()
+        .filter(participants__number=caller)
+        .exclude(virtual_number=virtual_number)
+        .select_related("virtual_number")
+        .distinct()[:20]
     )
 
 
@@ -54,6 +73,12 @@ def simulator_view(request):
         decision = answer.decision
         result = {
             "outcome": decision.outcome.value,
+            "words": decision_words(decision.outcome.value),
+            "elsewhere": elsewhere(
+                caller=call["caller"], virtual_number=form.cleaned_data["virtual_number"]
+            )
+            if decision.outcome.value in NOT_CONNECTED
+            else [],
             "session": MaskingSession.objects.filter(pk=decision.session_id).first(),
             "destination": number_for(decision.destination) if decision.destination else None,
             "record": decision.record,
@@ -61,6 +86,7 @@ def simulator_view(request):
             "first": first
             and {
                 "outcome": first.decision.outcome.value,
+                "words": decision_words(first.decision.outcome.value),
                 "json": numbers_in_text_for(json.dumps(first.body, indent=2, ensure_ascii=False)),
             },
         }

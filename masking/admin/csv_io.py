@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
@@ -129,7 +130,12 @@ class CsvImportExportMixin:
     def export_view(self, request):
         if not self.has_view_permission(request):
             return HttpResponseRedirect("../")
-        return self._export(request, self.get_queryset(request))
+        # The list as filtered and searched (its query string travels with the link).
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect("../")
+        return self._export(request, queryset)
 
     @admin.action(description="Export selected as CSV")
     def export_csv(self, request, queryset):

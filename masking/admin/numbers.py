@@ -1,6 +1,9 @@
+import math
+
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +12,31 @@ from django.utils.html import format_html
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
 from masking.models import PinLockout, VirtualNumber
+from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
+
+
+class UseFilter(admin.SimpleListFilter):
+    """The dashboard's "unhealthy or close to full" count links here."""
+
+    title = "use"
+    parameter_name = "use"
+
+    def lookups(self, request, model_admin):
+        return [("attention", "unhealthy or close to full"), ("full", "full")]
+
+    def queryset(self, request, queryset):
+        from masking.dashboard import NEAR_FULL
+
+        capacity = settings.MASKING_NUMBER_CAPACITY
+        if self.value() == "attention":
+            near = math.ceil(NEAR_FULL * capacity)
+            return queryset.in_service().filter(
+                Q(status=VirtualNumber.Status.UNHEALTHY) | Q(open_sessions__gte=near)
+            )
+        if self.value() == "full":
+            return queryset.filter(open_sessions__gte=capacity)
+        return queryset
 
 
 @admin.register(VirtualNumber)
@@ -23,7 +50,12 @@ class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
         "pin_entry",
         "provider_reference",
     ]
-    list_filter = ["status", "country", ("unlisted_since", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "status",
+        UseFilter,
+        "country",
+        ("unlisted_since", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["number", "label", "provider_reference"]
     readonly_fields = [
         "country",
@@ -120,4 +152,4 @@ class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the service: retiring a number closes its open sessions.
-        number_set_status(number=obj, status=obj.status)
+        number_set_status(number=obj, status=obj.status, actor=request.user, via=ADMIN)

@@ -2,24 +2,53 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 
+from callflows.builders import KEYPAD_DEFAULTS
 from callflows.dialects import CURRENT, SEED, refused_voices, wire_voice
 from masking.models import Prompt, SpeechProfile
 from masking.voices import LANGUAGES
 
 
 def missing_prompts() -> list[dict]:
-    """For each language in use (and the default), the purposes it has no prompt for."""
+    """For each language in use (and the default), the purposes it has no prompt for, and what
+    callers hear instead: the default language's prompt, a built-in text, or nothing."""
     have: dict[str, set[str]] = {}
     for language, purpose in Prompt.objects.values_list("language", "purpose"):
         have.setdefault(language, set()).add(purpose)
-    have.setdefault(settings.MASKING_DEFAULT_LANGUAGE, set())
+    default = settings.MASKING_DEFAULT_LANGUAGE
+    have.setdefault(default, set())
     rows = []
     for language in sorted(have):
-        missing = [label for value, label in Prompt.Purpose.choices if value not in have[language]]
+        missing = [
+            {"purpose": label, "instead": instead(value, language=language, have=have)}
+            for value, label in Prompt.Purpose.choices
+            if value not in have[language]
+        ]
         if missing:
             name = LANGUAGES[language].name if language in LANGUAGES else language
             rows.append({"language": name, "code": language, "missing": missing})
     return rows
+
+
+def instead(purpose: str, *, language: str, have: dict[str, set[str]]) -> str:
+    """What a caller in `language` hears where the prompt for `purpose` is missing."""
+    default = settings.MASKING_DEFAULT_LANGUAGE
+    if language != default and purpose in have.get(default, set()):
+        name = LANGUAGES[default].name if default in LANGUAGES else default
+        return f"the {name} prompt"
+    if purpose == "goodbye":
+        return "the no-session prompt, or nothing, then the call ends"
+    if purpose in ("pin_request", "wrong_pin"):
+        return f"the built-in “{KEYPAD_DEFAULTS[purpose].text}” (English)"
+    if purpose == "recording_notice":
+        return (
+            f"when asked to agree, the built-in “{KEYPAD_DEFAULTS[purpose].text}” (English); "
+            "otherwise nothing before the call connects"
+        )
+    if purpose == "connecting":
+        return "nothing: the call connects in silence"
+    if purpose == "apology":
+        return "nothing, then the call ends (the apology setting only when the database is down)"
+    return "nothing, then the call ends"
 
 
 def voice_check() -> dict:

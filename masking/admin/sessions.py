@@ -1,22 +1,26 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html
-from django.utils.translation import ngettext
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.admin.number_picker import NEW_SESSION, NumberListFilter, NumberPicker, picker_media
 from masking.admin.search import NumberSearchMixin
+from masking.admin.session_actions import SessionActionsMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
+from masking.services.audit import ADMIN
 from masking.services.sessions import (
-    session_close,
     session_create,
     session_update,
     session_validate,
@@ -82,9 +86,11 @@ class SessionAddForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["virtual_number"].required = False
-        self.fields[
-            "virtual_number"
-        ].help_text = "Leave blank to let the allocation rule choose (README, “Allocation”)."
+        self.fields["virtual_number"].help_text = (
+            "Only numbers that can take this session are offered, with their free room. Leave "
+            "blank and one is chosen for you: in the participants' country, not one either of "
+            "them already uses, the least busy."
+        )
 
     def clean(self):
         data = super().clean()
@@ -131,6 +137,23 @@ class ParticipantInline(admin.TabularInline):
     max_num = 0
     can_delete = False
 
+    # The participants are part of the session: whoever may see the session sees them (numbers
+    # as the disclosure policy allows), without a separate right on participants.
+    def has_view_permission(self, request, obj=None):
+        return self.parent_model_admin().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def parent_model_admin(self):
+        return self.admin_site._registry[MaskingSession]
+
     @admin.display(description="number")
     def shown_number(self, obj):
         return number_for(obj.number)
@@ -145,6 +168,7 @@ class StateFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("open", "open (routing)"),
+            ("expiring", "expiring within the hour"),
             ("scheduled", "scheduled"),
             ("expired", "expired"),
             ("closed", "closed"),
@@ -154,6 +178,7 @@ class StateFilter(admin.SimpleListFilter):
         now = timezone.now()
         return {
             "open": lambda: queryset.live(now),
+            "expiring": lambda: queryset.live(now).filter(expires_at__lte=now + timedelta(hours=1)),
             "scheduled": lambda: queryset.scheduled(now),
             "expired": lambda: queryset.expired(now),
             "closed": lambda: queryset.closed(),
@@ -161,23 +186,26 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MaskingSession)
-class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAdmin):
+class MaskingSessionAdmin(
+    SessionActionsMixin, NumberSearchMixin, CsvImportExportMixin, admin.ModelAdmin
+):
+    # Narrow columns, so all of them fit a 1366 px laptop beside the filters: the session's own
+    # name (its number has a column), both participants stacked, and its times in one cell.
     list_display = [
-        "__str__",
+        "session_label",
         "state_badge",
         "virtual_number",
         "participant_numbers",
-        "recording_requested",
-        "started_at",
-        "expires_at",
-        "closed_at",
+        "recorded",
+        "times",
     ]
-    list_filter = [StateFilter, "recording_requested", "close_reason", "virtual_number"]
+    list_display_links = ["session_label"]
+    list_filter = [StateFilter, NumberListFilter, "recording_requested", "close_reason"]
     list_select_related = ["virtual_number"]
     search_fields = ["reference", "virtual_number__number"]
     number_search_fields = ["participants__number"]
     date_hierarchy = "started_at"
-    actions = ["end_sessions", "export_csv"]
+    actions = ["end_sessions", "reopen_sessions", "extend_sessions", "export_csv"]
     csv_columns = [
         "participant_a",
         "participant_b",
@@ -197,6 +225,15 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
         # Sessions are closed, never deleted: a deleted open session would leave its number's
         # open-session counter one too high, and a closed one is the history of its calls.
         return False
+
+    @property
+    def media(self):
+        return super().media + picker_media()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "virtual_number":
+            kwargs["widget"] = NumberPicker(scope=NEW_SESSION)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def add_view(self, request, form_url="", extra_context=None):
         try:
@@ -251,6 +288,8 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
                 reference=data["reference"],
                 expires_at=data["expires_at"],
                 clear_expiry=data["expires_at"] is None,
+                actor=request.user,
+                via=ADMIN,
             )
             return
         try:
@@ -265,6 +304,8 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
                 pin_a=data.get("pin_a") or "",
                 pin_b=data.get("pin_b") or "",
                 generate_pins=data.get("generate_pins") and not data.get("pin_a"),
+                actor=request.user,
+                via=ADMIN,
             )
         except (PoolExhausted, ValidationError) as exc:
             # Lost a race after the form validated: say so instead of an error page.
@@ -323,7 +364,7 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
 
     def csv_write(self, row, request):
         try:
-            session_create(**self._csv_fields(row))
+            session_create(**self._csv_fields(row), actor=request.user, via=ADMIN)
         except PoolExhausted as exc:
             raise ValidationError(str(exc)) from exc
 
@@ -350,16 +391,28 @@ class MaskingSessionAdmin(NumberSearchMixin, CsvImportExportMixin, admin.ModelAd
 
     @admin.display(description="participants")
     def participant_numbers(self, obj):
-        return " ↔ ".join(number_for(p.number) for p in obj.participants.all())
+        return format_html_join(
+            mark_safe("<br>"), "{}", ((number_for(p.number),) for p in obj.participants.all())
+        )
 
-    @admin.action(description="End selected sessions")
-    def end_sessions(self, request, queryset):
-        ended = 0
-        for session in queryset.open():
-            session_close(session=session, reason=MaskingSession.CloseReason.STAFF)
-            ended += 1
-        self.message_user(
-            request,
-            ngettext("Ended %d session.", "Ended %d sessions.", ended) % ended,
-            messages.SUCCESS,
+    @admin.display(description="session", ordering="reference")
+    def session_label(self, obj):
+        return obj.reference or f"#{obj.pk}"
+
+    @admin.display(description="recorded", boolean=True, ordering="recording_requested")
+    def recorded(self, obj):
+        return obj.recording_requested
+
+    @admin.display(description="starts / expires / closed", ordering="expires_at")
+    def times(self, obj):
+        def when(value):
+            return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+        lines = [("from", when(obj.started_at))]
+        lines.append(("until", when(obj.expires_at) if obj.expires_at else "ended by hand"))
+        if obj.closed_at:
+            lines.append(("closed", when(obj.closed_at)))
+        return format_html(
+            '<span class="session-times">{}</span>',
+            format_html_join(mark_safe("<br>"), "{} {}", lines),
         )

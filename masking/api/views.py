@@ -18,6 +18,7 @@ from masking.api import serializers as s
 from masking.api.errors import Conflict
 from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualNumber
 from masking.numbers import whole_numbers
+from masking.services import audit
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.numbers import number_set_status
 from masking.services.sessions import (
@@ -110,7 +111,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def create(self, request):
         data = self._valid(s.SessionCreateSerializer, request.data)
-        session = session_create(**data)
+        session = session_create(**data, actor=request.user, via=audit.API)
         response = self._answer(session, status.HTTP_201_CREATED)
         if data.get("generate_pins"):
             # Shown once: later reads of the session do not return PINs.
@@ -128,6 +129,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             reference=data.get("reference"),
             expires_at=data.get("expires_at"),
             clear_expiry="expires_at" in data and data["expires_at"] is None,
+            actor=request.user,
+            via=audit.API,
         )
         return self._answer(session)
 
@@ -135,7 +138,12 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Close now and free the routing keys. Closing a closed session changes nothing."""
-        session = session_close(session=self.get_object(), reason=MaskingSession.CloseReason.API)
+        session = session_close(
+            session=self.get_object(),
+            reason=MaskingSession.CloseReason.API,
+            actor=request.user,
+            via=audit.API,
+        )
         return self._answer(session)
 
     @extend_schema(request=None, responses={200: s.SessionSerializer, 409: None})
@@ -144,7 +152,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Open a closed session again. 409 when it cannot be: its `error` says why (expired,
         number_inactive, number_full, routing_key_taken)."""
         try:
-            session = session_reopen(session=self.get_object())
+            session = session_reopen(session=self.get_object(), actor=request.user, via=audit.API)
         except ValidationError as exc:
             raise Conflict(exc.messages[0], code=exc.code or "conflict") from exc
         return self._answer(session)
@@ -237,7 +245,7 @@ class VirtualNumberViewSet(
         new_status = data.pop("status", number.status)
         for field, value in data.items():
             setattr(number, field, value)
-        number_set_status(number=number, status=new_status)
+        number_set_status(number=number, status=new_status, actor=self.request.user, via=audit.API)
         serializer.instance = self.get_queryset().get(pk=number.pk)
 
 

@@ -20,7 +20,12 @@ class AuditEntry(models.Model):
         help_text=_("Empty when the system acted (8x8, the keypad, retention)."),
     )
     via = models.CharField(
-        _("through"), max_length=20, help_text=_("admin, api, keypad, provider or retention.")
+        _("through"),
+        max_length=20,
+        help_text=_(
+            "How the change came: admin, api (the business's backend), sweep (expired sessions "
+            "closed), 8x8, keypad, retention or system (a command)."
+        ),
     )
     action = models.CharField(_("what"), max_length=20, help_text=_("Example: “revoked”."))
     object_type = models.CharField(_("record type"), max_length=40)

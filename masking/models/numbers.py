@@ -50,8 +50,7 @@ class VirtualNumber(models.Model):
         max_length=100,
         blank=True,
         help_text=_(
-            "8x8's referenceId for the number's range (sent as destinationRefId). "
-            "Example: “sg-pool-a”."
+            "The name 8x8 gives the number's range (its referenceId). Example: “sg-pool-a”."
         ),
     )
     country = models.CharField(
@@ -59,7 +58,7 @@ class VirtualNumber(models.Model):
         max_length=2,
         blank=True,
         editable=False,
-        help_text=_("ISO 3166 country of the number, derived from it."),
+        help_text=_("The number's country, worked out from the number. Example: “SG”."),
     )
     unlisted_since = models.DateTimeField(
         _("not listed by 8x8 since"),
@@ -67,8 +66,8 @@ class VirtualNumber(models.Model):
         blank=True,
         editable=False,
         help_text=_(
-            "Set when 8x8's number list no longer has it (connect_8x8, resync_8x8_numbers): it "
-            "takes no new sessions; cleared when 8x8 lists it again. Nothing is deleted."
+            "When 8x8 stopped listing this number in our account. It takes no new sessions "
+            "meanwhile; the sessions it holds keep working. Cleared when 8x8 lists it again."
         ),
     )
     open_sessions = models.PositiveIntegerField(
@@ -76,8 +75,8 @@ class VirtualNumber(models.Model):
         default=0,
         editable=False,
         help_text=_(
-            "How many open sessions the number holds. Kept by the session services in the same "
-            "transaction as each open and close, so allocation reads it instead of counting."
+            "How many open sessions use this number now. Example: 312 (of the 1,000 a number "
+            "may hold: see the Settings page)."
         ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -67,7 +67,11 @@ class MaskingSession(models.Model):
     recording_requested = models.BooleanField(
         _("recording requested"),
         default=False,
-        help_text=_("Record calls when the consent rule is met."),
+        help_text=_(
+            "Record this pairing's calls once the people in it have agreed (see Recording "
+            "opt-ins; who must agree is on the Settings page). Example: ticked for a disputed "
+            "delivery."
+        ),
     )
     reference = models.CharField(
         _("reference"),
@@ -76,12 +80,19 @@ class MaskingSession(models.Model):
         db_index=True,
         help_text=_("The business's own id for this pairing. Example: “booking-7731”."),
     )
-    started_at = models.DateTimeField(_("starts at"), default=timezone.now)
+    started_at = models.DateTimeField(
+        _("starts at"),
+        default=timezone.now,
+        help_text=_("When calls through it may start. Example: now, or a booking's pickup time."),
+    )
     expires_at = models.DateTimeField(
         _("expires at"),
         null=True,
         blank=True,
-        help_text=_("Leave empty for a session that lasts until it is ended."),
+        help_text=_(
+            "When calls through it stop. Example: the booking's end plus an hour. Leave empty "
+            "for a session that lasts until someone ends it."
+        ),
     )
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
@@ -99,6 +110,14 @@ class MaskingSession(models.Model):
         verbose_name = _("masking session")
         verbose_name_plural = _("masking sessions")
         ordering = ["-started_at", "-id"]
+        permissions = [
+            # Filed with sessions, where an administrator granting session rights looks. Staff
+            # without it see participants', callers' and opted-in numbers masked everywhere.
+            (
+                "view_full_numbers",
+                "Can see people's phone numbers in full (admin pages, exports, API)",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("started_at")),
@@ -175,9 +194,12 @@ class Participant(models.Model):
         help_text=_("Prompts in this language when there are some; else by the number's country."),
     )
     holds_routing_key = models.BooleanField(
-        _("holds routing key"),
+        _("reachable"),
         default=True,
-        help_text=_("True while the session is open; cleared when it closes."),
+        help_text=_(
+            "Yes while the session is open: this person's calls to the virtual number reach the "
+            "other person. No once it is closed."
+        ),
     )
 
     class Meta:
@@ -212,10 +234,6 @@ class Participant(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["number"], name="masking_participant_number")]
-        permissions = [
-            # Staff without it see participants', callers' and opted-in numbers masked.
-            ("view_full_numbers", "Can see people's phone numbers in full"),
-        ]
 
     def __str__(self):
         return f"{self.get_role_display()}: {mask(self.number)}"

@@ -1,7 +1,21 @@
-"""Writing the audit trail."""
+"""Writing the audit trail: the one history of changes to sessions, consent and calls.
+
+Every path that changes such a record (admin, API, the expiry sweep, retiring a number, 8x8's
+events, the keypad, retention) writes here, through the services, so a record's history is
+complete whichever way the change came.
+"""
+
+from datetime import datetime
 
 from masking.models import AuditEntry
 from masking.privacy import redact
+
+# How a change came, as `via` (AuditEntry.via). SYSTEM: a command or code with no other path.
+ADMIN = "admin"
+API = "api"
+SWEEP = "sweep"
+PROVIDER = "8x8"
+SYSTEM = "system"
 
 
 def audit_record(*, obj, action: str, via: str, actor=None, changes: dict | None = None):
@@ -15,6 +29,17 @@ def audit_record(*, obj, action: str, via: str, actor=None, changes: dict | None
         object_repr=_describe(obj)[:200],
         changes=changes or {},
     )
+
+
+def audit_value(value) -> str:
+    """A value as the history keeps it: times in ISO 8601 (UTC), booleans as yes/no."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def _describe(obj) -> str:

@@ -9,6 +9,21 @@ from masking.models import RecordingOptIn
 from masking.services.audit import audit_record
 
 
+def consent_validate(*, number, method: str, at: datetime | None = None) -> RecordingOptIn:
+    """An unsaved opt-in, fully checked. Raises ValidationError keyed by field (`number` when the
+    number has opted in already)."""
+    opt_in = RecordingOptIn(number=number, method=method, opted_in_at=at or timezone.now())
+    try:
+        opt_in.full_clean()
+    except ValidationError as exc:
+        # The one-active-opt-in rule is a conditional constraint, reported by Django as a
+        # form-wide error; it is about the number, so say it beside the number.
+        raise ValidationError(
+            {("number" if k == NON_FIELD_ERRORS else k): v for k, v in exc.error_dict.items()}
+        ) from exc
+    return opt_in
+
+
 def consent_record(
     *,
     number,

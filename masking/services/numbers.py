@@ -7,11 +7,14 @@ from django.utils import timezone
 
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, VirtualNumber
+from masking.services.audit import PROVIDER, SYSTEM
 from masking.services.callbacks import emit_number_unhealthy, emit_numbers_unhealthy
 from masking.services.sessions import session_close, sessions_close_on_numbers
 
 
-def number_set_status(*, number: VirtualNumber, status: str) -> VirtualNumber:
+def number_set_status(
+    *, number: VirtualNumber, status: str, actor=None, via: str = SYSTEM
+) -> VirtualNumber:
     """Set a number's status. Retiring it closes its open sessions (reason: number retired).
 
     Unhealthy numbers keep serving the sessions they hold and get no new ones (allocation takes
@@ -28,12 +31,22 @@ def number_set_status(*, number: VirtualNumber, status: str) -> VirtualNumber:
             emit_number_unhealthy(number=number)
         if status == VirtualNumber.Status.RETIRED:
             for session in number.sessions.open().select_for_update():
-                session_close(session=session, reason=MaskingSession.CloseReason.NUMBER_RETIRED)
+                session_close(
+                    session=session,
+                    reason=MaskingSession.CloseReason.NUMBER_RETIRED,
+                    actor=actor,
+                    via=via,
+                )
     return number
 
 
 def number_set_listed(
-    *, number: VirtualNumber, listed: bool, status: str | None = None, now: datetime | None = None
+    *,
+    number: VirtualNumber,
+    listed: bool,
+    status: str | None = None,
+    now: datetime | None = None,
+    via: str = SYSTEM,
 ) -> VirtualNumber:
     """Record whether 8x8's number list still has the number; never deletes it.
 
@@ -47,10 +60,10 @@ def number_set_listed(
         number.unlisted_since = number.unlisted_since or now or timezone.now()
         if number.status == VirtualNumber.Status.ACTIVE:
             status = VirtualNumber.Status.UNHEALTHY
-    return number_set_status(number=number, status=status or number.status)
+    return number_set_status(number=number, status=status or number.status, via=via)
 
 
-def numbers_set_status(*, number_ids: list[int], status: str) -> None:
+def numbers_set_status(*, number_ids: list[int], status: str, via: str = PROVIDER) -> None:
     """Set many numbers' status at once (8x8's snapshots), in a fixed number of statements
     however many numbers. Retiring them closes their open sessions."""
     with transaction.atomic():
@@ -61,7 +74,7 @@ def numbers_set_status(*, number_ids: list[int], status: str) -> None:
         )
         if status == VirtualNumber.Status.RETIRED:
             sessions_close_on_numbers(
-                number_ids=number_ids, reason=MaskingSession.CloseReason.NUMBER_RETIRED
+                number_ids=number_ids, reason=MaskingSession.CloseReason.NUMBER_RETIRED, via=via
             )
         elif status == VirtualNumber.Status.UNHEALTHY:
             emit_numbers_unhealthy(number_ids=number_ids)

@@ -15,9 +15,11 @@ from django.utils.translation import gettext_lazy
 
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
+from masking.models.audit import AuditEntry
 from masking.pins import pin_room, pin_sessions_per_number
 from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
+from masking.services.audit import SYSTEM, audit_record, audit_value
 from masking.services.callbacks import (
     emit_session_closed,
     emit_session_opened,
@@ -231,7 +233,12 @@ def _release_expired_routing_keys(*, virtual_number: VirtualNumber, numbers: lis
         .distinct()
     )
     for session in stale:
-        session_close(session=session, reason=MaskingSession.CloseReason.EXPIRED, now=now)
+        session_close(
+            session=session,
+            reason=MaskingSession.CloseReason.EXPIRED,
+            now=now,
+            note=_("closed to free its numbers for a new pairing"),
+        )
 
 
 def session_open(
@@ -245,6 +252,8 @@ def session_open(
     expires_at: datetime | None = None,
     pin_a: str = "",
     pin_b: str = "",
+    actor=None,
+    via: str = SYSTEM,
 ) -> MaskingSession:
     """Pair two participants on a virtual number and return the open session.
 
@@ -287,6 +296,20 @@ def session_open(
                     participant.session = session
                     participant.save()
                 emit_session_opened(session=session)
+                audit_record(
+                    obj=session,
+                    action="opened",
+                    via=via,
+                    actor=actor,
+                    changes={
+                        "virtual number": str(virtual_number.number),
+                        "starts at": audit_value(session.started_at),
+                        "expires at": audit_value(session.expires_at),
+                        "reference": session.reference,
+                        "recording requested": audit_value(session.recording_requested),
+                        "PIN access": audit_value(bool(pin_a or pin_b)),
+                    },
+                )
         except IntegrityError as exc:
             raise ValidationError(
                 {
@@ -328,6 +351,8 @@ def session_create(
     pin_a: str = "",
     pin_b: str = "",
     generate_pins: bool = False,
+    actor=None,
+    via: str = SYSTEM,
 ) -> MaskingSession:
     """Open a session, choosing the virtual number by the allocation rule when none is given.
 
@@ -344,6 +369,8 @@ def session_create(
         expires_at=expires_at,
         pin_a=pin_a,
         pin_b=pin_b,
+        actor=actor,
+        via=via,
     )
     # One transaction with the writes' longer timeout from the first statement: allocation's
     # reads queue behind the same locks as the writes, and a web statement timeout on them would
@@ -375,7 +402,7 @@ def session_create(
     raise PoolExhausted
 
 
-def session_reopen(*, session: MaskingSession) -> MaskingSession:
+def session_reopen(*, session: MaskingSession, actor=None, via: str = SYSTEM) -> MaskingSession:
     """Open a closed session again, if it has not expired, its number is active and has room,
     its routing keys are free and its PINs fit the guessing bound. Each refusal is a
     ValidationError with its code: "expired", "number_inactive", "number_full", "pin_room",
@@ -404,6 +431,7 @@ def session_reopen(*, session: MaskingSession) -> MaskingSession:
             session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
             session.participants.update(holds_routing_key=True)
             emit_session_opened(session=session)
+            audit_record(obj=session, action="reopened", via=via, actor=actor)
     except IntegrityError as exc:
         session.refresh_from_db()
         raise ValidationError(
@@ -447,10 +475,26 @@ def sessions_close_expired(*, batch_size: int = 500, now: datetime | None = None
             emit_sessions_closed(
                 session_ids=ids, reason=MaskingSession.CloseReason.EXPIRED, now=now
             )
+            # One row per session, in the same transaction: its history says the sweep ended it.
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    via="sweep",
+                    action="ended",
+                    object_type=MaskingSession._meta.label,
+                    object_id=str(session.pk),
+                    object_repr=str(session)[:200],
+                    changes={"reason": str(MaskingSession.CloseReason.EXPIRED.label)},
+                )
+                for session in MaskingSession.objects.filter(pk__in=ids).select_related(
+                    "virtual_number"
+                )
+            )
         yield len(ids)
 
 
-def sessions_close_on_numbers(*, number_ids: list[int], reason: str, now: datetime | None = None):
+def sessions_close_on_numbers(
+    *, number_ids: list[int], reason: str, now: datetime | None = None, via: str = SYSTEM
+):
     """Close every open session on these numbers and free their routing keys, in a fixed number
     of statements however many there are. Returns how many closed.
 
@@ -466,6 +510,18 @@ def sessions_close_on_numbers(*, number_ids: list[int], reason: str, now: dateti
         status=MaskingSession.Status.CLOSED, closed_at=now, close_reason=reason, updated_at=now
     )
     VirtualNumber.objects.filter(pk__in=number_ids).update(open_sessions=0)
+    # Each session's history says who ended it and why, in the same transaction, in bulk.
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            via=via,
+            action="ended",
+            object_type=MaskingSession._meta.label,
+            object_id=str(session.pk),
+            object_repr=str(session)[:200],
+            changes={"reason": str(MaskingSession.CloseReason(reason).label)},
+        )
+        for session in MaskingSession.objects.filter(pk__in=ids).select_related("virtual_number")
+    )
     emit_sessions_closed(session_ids=ids, reason=reason, now=now)
     return closed
 
@@ -477,8 +533,16 @@ def session_update(
     reference: str | None = None,
     expires_at: datetime | None = None,
     clear_expiry: bool = False,
+    actor=None,
+    via: str = SYSTEM,
+    action: str = "changed",
 ) -> MaskingSession:
-    """Change what may change on a session: recording request, reference, expiry."""
+    """Change what may change on a session: recording request, reference, expiry.
+
+    The session's history gets one entry naming each field that changed, old and new.
+    """
+    # From the database, not the instance: a form may have set the new values on it already.
+    before = MaskingSession.objects.filter(pk=session.pk).values(*TRACKED_FIELDS).get()
     if recording_requested is not None:
         session.recording_requested = recording_requested
     if reference is not None:
@@ -488,14 +552,56 @@ def session_update(
     elif expires_at is not None:
         session.expires_at = expires_at
     session.full_clean()
-    session.save()
+    changes = {
+        str(MaskingSession._meta.get_field(f).verbose_name): (
+            f"{audit_value(before[f])} → {audit_value(getattr(session, f))}"
+        )
+        for f in TRACKED_FIELDS
+        if before[f] != getattr(session, f)
+    }
+    with transaction.atomic():
+        session.save()
+        if changes:
+            audit_record(obj=session, action=action, via=via, actor=actor, changes=changes)
     return session
 
 
-def session_close(
-    *, session: MaskingSession, reason: str, now: datetime | None = None
+TRACKED_FIELDS = ["recording_requested", "reference", "expires_at"]
+
+
+def session_extend(
+    *, session: MaskingSession, expires_at: datetime, actor=None, via: str = SYSTEM
 ) -> MaskingSession:
-    """Close a session and free its routing keys. Closing a closed session changes nothing."""
+    """Move a session's expiry later. An expired (not yet swept) session routes calls again.
+
+    Raises ValidationError when the new expiry is not in the future or not later than the
+    current one: extending never shortens a session (change the expiry for that).
+    """
+    now = timezone.now()
+    if expires_at <= now:
+        raise ValidationError({"expires_at": _("The new expiry must be in the future.")})
+    if session.expires_at is not None and expires_at <= session.expires_at:
+        raise ValidationError(
+            {"expires_at": _("The new expiry must be later than the current one.")}
+        )
+    return session_update(
+        session=session, expires_at=expires_at, actor=actor, via=via, action="extended"
+    )
+
+
+def session_close(
+    *,
+    session: MaskingSession,
+    reason: str,
+    now: datetime | None = None,
+    actor=None,
+    via: str = SYSTEM,
+    note: str = "",
+) -> MaskingSession:
+    """Close a session and free its routing keys. Closing a closed session changes nothing.
+
+    `note` is why, in staff's words; it goes to the session's history with who and how.
+    """
     if session.status == MaskingSession.Status.CLOSED:
         return session
     with transaction.atomic():
@@ -508,6 +614,10 @@ def session_close(
         session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
         session.participants.update(holds_routing_key=False)
         emit_session_closed(session=session)
+        changes = {"reason": str(MaskingSession.CloseReason(reason).label)}
+        if note:
+            changes["note"] = note
+        audit_record(obj=session, action="ended", via=via, actor=actor, changes=changes)
     return session
 
 

@@ -131,3 +131,16 @@ def test_client_action_id_names_the_outcome_and_session():
     connect = Decision(Outcome.CONNECT, session_id=42, destination="+6591230002")
     assert builders.client_action_id(connect) == "masking:connect:42"
     assert builders.client_action_id(Decision(Outcome.NO_SESSION)) == "masking:no_session"
+
+
+def test_a_wrong_pin_is_told_it_was_wrong_even_without_a_wrong_pin_prompt():
+    first = builders.callflow_for(
+        Decision(Outcome.ASK_PIN, min_digits=4, tries=1), virtual_number="+6531500101", prompts={}
+    )
+    retry = builders.callflow_for(
+        Decision(Outcome.RETRY_PIN, min_digits=4, tries=2), virtual_number="+6531500101", prompts={}
+    )
+    spoken = [a["params"]["text"] for a in retry["callflow"]]
+    assert spoken == ["That PIN is not right.", "Please enter your PIN."]
+    assert retry["callflow"][0]["action"] == "say"
+    assert retry["callflow"][-1] == first["callflow"][-1]  # then asked again, the same way

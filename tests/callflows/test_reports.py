@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -105,16 +106,73 @@ def test_session_page_lists_its_calls(admin_client):
     assert "+6591230011" in page.content.decode()
 
 
-def test_reports_page_and_csv(admin_client, calls):
+def csv_sections(response) -> dict[str, list[list[str]]]:
+    """The report CSV as {title: [header, *rows]}: one section a table, blank-line separated."""
+    assert response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    sections, title = {}, None
+    for row in rows[2:]:
+        if not row:
+            title = None
+        elif title is None:
+            title = row[0]
+            sections[title] = []
+        else:
+            sections[title].append(row)
+    return sections
+
+
+def test_reports_csv_holds_every_table_the_page_shows_in_the_pages_words(admin_client, calls):
     page = admin_client.get("/admin/reports/", {"start": "2026-11-02", "end": "2026-11-03"})
-    assert page.status_code == 200
     assert page.context["report"]["totals"]["calls"] == 4
+    html = page.content.decode()
+    assert "no session" in html and "no_session" not in html
+    assert "completed" in html and "COMPLETED" not in html
     export = admin_client.get(
         "/admin/reports/", {"start": "2026-11-02", "end": "2026-11-03", "format": "csv"}
     )
+    tables = csv_sections(export)
+    assert list(tables) == [
+        "Totals",
+        "By our decision",
+        "By 8x8's outcome",
+        "Per day",
+        "By virtual number",
+        "Pool use now",
+    ]
+    assert tables["Totals"][1] == ["4", "3", "2", "0.667", "2.5"]
+    assert tables["By our decision"][1:] == [["connected", "3"], ["no session", "1"]]
+    assert tables["By 8x8's outcome"][1:] == [["completed", "3"], ["no answer", "1"]]
+    assert [row[0] for row in tables["Per day"][1:]] == ["2026-11-02", "2026-11-03"]
+    assert {row[0]: row[1] for row in tables["By virtual number"][1:]} == {
+        "+6531500101": "3",
+        "+6531500102": "1",
+    }
+
+
+def test_export_csv_works_from_the_default_view(admin_client):
+    make_call(1, timezone.now())
+    page = admin_client.get("/admin/reports/")
+    link = re.search(r'id="report-csv" href="([^"]+)"', page.content.decode()).group(1)
+    export = admin_client.get("/admin/reports/" + link.replace("&amp;", "&"))
+    assert export.status_code == 200
+    assert csv_sections(export)["Totals"][1][0] == "1"
+
+
+def test_call_log_csv_is_the_filtered_list(admin_client, calls):
+    page = admin_client.get("/admin/callflows/call/", {"outcome": "connect"})
+    link = re.search(r'id="call-csv" href="([^"]+)"', page.content.decode()).group(1)
+    export = admin_client.get("/admin/callflows/call/" + link.replace("&amp;", "&"))
     rows = list(csv.reader(io.StringIO(export.content.decode())))
-    assert rows[0][:3] == ["day", "calls", "connected"]
-    assert rows[-1] == ["total", "4", "3", "2", "0.667", "2.5"]
+    assert rows[0][:4] == ["time", "caller", "virtual_number", "decision"]
+    assert sorted(r[1] for r in rows[1:]) == [
+        "+6591230001",
+        "+6591230002",
+        "+6591230004",
+        "+6591230005",
+    ]
+    assert {r[3] for r in rows[1:]} == {"connected"}
+    assert {r[4] for r in rows[1:]} == {"completed", "no answer"}
 
 
 def test_reports_page_refuses_a_backwards_period(admin_client):

@@ -12,6 +12,9 @@ import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+# The laptop operations staff use and the phone they carry (issue 16).
+VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests make for
 # their setup are still plain synchronous calls.
@@ -47,5 +50,28 @@ def screenshot(page):
 
     def take(name: str):
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return take
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized_page(browser, request):
+    """A page at 1366x768 and again at 390x844; `sized_page.viewport_name` says which."""
+    context = browser.new_context(viewport=VIEWPORTS[request.param], accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.viewport_name = request.param
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shoot(sized_page):
+    """Save a full-page screenshot as artifacts/screenshots/<name>-<viewport>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str):
+        path = SCREENSHOTS / f"{name}-{sized_page.viewport_name}.png"
+        sized_page.screenshot(path=str(path), full_page=True)
 
     return take

@@ -183,10 +183,10 @@ def test_state_filter_tells_open_expired_and_closed_apart(admin_client, number, 
 def test_end_sessions_action_closes_and_frees_routing_keys(admin_client, number, session):
     response = admin_client.post(
         changelist(MaskingSession),
-        {"action": "end_sessions", "_selected_action": [session.pk]},
+        {"action": "end_sessions", "_selected_action": [session.pk], "post": "yes"},
         follow=True,
     )
-    assert "Ended 1 session." in response.content.decode()
+    assert "Ended 1 session: booking-7731." in response.content.decode()
     session.refresh_from_db()
     assert (session.status, session.close_reason) == ("closed", "staff")
     assert not session.participants.filter(holds_routing_key=True).exists()
@@ -363,9 +363,13 @@ def test_prompt_list_shows_which_purposes_lack_a_prompt_in_which_language(admin_
         purpose="connecting", language="fr", voice_profile="generic-fr-female", text="Patientez."
     )
     rows = admin_client.get(changelist(Prompt)).context["missing_prompts"]
-    by_code = {row["code"]: row["missing"] for row in rows}
+    by_code = {row["code"]: {m["purpose"]: m["instead"] for m in row["missing"]} for row in rows}
     assert set(by_code) == {"en", "fr"}
     assert "connecting" not in by_code["fr"] and "no session" in by_code["fr"]
+    # What callers really hear: built-in texts where they apply, not "nothing".
+    assert by_code["en"]["PIN request"] == "the built-in “Please enter your PIN.” (English)"
+    assert by_code["en"]["wrong PIN"] == "the built-in “That PIN is not right.” (English)"
+    assert by_code["fr"]["no session"] == "nothing, then the call ends"
 
 
 def test_session_with_pins_shows_them_to_staff(admin_client, number):

@@ -142,7 +142,7 @@ def test_ended_by_staff_in_the_admin(receiver, vn, admin_client):
     session = open_session(virtual_number=vn, a=A, b=B, reference="booking-4")
     admin_client.post(
         "/admin/masking/maskingsession/",
-        {"action": "end_sessions", "_selected_action": [session.pk]},
+        {"action": "end_sessions", "_selected_action": [session.pk], "post": "yes"},
     )
     assert delivered(receiver)[1:] == [
         ("session.closed", {"session": session_ref(session), "reason": "staff"})

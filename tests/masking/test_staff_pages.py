@@ -1,5 +1,6 @@
 """The dashboard, the call simulator and CSV import/export, through Django's client."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -39,14 +40,60 @@ def test_dashboard_figures_match_hand_counted_data(admin_client, settings):
         ("+6531500102", 0, 0),
     ]
     assert [r.number for r in d["attention"]] == ["+6531500102"]  # unhealthy
-    assert d["calls_today"] == [
-        {"outcome": "connect", "calls": 2},
-        {"outcome": "no_session", "calls": 1},
+    assert [(r["words"], r["calls"]) for r in d["calls_today"]] == [
+        ("connected", 2),
+        ("no session", 1),
     ]
     html = page.content.decode()
     assert html.count("<rect") == 30
     assert f"{(now - timedelta(days=3)).date().isoformat()}: 1 calls" in html
     assert f"{now.date().isoformat()}: 3 calls" in html
+
+
+def result_count(client, url) -> int:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.context["cl"].result_count
+
+
+def test_every_dashboard_count_links_to_the_list_it_counts(admin_client, settings):
+    settings.MASKING_NUMBER_CAPACITY = 2
+    full = VirtualNumberFactory(number="+6531500101")
+    VirtualNumberFactory(number="+6531500102")
+    now = timezone.now()
+    open_session(virtual_number=full, expires_at=now + timedelta(minutes=20))
+    open_session(virtual_number=full)
+    session_close(session=open_session(), reason="staff")
+    for outcome, n in [("connect", 3), ("no_session", 2), ("ask_pin", 1)]:
+        for i in range(n):
+            Call.objects.create(provider_session_id=f"{outcome}{i}", outcome=outcome)
+    old = Call.objects.create(provider_session_id="old", outcome="connect")
+    Call.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=3))
+
+    d = admin_client.get("/admin/").context["dashboard"]
+    assert result_count(admin_client, d["open_sessions_url"]) == d["open_sessions"] == 2
+    assert result_count(admin_client, d["expiring_soon_url"]) == d["expiring_soon"] == 1
+    assert result_count(admin_client, d["calls_today_url"]) == d["calls_today_total"] == 6
+    for row in d["calls_today"]:
+        assert result_count(admin_client, row["url"]) == row["calls"]
+    assert result_count(admin_client, d["attention_url"]) == len(d["attention"]) == 1
+    for row in d["pool"]:
+        assert result_count(admin_client, row.sessions_url) == row.open_sessions
+
+
+def test_the_chart_has_dates_an_axis_and_bars_that_open_their_day(admin_client):
+    now = timezone.now()
+    old = Call.objects.create(provider_session_id="old", outcome="connect")
+    Call.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=3))
+    chart = str(admin_client.get("/admin/").context["dashboard"]["chart"])
+    today = timezone.localdate()
+    assert f"{today.day} {today:%b}" in chart  # the last date under the last bar
+    assert '<div class="chart-y"' in chart and "<span>0</span>" in chart
+    links = [u.replace("&amp;", "&") for u in re.findall(r'<a href="([^"]+)"><rect', chart)]
+    assert len(links) == 30
+    day = timezone.localdate(now - timedelta(days=3))
+    wanted = f"created_at__month={day.month}&created_at__day={day.day}"
+    assert result_count(admin_client, [u for u in links if u.endswith(wanted)][0]) == 1
 
 
 def test_simulator_shows_the_decision_and_json_and_writes_nothing(admin_client):
@@ -172,6 +219,23 @@ def test_simulator_plays_a_keypad_flow_with_digits_and_writes_nothing(admin_clie
     )
     assert wrong.context["result"]["outcome"] == "retry_pin"
     assert not PinFailure.objects.exists()  # the simulator counts nothing
+
+
+def test_simulator_names_the_callers_sessions_on_other_numbers_when_no_session(admin_client):
+    dialled = VirtualNumberFactory(number="+6531500101")
+    other = VirtualNumberFactory(number="+6531500102")
+    paired = open_session(virtual_number=other, a=A, b=B, reference="booking-elsewhere")
+    page = admin_client.get("/admin/simulator/", {"virtual_number": dialled.pk, "caller": A})
+    result = page.context["result"]
+    assert (result["outcome"], result["words"]) == ("no_session", "no session")
+    assert result["elsewhere"] == [paired]
+    html = page.content.decode()
+    assert "paired on 1 other number" in html and "booking-elsewhere" in html
+    nobody = admin_client.get(
+        "/admin/simulator/", {"virtual_number": dialled.pk, "caller": "+6591239999"}
+    )
+    assert nobody.context["result"]["elsewhere"] == []
+    assert "in no open session on any other number" in nobody.content.decode()
 
 
 def test_session_import_refuses_a_reference_too_long_rather_than_cutting_it(admin_client):

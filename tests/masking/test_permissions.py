@@ -1,0 +1,112 @@
+"""Permission traps: participants shown to whoever may see the session, the full-numbers
+permission where an administrator looks, and the two staff groups."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.urls import reverse
+
+from masking.models import MaskingSession, Participant
+from tests.factories import open_session
+
+pytestmark = pytest.mark.django_db
+A, B = "+6598761201", "+6598761202"
+
+
+def staff_with(client, *codenames, groups=()):
+    user = User.objects.create_user("staff", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    user.groups.set(Group.objects.filter(name__in=groups))
+    client.force_login(user)
+    return user
+
+
+def test_participants_show_masked_to_staff_who_may_see_the_session_only(client):
+    session = open_session(a=A, b=B)
+    staff_with(client, "view_maskingsession", "change_maskingsession")
+    html = client.get(reverse("admin:masking_maskingsession_change", args=[session.pk]))
+    html = html.content.decode()
+    assert "+65 9876 ••01" in html and "+65 9876 ••02" in html
+    assert A not in html and B not in html
+
+
+def test_the_full_numbers_permission_is_filed_with_sessions_under_a_clear_name():
+    permission = Permission.objects.get(codename="view_full_numbers")
+    assert permission.content_type.model_class() is MaskingSession
+    assert permission.name.startswith("Can see people's phone numbers in full")
+
+
+def test_moving_the_permission_keeps_who_holds_it():
+    """The migration moves the row, so grants made before it survive."""
+    Permission.objects.filter(codename="view_full_numbers").delete()
+    old = Permission.objects.create(
+        codename="view_full_numbers",
+        name="Can see people's phone numbers in full",
+        content_type=ContentType.objects.get_for_model(Participant),
+    )
+    lead = User.objects.create_user("lead")
+    lead.user_permissions.add(old)
+    migration = importlib.import_module(
+        "masking.migrations.0009_full_numbers_permission_with_sessions"
+    )
+    migration.forwards(apps, None)
+    lead = User.objects.get(pk=lead.pk)
+    assert lead.has_perm("masking.view_full_numbers")
+    assert Permission.objects.get(codename="view_full_numbers").content_type.model == (
+        "maskingsession"
+    )
+
+
+@pytest.fixture
+def groups():
+    call_command("setup_staff_groups", verbosity=0)
+
+
+def test_support_reads_and_simulates_but_changes_nothing(client, groups):
+    session = open_session(a=A, b=B)
+    staff_with(client, groups=["Support"])
+    for url in [
+        "/admin/",
+        "/admin/masking/maskingsession/",
+        reverse("admin:masking_maskingsession_change", args=[session.pk]),
+        "/admin/masking/virtualnumber/",
+        "/admin/callflows/call/",
+        "/admin/simulator/",
+        "/admin/reports/",
+        "/admin/settings/",
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert (
+        client.get(reverse("admin:masking_maskingsession_end", args=[session.pk])).status_code
+        == 403
+    )
+    assert client.get("/admin/masking/maskingsession/add/").status_code == 403
+    assert client.get("/admin/masking/virtualnumber/add/").status_code == 403
+
+
+def test_operations_manage_sessions_and_numbers(client, groups):
+    session = open_session(a=A, b=B)
+    staff_with(client, groups=["Operations"])
+    assert client.get("/admin/masking/maskingsession/add/").status_code == 200
+    assert client.get("/admin/masking/virtualnumber/add/").status_code == 200
+    client.post(reverse("admin:masking_maskingsession_end", args=[session.pk]), {"note": "done"})
+    session.refresh_from_db()
+    assert session.status == "closed"
+
+
+@pytest.mark.parametrize("name", ["Support", "Operations"])
+def test_neither_group_deletes_sees_numbers_whole_or_connects_8x8(groups, name):
+    codenames = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+    assert not {c for c in codenames if c.startswith("delete_")}
+    assert not codenames & {"view_full_numbers", "connect_8x8", "view_recording_status"}
+
+
+def test_running_it_again_restores_the_groups(groups):
+    support = Group.objects.get(name="Support")
+    support.permissions.add(Permission.objects.get(codename="view_full_numbers"))
+    call_command("setup_staff_groups", verbosity=0)
+    assert not support.permissions.filter(codename="view_full_numbers").exists()
