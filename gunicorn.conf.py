@@ -41,7 +41,9 @@ max_requests_jitter = 10_000
 
 # Access log on stdout, with people's numbers redacted from request lines, query strings and
 # referers (masking/gunicorn_logging.py); the error log likewise.
-accesslog = "-"
+# GUNICORN_ACCESS_LOG="" turns it off (the load benchmark does: it measures the path, not the
+# terminal; production's reverse proxy keeps its own access log).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = "info"
 logger_class = "masking.gunicorn_logging.RedactingLogger"

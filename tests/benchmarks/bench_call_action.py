@@ -49,6 +49,7 @@ ENV = {
     # One log line per call is production's choice too; the benchmark measures the path, not
     # the terminal, so only warnings are written.
     "LOG_LEVEL": "WARNING",
+    "GUNICORN_ACCESS_LOG": "",
     "DJANGO_SETTINGS_MODULE": "masking.settings",
 }
 
@@ -216,12 +217,12 @@ def worker_peak_rss_mb(master_pid: int) -> float:
 
 
 def main():
-    from tests.benchmarks.ceiling import pgbench  # imports the project's SQL: Django first
-
     os.environ.update(ENV)
     import django
 
-    django.setup()
+    django.setup()  # the ceiling's script is rendered from the project's SQL
+    from tests.benchmarks.ceiling import pgbench
+
     rows = []
     for n in SIZES:
         print(f"N = {n:,}: loading", flush=True)
