@@ -475,20 +475,7 @@ def sessions_close_expired(*, batch_size: int = 500, now: datetime | None = None
             emit_sessions_closed(
                 session_ids=ids, reason=MaskingSession.CloseReason.EXPIRED, now=now
             )
-            # One row per session, in the same transaction: its history says the sweep ended it.
-            AuditEntry.objects.bulk_create(
-                AuditEntry(
-                    via="sweep",
-                    action="ended",
-                    object_type=MaskingSession._meta.label,
-                    object_id=str(session.pk),
-                    object_repr=str(session)[:200],
-                    changes={"reason": str(MaskingSession.CloseReason.EXPIRED.label)},
-                )
-                for session in MaskingSession.objects.filter(pk__in=ids).select_related(
-                    "virtual_number"
-                )
-            )
+            _audit_ended(session_ids=ids, reason=MaskingSession.CloseReason.EXPIRED, via="sweep")
         yield len(ids)
 
 
@@ -510,7 +497,14 @@ def sessions_close_on_numbers(
         status=MaskingSession.Status.CLOSED, closed_at=now, close_reason=reason, updated_at=now
     )
     VirtualNumber.objects.filter(pk__in=number_ids).update(open_sessions=0)
-    # Each session's history says who ended it and why, in the same transaction, in bulk.
+    _audit_ended(session_ids=ids, reason=reason, via=via)
+    emit_sessions_closed(session_ids=ids, reason=reason, now=now)
+    return closed
+
+
+def _audit_ended(*, session_ids: list[int], reason: str, via: str) -> None:
+    """One history row per session closed in bulk (the sweep, a retirement by 8x8), in the
+    caller's transaction: each session's history says who ended it and why."""
     AuditEntry.objects.bulk_create(
         AuditEntry(
             via=via,
@@ -520,10 +514,10 @@ def sessions_close_on_numbers(
             object_repr=str(session)[:200],
             changes={"reason": str(MaskingSession.CloseReason(reason).label)},
         )
-        for session in MaskingSession.objects.filter(pk__in=ids).select_related("virtual_number")
+        for session in MaskingSession.objects.filter(pk__in=session_ids).select_related(
+            "virtual_number"
+        )
     )
-    emit_sessions_closed(session_ids=ids, reason=reason, now=now)
-    return closed
 
 
 def session_update(
