@@ -9,38 +9,27 @@ import ipaddress
 from functools import lru_cache
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import BasePermission
 
-PROVIDER = "8x8"
+# The challenge a 401 carries.
+AUTHENTICATE_HEADER = 'Bearer realm="8x8 webhooks"'
 
 
-class ProviderAuthentication(BaseAuthentication):
-    """Accept a request only if its Authorization header is WEBHOOK_AUTH_HEADER (or, during a
-    rotation, WEBHOOK_AUTH_HEADER_PREVIOUS).
+def is_provider(request) -> bool:
+    """Whether the request's Authorization header is WEBHOOK_AUTH_HEADER (or, during a rotation,
+    WEBHOOK_AUTH_HEADER_PREVIOUS).
 
     Compared in constant time, against every accepted value without stopping early, so the header
     cannot be guessed byte by byte. An empty setting accepts nobody: a forgotten configuration
     fails closed.
     """
-
-    def authenticate(self, request):
-        given = request.META.get("HTTP_AUTHORIZATION", "").encode("utf-8", "replace")
-        accepted = [
-            value.encode()
-            for value in (settings.WEBHOOK_AUTH_HEADER, settings.WEBHOOK_AUTH_HEADER_PREVIOUS)
-            if value
-        ]
-        matches = [hmac.compare_digest(given, value) for value in accepted]
-        if not any(matches):
-            raise AuthenticationFailed("Missing or wrong Authorization header.")
-        return AnonymousUser(), PROVIDER
-
-    def authenticate_header(self, request):
-        # Makes DRF answer 401 rather than 403.
-        return 'Bearer realm="8x8 webhooks"'
+    given = request.META.get("HTTP_AUTHORIZATION", "").encode("utf-8", "replace")
+    accepted = [
+        value.encode()
+        for value in (settings.WEBHOOK_AUTH_HEADER, settings.WEBHOOK_AUTH_HEADER_PREVIOUS)
+        if value
+    ]
+    matches = [hmac.compare_digest(given, value) for value in accepted]
+    return any(matches)
 
 
 @lru_cache(maxsize=8)
@@ -65,18 +54,14 @@ def client_ip(request, *, trusted_proxies: int) -> str | None:
     return forwarded[-trusted_proxies]
 
 
-class FromProviderNetwork(BasePermission):
-    """When MASKING_PROVIDER_IP_ALLOWLIST is set, only its networks may call."""
-
-    message = "This address may not call the provider endpoints."
-
-    def has_permission(self, request, view):
-        ranges = tuple(settings.MASKING_PROVIDER_IP_ALLOWLIST)
-        if not ranges:
-            return True
-        address = client_ip(request, trusted_proxies=settings.MASKING_TRUSTED_PROXIES)
-        try:
-            ip = ipaddress.ip_address(address) if address else None
-        except ValueError:
-            return False
-        return ip is not None and any(ip in network for network in _networks(ranges))
+def from_provider_network(request) -> bool:
+    """Whether the request comes from MASKING_PROVIDER_IP_ALLOWLIST's networks (any, when unset)."""
+    ranges = tuple(settings.MASKING_PROVIDER_IP_ALLOWLIST)
+    if not ranges:
+        return True
+    address = client_ip(request, trusted_proxies=settings.MASKING_TRUSTED_PROXIES)
+    try:
+        ip = ipaddress.ip_address(address) if address else None
+    except ValueError:
+        return False
+    return ip is not None and any(ip in network for network in _networks(ranges))

@@ -1,85 +1,105 @@
-"""What every 8x8 webhook shares: provider authentication, JSON in and out, JSON errors."""
+"""What every 8x8 webhook shares: provider authentication, JSON in and out, JSON errors.
+
+A plain Django view, not DRF's APIView. The Call Action is the product's hot path (the caller
+hears silence while we decide) and 8x8 speaks one dialect, so DRF's request wrapping, content
+negotiation and response rendering bought nothing here and cost about a tenth of a call's Python
+time (README, "Benchmarks"). Bodies are still validated with DRF serializers, whose
+ValidationError names each bad field; the management API (masking/api) stays on DRF.
+"""
+
+import json
 
 from django.conf import settings
-from rest_framework import exceptions, status
-from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ValidationError
 
-from callflows.authentication import FromProviderNetwork, ProviderAuthentication
+from callflows.authentication import AUTHENTICATE_HEADER, from_provider_network, is_provider
 from callflows.parsing import error_fields
-from masking.parsers import SafeJSONParser
+from masking.parsers import loads
 
 
-class BodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-    default_detail = "The body is larger than a provider event can be."
+def json_response(body, *, status: int = 200) -> HttpResponse:
+    """`body` as compact UTF-8 JSON (the encoding DRF's renderer used, so answers are unchanged)."""
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return HttpResponse(content.encode(), status=status, content_type="application/json")
 
 
-class ProviderView(APIView):
-    """Base for 8x8 webhooks: provider authentication, JSON only, JSON errors."""
+class Refused(Exception):
+    """A request answered with a 4xx JSON error before (or instead of) the webhook's work."""
 
-    authentication_classes = [ProviderAuthentication]
-    # Authentication raises for strangers, so whoever gets this far is the provider.
-    permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [SafeJSONParser]
-    throttle_classes = []
-    # The provider's contract is 8x8's, documented in README, not part of our management API.
-    schema = None
+    def __init__(self, status: int, error: str, detail: str, *, headers=None, **extra):
+        super().__init__(detail)
+        self.status, self.body = status, {"error": error, "detail": detail, **extra}
+        self.headers: dict[str, str] = headers or {}
+
+    def response(self) -> HttpResponse:
+        response = json_response(self.body, status=self.status)
+        for name, value in self.headers.items():
+            response[name] = value
+        return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ProviderView(View):
+    """Base for 8x8 webhooks: the checks every request passes, in the order that costs strangers
+    least (size, network, credentials), then the body parsed as JSON and handed to `post(request,
+    data)`. Every refusal is a JSON error naming what was wrong; a DRF ValidationError raised by
+    `post` becomes a 400 naming each bad field."""
+
+    http_method_names = ["post"]
 
     def body_limit(self) -> int:
         """The largest body this webhook reads, in bytes."""
         return settings.MASKING_PROVIDER_MAX_BODY_BYTES
 
-    def perform_content_negotiation(self, request, force=False):
-        # JSON whatever the Accept header says: 8x8 runs nothing else, and negotiating costs the
-        # hot path a parse of the header on every call.
-        renderer = JSONRenderer()
-        return renderer, renderer.media_type
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.check(request)
+            if request.method != "POST":
+                detail = f'Method "{request.method}" not allowed.'
+                raise Refused(405, "method_not_allowed", detail, headers={"Allow": "POST"})
+            return self.post(request, self.read_json(request))
+        except Refused as refused:
+            return refused.response()
+        except ValidationError as exc:
+            return Refused(
+                400,
+                "invalid_request",
+                "The body is not a valid event.",
+                fields=error_fields(exc.detail),
+            ).response()
 
-    def initial(self, request, *args, **kwargs):
-        # Before authentication and parsing: strangers' networks and oversized bodies cost us
-        # nothing beyond this check.
+    def check(self, request) -> None:
+        # Before reading anything: strangers' networks and oversized bodies cost us nothing more.
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not length.isdigit() or int(length) > self.body_limit():
-            raise BodyTooLarge
-        if not FromProviderNetwork().has_permission(request, self):
-            raise exceptions.PermissionDenied(FromProviderNetwork.message)
-        super().initial(request, *args, **kwargs)
+            raise Refused(413, "too_large", "The body is larger than a provider event can be.")
+        if not from_provider_network(request):
+            raise Refused(
+                403, "permission_denied", "This address may not call the provider endpoints."
+            )
+        if not is_provider(request):
+            raise Refused(
+                401,
+                "unauthorized",
+                "Missing or wrong Authorization header.",
+                headers={"WWW-Authenticate": AUTHENTICATE_HEADER},
+            )
 
-    def handle_exception(self, exc):
-        if isinstance(exc, BodyTooLarge | exceptions.PermissionDenied):
-            return Response(
-                {"error": exc.default_code, "detail": str(exc.detail)}, status=exc.status_code
-            )
-        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-            response = Response(
-                {"error": "unauthorized", "detail": str(exc.detail)},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
-            response["WWW-Authenticate"] = ProviderAuthentication().authenticate_header(
-                self.request
-            )
-            return response
-        if isinstance(exc, exceptions.ParseError):
-            return Response(
-                {
-                    "error": "invalid_json",
-                    "detail": "The body is not JSON.",
-                    "fields": {"body": [str(exc.detail)]},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if isinstance(exc, exceptions.ValidationError):
-            return Response(
-                {
-                    "error": "invalid_request",
-                    "detail": "The body is not a valid event.",
-                    "fields": error_fields(exc.detail),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return super().handle_exception(exc)
+    def read_json(self, request):
+        """The body as JSON, whatever the Content-Type says (8x8 sends nothing else). An empty
+        body is an empty object, so the 400 names the fields an event needs."""
+        try:
+            body = request.read()
+            return loads(body.decode("utf-8")) if body else {}
+        except RecursionError:
+            problem = "JSON parse error - nested too deeply."
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            problem = f"JSON parse error - {exc}"
+        raise Refused(400, "invalid_json", "The body is not JSON.", fields={"body": [problem]})
+
+    def post(self, request, data):
+        raise NotImplementedError

@@ -5,7 +5,7 @@ from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from rest_framework.response import Response
+from django.http import HttpResponse
 
 from callflows.answer import AskedBefore, answer_call_action
 from callflows.builders import callflow_for
@@ -13,7 +13,7 @@ from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
-from callflows.views.base import ProviderView
+from callflows.views.base import ProviderView, json_response
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
 from masking.privacy import redact
 from masking.routing import PromptFacts
@@ -29,15 +29,15 @@ class CallActionView(ProviderView):
     call, so every failure after validation becomes the apology prompt and `hangup` with HTTP 200.
     """
 
-    def post(self, request):
-        payload = parse_call_action(request.data)
+    def post(self, request, data):
+        payload = parse_call_action(data)
         skip_health_check()  # two round trips a call, not three (masking.db)
         # Whatever the database does (refuses, hangs, holds a lock), its part ends in time for
         # the apology to reach the caller within the stated deadline.
         with db_deadline(settings.MASKING_CALL_ACTION_DB_DEADLINE_MS / 1000):
             return self.answer(payload)
 
-    def answer(self, payload: dict) -> Response:
+    def answer(self, payload: dict) -> HttpResponse:
         caller, virtual_number = payload["source"], payload["destination"]
         try:
             try:
@@ -62,7 +62,7 @@ class CallActionView(ProviderView):
             logger.info(
                 "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
             )
-        return Response(body)
+        return json_response(body)
 
     def decide(self, payload: dict) -> tuple[Decision, dict, AskedBefore | None]:
         """The decision and its callflow, and the keypad prompt this answers (if any)."""

@@ -7,18 +7,17 @@ whoever reads 8x8's delivery logs; 8x8 itself needs only the status.
 import logging
 
 from django.conf import settings
-from rest_framework.response import Response
 
 from callflows import events
 from callflows.pool import number_updates_ingest
 from callflows.records import recording_ingest, status_ingest, summary_ingest
-from callflows.views.base import ProviderView
+from callflows.views.base import ProviderView, json_response
 
 logger = logging.getLogger(__name__)
 
 
-def _stored(new: bool) -> Response:
-    return Response({"result": "stored" if new else "duplicate"})
+def _stored(new: bool):
+    return json_response({"result": "stored" if new else "duplicate"})
 
 
 class EventView(ProviderView):
@@ -27,11 +26,11 @@ class EventView(ProviderView):
     envelope: type
     ingest: staticmethod
 
-    def post(self, request):
-        serializer = self.envelope(data=request.data)
+    def post(self, request, data):
+        serializer = self.envelope(data=data)
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
-        return _stored(self.ingest(payload=payload, raw=request.data))
+        return _stored(self.ingest(payload=payload, raw=data))
 
 
 class CallStatusView(EventView):
@@ -62,14 +61,14 @@ class NumberUpdateView(ProviderView):
         # A SNAPSHOT carries the whole pool.
         return settings.MASKING_NUMBER_UPDATE_MAX_BODY_BYTES
 
-    def post(self, request):
-        serializer = events.NumbersEvent(data=request.data)
+    def post(self, request, data):
+        serializer = events.NumbersEvent(data=data)
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
         changed = number_updates_ingest(
             update_type=payload["updateEventType"],
             numbers=payload["virtualNumbers"],
-            raw_numbers=request.data["payload"]["virtualNumbers"],
+            raw_numbers=data["payload"]["virtualNumbers"],
         )
         logger.info("number update %s: %d numbers changed", payload["updateEventType"], changed)
-        return Response({"result": "applied", "changed": changed})
+        return json_response({"result": "applied", "changed": changed})

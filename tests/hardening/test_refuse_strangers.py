@@ -89,16 +89,29 @@ def test_credential_rotation_accepts_the_previous_value(
     assert provider.post(URL, call_action(A, VN), format="json").status_code == status
 
 
-def test_api_is_throttled_and_the_provider_never_is():
-    from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+def test_api_is_throttled_and_the_provider_never_is(
+    provider, prompts, monkeypatch, django_user_model
+):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
-    from callflows.views import CallActionView
     from masking.api.views import SessionViewSet
 
     assert {AnonRateThrottle, UserRateThrottle} <= set(SessionViewSet.throttle_classes)
     assert UserRateThrottle().get_rate() == "6000/min"
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": "3/min"})
+    cache.clear()
+    backend = APIClient()
+    backend.force_authenticate(django_user_model.objects.create_superuser("backend"))
+    assert [backend.get("/api/sessions/").status_code for _ in range(4)] == [200] * 3 + [429]
     # 8x8 retries what we refuse: throttling the provider would drop callers.
-    assert CallActionView.throttle_classes == []
+    answers = [
+        provider.post(URL, call_action(A, VN, eventId=f"e{i}", sessionId=f"s{i}"), format="json")
+        for i in range(10)
+    ]
+    assert [a.status_code for a in answers] == [200] * 10
+    cache.clear()
 
 
 def deploy_check(**env):
