@@ -5,6 +5,7 @@ Every provider event is stored once. A redelivery (same `eventId`; for summaries
 arrive in any order: whichever comes first creates the call by its `sessionId`, the rest fill in.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,7 +66,7 @@ SELECT count(*) FROM action
 
 @dataclass(frozen=True)
 class Recorded:
-    answer: dict  # what to send: ours, or for a redelivery what we sent the first time
+    answer_json: str  # what to send: ours, or for a redelivery what we sent the first time
     first: bool  # this delivery stored the event: it alone applies the keypad effects
 
 
@@ -76,7 +77,7 @@ def call_record_answer(
     virtual_number: str,
     caller: str,
     decision: Decision,
-    answer: dict,
+    answer_json: str,
     now: datetime | None = None,
 ) -> Recorded:
     """Store the Call Action event with its answer and update the call, unless already stored.
@@ -85,14 +86,13 @@ def call_record_answer(
     newer events on the call, nothing changes and the answer is the one stored the first time.
     A Call Action without ids (never seen from 8x8) gets made-up ones, so it is still on record.
     A `hangup` answer (a follow-up to anything but our keypad prompts) leaves the call as it was.
+    `answer_json` is the callflow as JSON text, stored as it is sent (both columns are JSON).
     """
     now = now or timezone.now()
     session_id = provider_session_id or f"local-{uuid.uuid4()}"
     event_id = event_id or f"local-{uuid.uuid4()}"
-    fields = Call._meta
-    answer_db = fields.get_field("answer").get_db_prep_save(answer, connection)
-    now_db = fields.get_field("answered_at").get_db_prep_save(now, connection)
-    action_params = [event_id, session_id, decision.outcome.value, answer_db, now_db]
+    now_db = Call._meta.get_field("answered_at").get_db_prep_save(now, connection)
+    action_params = [event_id, session_id, decision.outcome.value, answer_json, now_db]
     call_params = [
         session_id,
         event_id,
@@ -101,7 +101,7 @@ def call_record_answer(
         decision.session_id,
         decision.outcome.value,
         decision.record,
-        answer_db,
+        answer_json,
         now_db,
         now_db,
         decision.tries,
@@ -130,9 +130,13 @@ def call_record_answer(
                         call_params,
                     )
     if first:
-        return Recorded(answer=answer, first=True)
+        return Recorded(answer_json=answer_json, first=True)
     stored = CallAction.objects.filter(event_id=event_id).values_list("answer", flat=True).first()
-    return Recorded(answer=stored or answer, first=False)
+    if stored is None:
+        return Recorded(answer_json=answer_json, first=False)
+    return Recorded(
+        answer_json=json.dumps(stored, ensure_ascii=False, separators=(",", ":")), first=False
+    )
 
 
 def _call_for(session_id: str) -> Call:

@@ -21,9 +21,14 @@ from callflows.parsing import error_fields
 from masking.parsers import loads
 
 
+def json_text(body) -> str:
+    """`body` as compact JSON text (the encoding DRF's renderer used, so answers are unchanged)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 def json_response(body, *, status: int = 200) -> HttpResponse:
-    """`body` as compact UTF-8 JSON (the encoding DRF's renderer used, so answers are unchanged)."""
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    """`body` (a JSON value, or JSON text already encoded) as a UTF-8 JSON response."""
+    content = body if isinstance(body, str) else json_text(body)
     return HttpResponse(content.encode(), status=status, content_type="application/json")
 
 

@@ -13,7 +13,7 @@ from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
-from callflows.views.base import ProviderView, json_response
+from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
 from masking.privacy import redact
 from masking.routing import PromptFacts
@@ -86,14 +86,16 @@ class CallActionView(ProviderView):
 
     def record(
         self, *, payload: dict, decision: Decision, body: dict, asked: AskedBefore | None
-    ) -> dict:
+    ) -> str:
         """Put the answer on record; for a redelivered event, answer what we answered first.
+        Returns the answer as JSON text: encoded once, for the record and for 8x8 alike.
 
         A keypad answer's effects (a wrong PIN counted, consent given) are applied by the delivery
         that stored the event and in its transaction, so they happen once per event, however many
         times and however concurrently 8x8 delivers it. A call is worth more than its record: if
         the write fails, the caller still gets the callflow, and the failure is logged.
         """
+        text = json_text(body)
         try:
             with transaction.atomic() if asked else nullcontext():
                 recorded = call_record_answer(
@@ -104,7 +106,7 @@ class CallActionView(ProviderView):
                     virtual_number=payload["destination"] or "",
                     caller=payload["source"] or "",
                     decision=decision,
-                    answer=body,
+                    answer_json=text,
                 )
                 if asked and recorded.first:
                     apply_keypad_effects(
@@ -115,10 +117,10 @@ class CallActionView(ProviderView):
                         virtual_number=payload["destination"],
                         provider_session_id=payload.get("sessionId"),
                     )
-            return recorded.answer
+            return recorded.answer_json
         except Exception:
             logger.exception("could not record the call action's answer")
-            return body
+            return text
 
 
 def hangup_callflow() -> dict:
