@@ -10,10 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from masking.models import VirtualNumber
-from masking.services.consent import consent_record
-from tests.callflows.conftest import VN, A, B, call_action
-from tests.factories import VirtualNumberFactory, open_session
+from tests.callflows.conftest import VN, B, call_action
+from tests.callflows.decision_rows import ROWS, setup_row
 
 pytestmark = pytest.mark.django_db
 URL = "/callflows/8x8/call-action/"
@@ -26,45 +24,7 @@ def statements(ctx) -> list[str]:
     return [w for w in words if w not in ("SAVEPOINT", "RELEASE")]
 
 
-def setup_row(row):
-    vn = VirtualNumberFactory(number=VN)
-    for _ in range(50):  # other pairings on the same number
-        open_session(virtual_number=vn, recording_requested=True)
-    open_session(
-        virtual_number=vn,
-        a=A,
-        b=B,
-        recording_requested=row == "recorded",
-        pin_a="482193" if row == "ask_pin" else "",
-        pin_b="903417" if row == "ask_pin" else "",
-    )
-    if row == "recorded":
-        consent_record(number=A, method="admin")
-        consent_record(number=B, method="admin")
-    if row == "retired":
-        VirtualNumber.objects.filter(number=VN).update(status="retired")
-    caller, dialled = {
-        "connect": (A, VN),
-        "recorded": (A, VN),
-        "no_session": ("+6591239999", VN),
-        "unknown_number": (A, "+6531509999"),
-        "retired": (A, VN),
-        "ask_pin": ("+6591239999", VN),
-    }[row]
-    return caller, dialled
-
-
-@pytest.mark.parametrize(
-    "row, outcome",
-    [
-        ("connect", "connect"),
-        ("recorded", "connect"),
-        ("no_session", "no_session"),
-        ("unknown_number", "not_in_service"),
-        ("retired", "not_in_service"),
-        ("ask_pin", "ask_pin"),
-    ],
-)
+@pytest.mark.parametrize("row, outcome", ROWS)
 def test_one_read_and_one_write_per_call(provider, prompts, row, outcome):
     caller, dialled = setup_row(row)
     provider.post(URL, call_action(B, VN, sessionId="warm", eventId="warm"), format="json")

@@ -16,8 +16,9 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
-from tests.callflows.conftest import AUTH, VN, A, B, call_action
-from tests.factories import PromptFactory, VirtualNumberFactory, open_session
+from tests.callflows.conftest import AUTH, VN, B, call_action
+from tests.callflows.decision_rows import ROWS, setup_row
+from tests.factories import PromptFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -34,7 +35,6 @@ def served(settings, monkeypatch):
     settings.WEBHOOK_AUTH_HEADER = AUTH
     for purpose in ["connecting", "recording_notice", "no_session", "not_in_service", "apology"]:
         PromptFactory(purpose=purpose, text=f"[{purpose}]")
-    open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B)
     # Persistent connections and health checks, as production runs.
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
     monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
@@ -48,10 +48,10 @@ def served(settings, monkeypatch):
     monkeypatch.setattr(psycopg.Cursor, "execute", counted)
     app = WSGIHandler()
 
-    def post(caller=A):
+    def post(caller=B, dialled=VN):
         n = next(EVENTS)
         body = json.dumps(
-            call_action(caller, VN, eventId=f"rt-event-{n}", sessionId=f"rt-session-{n}")
+            call_action(caller, dialled, eventId=f"rt-event-{n}", sessionId=f"rt-session-{n}")
         ).encode()
         status = []
         content = b"".join(
@@ -80,20 +80,37 @@ def served(settings, monkeypatch):
     connection.close()
 
 
-def test_a_call_action_makes_two_round_trips_health_check_included(served):
+@pytest.mark.parametrize("row, outcome", ROWS)
+def test_each_decision_row_makes_two_round_trips_health_check_included(served, row, outcome):
     post, sent = served
+    caller, dialled = setup_row(row)
     sent.clear()
-    body = post()
-    assert body["callflow"][-1]["action"] == "makeCall"
+    body = post(caller, dialled)
+    assert body["clientActionId"].startswith(f"masking:{outcome}")
     assert sent == ["SELECT", "WITH"]  # the facts, then the event and the call's record
 
 
 def test_a_connection_that_died_between_calls_still_connects_the_next_caller(served):
     post, sent = served
+    caller, dialled = setup_row("connect")
     with psycopg.connect(
         **{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"},
         autocommit=True,
     ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
-    body = post()
+    body = post(caller, dialled)
     assert body["callflow"][-1]["action"] == "makeCall"  # not the apology
+
+
+def test_the_two_statements_are_planned_once_per_connection(served):
+    """Planning the facts query costs more than running it: psycopg prepares both statements once
+    they have run a few times on a connection (DATABASE_PREPARE_THRESHOLD), and reuses them."""
+    post, sent = served
+    caller, dialled = setup_row("connect")
+    for _ in range(6):
+        assert post(caller, dialled)["callflow"][-1]["action"] == "makeCall"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [" ".join(row[0].split()[:3]) for row in cursor.fetchall()]
+    # The facts query (masking.selectors) and the record (callflows.records), by their openings.
+    assert {"SELECT vn.status, s.id,", "WITH action AS"} <= set(prepared)

@@ -1,0 +1,45 @@
+"""One call for each row of the decision table, set up among other pairings on the same number:
+what the database budget tests (statements, round trips) post."""
+
+from masking.models import VirtualNumber
+from masking.services.consent import consent_record
+from tests.callflows.conftest import VN, A, B
+from tests.factories import VirtualNumberFactory, open_session
+
+# (row, the outcome its answer's clientActionId names)
+ROWS = [
+    ("connect", "connect"),
+    ("recorded", "connect"),
+    ("no_session", "no_session"),
+    ("unknown_number", "not_in_service"),
+    ("retired", "not_in_service"),
+    ("ask_pin", "ask_pin"),
+]
+
+
+def setup_row(row):
+    vn = VirtualNumberFactory(number=VN)
+    for _ in range(50):  # other pairings on the same number
+        open_session(virtual_number=vn, recording_requested=True)
+    open_session(
+        virtual_number=vn,
+        a=A,
+        b=B,
+        recording_requested=row == "recorded",
+        pin_a="482193" if row == "ask_pin" else "",
+        pin_b="903417" if row == "ask_pin" else "",
+    )
+    if row == "recorded":
+        consent_record(number=A, method="admin")
+        consent_record(number=B, method="admin")
+    if row == "retired":
+        VirtualNumber.objects.filter(number=VN).update(status="retired")
+    caller, dialled = {
+        "connect": (A, VN),
+        "recorded": (A, VN),
+        "no_session": ("+6591239999", VN),
+        "unknown_number": (A, "+6531509999"),
+        "retired": (A, VN),
+        "ask_pin": ("+6591239999", VN),
+    }[row]
+    return caller, dialled
