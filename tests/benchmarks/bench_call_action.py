@@ -158,6 +158,15 @@ def wrk(path: str, concurrency: int, duration: int, n: int, numbers: int, port: 
     }
 
 
+def stored_actions() -> int:
+    """Call Action events on record: every request of a run must add one (a run whose ids repeat
+    would measure redeliveries, which write nothing)."""
+    import psycopg
+
+    with psycopg.connect(ENV["DATABASE_URL"]) as conn:
+        return conn.execute("SELECT count(*) FROM callflows_callaction").fetchone()[0]
+
+
 def check_sample(n: int, numbers: int, count: int = 200) -> int:
     """Post a sample of the mix and check each answer is a callflow the seed allows."""
     import random
@@ -232,7 +241,9 @@ def main():
             for c in CONCURRENCY:
                 for path in ["/callflows/8x8/call-action/", "/bench/floor/"]:
                     wrk(path, c, WARMUP, n, numbers)  # warm-up: connections, caches, JIT-free
+                before = stored_actions()
                 ca = wrk("/callflows/8x8/call-action/", c, DURATION, n, numbers)
+                ca["stored"] = stored_actions() - before
                 floor = wrk("/bench/floor/", c, DURATION, n, numbers)
                 ceiling = pgbench(
                     url=ENV["DATABASE_URL"], n=n, numbers=numbers, concurrency=c, duration=DURATION
@@ -274,7 +285,7 @@ def print_table(rows):
     head = (
         f"{'N':>9} {'conc':>4} | {'CA rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
         f"{'floor rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | {'ratio':>5} | "
-        f"{'DB tps':>7} | {'RSS MB':>6} | sample"
+        f"{'DB tps':>7} | {'RSS MB':>6} | {'stored':>6} | sample"
     )
     print(head)
     print("-" * len(head))
@@ -285,7 +296,8 @@ def print_table(rows):
             f"{ca['p99_ms']:>7} {ca['errors']:>4} | {fl['rps']:>9} {fl['p50_ms']:>7} "
             f"{fl['p99_ms']:>7} {fl['errors']:>4} | {r['ratio']:>5} | "
             f"{r['db_ceiling']['tps']:>7} | "
-            f"{r.get('worker_peak_rss_mb', ''):>6} | {r.get('sample_valid', '')}"
+            f"{r.get('worker_peak_rss_mb', ''):>6} | "
+            f"{ca.get('stored', 0) / max(ca['requests'], 1):>6.1%} | {r.get('sample_valid', '')}"
         )
 
 

@@ -8,9 +8,11 @@ local N = tonumber(os.getenv("BENCH_N"))
 local NUMBERS = tonumber(os.getenv("BENCH_NUMBERS"))
 local AUTH = os.getenv("BENCH_AUTH")
 local counter = 0
-local thread_id = 0
 local threads = {}
 
+-- thread:set() writes a global of the thread's own interpreter: thread_id must stay a global
+-- (a `local thread_id` here would shadow it, and every thread would send the same ids, half
+-- of the calls then being redeliveries).
 function setup(thread)
   thread:set("thread_id", #threads + 1)
   table.insert(threads, thread)
