@@ -130,8 +130,6 @@ def load_in_this_process() -> None:
 
 
 def script() -> str:
-    from tests.benchmarks.ceiling import ANSWER, fill
-
     from callflows.records import (
         _ACTION_INSERT,
         _CALL_COLUMNS,
@@ -139,6 +137,7 @@ def script() -> str:
         _PG_CALL_VALUES,
         _PG_RECORD,
     )
+    from tests.benchmarks.ceiling import ANSWER, fill
 
     event = "('insert-' || (:client_id)::bigint::text || '-' || (:r)::bigint::text)"
     dialled = "('+6531' || lpad((:v)::bigint::text, 6, '0'))"

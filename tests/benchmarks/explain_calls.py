@@ -30,8 +30,10 @@ os.environ.update(
     SECURE_SSL_REDIRECT="false",
     LOG_LEVEL="WARNING",
 )
-SCAN = re.compile(r"((?:Parallel )?(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Index Scan)"
-                  r"(?: Backward)?(?: using| on) \S+(?: on \S+)?)")
+SCAN = re.compile(
+    r"((?:Parallel )?(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Index Scan)"
+    r"(?: Backward)?(?: using| on) \S+(?: on \S+)?)"
+)
 TABLES = re.compile(r"\bcallflows_call(action)?\b")
 
 
@@ -128,9 +130,9 @@ def main():
                 list(query()) if callable(query) else list(query)
             statements += [(label, q["sql"]) for q in captured if TABLES.search(q["sql"])]
         ids = list(
-            Call.objects.filter(created_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[
-                :1000
-            ]
+            Call.objects.filter(created_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:1000]
         )
         for label, write in writes.items():
             from django.db import transaction
