@@ -162,9 +162,9 @@ def script() -> str:
     return "\n".join([*variables, re.sub(r"\s+", " ", record).strip() + ";"]) + "\n"
 
 
-def pgbench() -> float:
+def pgbench(sql: str) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as f:
-        f.write(script())
+        f.write(sql)
         f.flush()
         out = subprocess.run(
             ["pgbench", "-n", "-M", "prepared", "-c", str(CONCURRENCY), "-j", "2"]
@@ -177,11 +177,16 @@ def pgbench() -> float:
 
 
 def main():
+    os.environ.update(ENV)
+    import django
+
+    django.setup()
+    sql = script()
     results = {}
     for label, migration in [(f"before ({BEFORE})", BEFORE), ("after (latest)", None)]:
         print(f"{label}: {CALLS:,} calls in {DB}", flush=True)
         prepare(migration)
-        runs = [pgbench() for _ in range(ROUNDS)]
+        runs = [pgbench(sql) for _ in range(ROUNDS)]
         results[label] = statistics.median(runs)
         print(f"    tps at c={CONCURRENCY}, {DURATION} s: {', '.join(f'{r:.1f}' for r in runs)}")
     before, after = results.values()
