@@ -2,17 +2,22 @@
 
     .venv/bin/python tests/benchmarks/bench_call_insert.py
     BENCH_DB=masking_bench_insert BENCH_CALLS=1000000 BENCH_CONCURRENCY=8 BENCH_DURATION=15 \
-        BENCH_BEFORE=0006_staff_words .venv/bin/python tests/benchmarks/bench_call_insert.py
+        BENCH_ROUNDS=5 BENCH_BEFORE=0006_staff_words \
+        .venv/bin/python tests/benchmarks/bench_call_insert.py
 
-For each state of the `callflows` migrations (BENCH_BEFORE, then the latest): recreate BENCH_DB,
-migrate to it, load BENCH_CALLS calls spread over 90 days, each with its Call Action event (one
-statement, generate_series), then run the Call Action's write (callflows.records' one statement,
-rendered from the code's SQL as tests/benchmarks/ceiling.py does) with pgbench: every transaction
-a new call and a new event, as a first Call Action is. Prints the indexes each state maintains and
-the transactions per second (the median of BENCH_ROUNDS runs). Not part of the test suite.
+Two databases, `<BENCH_DB>_before` (callflows migrated to BENCH_BEFORE) and `<BENCH_DB>_after`
+(the latest), recreated, each loaded with BENCH_CALLS calls spread over 90 days, each call with
+its Call Action event (one statement, generate_series). Then, for each, the Call Action's write
+(callflows.records' one statement, rendered from the code's SQL as tests/benchmarks/ceiling.py
+does; every transaction a new call and a new event, as a first Call Action is):
 
-`load_calls` also fills a database for reading query plans (tests/callflows/test_indexes.py says
-which query each kept index serves).
+- what one record writes: WAL records and bytes, buffers touched (EXPLAIN ANALYZE, averaged
+  over 200 records), which a busy shared machine does not blur;
+- pgbench's transactions per second at BENCH_CONCURRENCY for BENCH_DURATION seconds, the two
+  databases alternated BENCH_ROUNDS times, and the medians.
+
+Not part of the test suite. `load_calls` also fills a database for reading query plans
+(tests/benchmarks/explain_calls.py).
 """
 
 import os
@@ -32,7 +37,7 @@ CALLS = int(os.environ.get("BENCH_CALLS", 1_000_000))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", 100_000))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", 8))
 DURATION = int(os.environ.get("BENCH_DURATION", 15))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 BEFORE = os.environ.get("BENCH_BEFORE", "0006_staff_words")
 ENV = {
     **os.environ,
@@ -93,16 +98,17 @@ def indexes(cursor, table: str) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def sh(*args, **kwargs):
-    return subprocess.run(args, check=True, env=ENV, cwd=ROOT, **kwargs)
-
-
-def prepare(migration: str | None) -> None:
+def prepare(db: str, migration: str | None) -> None:
     import psycopg
 
     with psycopg.connect(f"{BASE}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {db}")
+    env = {**ENV, "DATABASE_URL": f"{BASE}/{db}"}
+
+    def sh(*args):
+        subprocess.run(args, check=True, env=env, cwd=ROOT)
+
     sh(PYTHON, "manage.py", "migrate", "--verbosity", "0")
     if migration:
         sh(PYTHON, "manage.py", "migrate", "callflows", migration, "--verbosity", "0")
@@ -112,7 +118,8 @@ def prepare(migration: str | None) -> None:
 def load_in_this_process() -> None:
     import time
 
-    os.environ.update(ENV)
+    for key, value in ENV.items():
+        os.environ.setdefault(key, value)  # prepare() names the database
     import django
 
     django.setup()
@@ -162,18 +169,44 @@ def script() -> str:
     return "\n".join([*variables, re.sub(r"\s+", " ", record).strip() + ";"]) + "\n"
 
 
-def pgbench(sql: str) -> float:
+def pgbench(db: str, sql: str) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as f:
         f.write(sql)
         f.flush()
         out = subprocess.run(
             ["pgbench", "-n", "-M", "prepared", "-c", str(CONCURRENCY), "-j", "2"]
-            + ["-T", str(DURATION), "-f", f.name, f"{BASE}/{DB}"],
+            + ["-T", str(DURATION), "-f", f.name, f"{BASE}/{db}"],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def written_per_record(db: str, sql: str, times: int = 200) -> dict:
+    """WAL records and bytes, and shared buffers touched, by one record (both inserts), from
+    EXPLAIN (ANALYZE, WAL, BUFFERS): what each index costs, without the noise of a shared
+    machine's timings."""
+    import psycopg
+
+    statement = sql.strip().splitlines()[-1]
+    totals = {"WAL Records": 0, "WAL Bytes": 0, "Shared Hit Blocks": 0, "Shared Read Blocks": 0}
+    with psycopg.connect(f"{BASE}/{db}", autocommit=True) as conn:
+        for k in range(times):
+            values = {"client_id": "0", "r": str(10**14 + k), "i": str(k), "v": str(k % 100)}
+            one = re.sub(r"\(:(\w+)", lambda m, v=values: "(" + v[m.group(1)], statement)
+            [[plan]] = conn.execute(f"EXPLAIN (ANALYZE, WAL, BUFFERS, FORMAT JSON) {one}")
+            for node in _nodes(plan[0]["Plan"]):
+                if node["Node Type"] == "ModifyTable":
+                    for key in totals:
+                        totals[key] += node.get(key, 0)
+    return {key: value / times for key, value in totals.items()}
+
+
+def _nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
 
 
 def main():
@@ -182,14 +215,28 @@ def main():
 
     django.setup()
     sql = script()
-    results = {}
-    for label, migration in [(f"before ({BEFORE})", BEFORE), ("after (latest)", None)]:
-        print(f"{label}: {CALLS:,} calls in {DB}", flush=True)
-        prepare(migration)
-        runs = [pgbench(sql) for _ in range(ROUNDS)]
-        results[label] = statistics.median(runs)
-        print(f"    tps at c={CONCURRENCY}, {DURATION} s: {', '.join(f'{r:.1f}' for r in runs)}")
-    before, after = results.values()
+    states = {f"{DB}_before": BEFORE, f"{DB}_after": None}
+    for db, migration in states.items():
+        print(f"{db} (callflows at {migration or 'the latest'}): {CALLS:,} calls", flush=True)
+        prepare(db, migration)
+    for db in states:
+        cost = written_per_record(db, sql)
+        print(
+            f"{db}: per record {cost['WAL Records']:.1f} WAL records, "
+            f"{cost['WAL Bytes']:,.0f} WAL bytes, "
+            f"{cost['Shared Hit Blocks'] + cost['Shared Read Blocks']:.1f} buffers touched"
+        )
+    # Alternated, so a neighbour's load on a shared machine falls on both states alike.
+    runs = {db: [] for db in states}
+    for _ in range(ROUNDS):
+        for db in states:
+            runs[db].append(pgbench(db, sql))
+    for db, tps in runs.items():
+        print(
+            f"{db}: tps at c={CONCURRENCY}, {DURATION} s: {', '.join(f'{r:.1f}' for r in tps)} "
+            f"(median {statistics.median(tps):.1f})"
+        )
+    before, after = (statistics.median(tps) for tps in runs.values())
     print(f"\nmedian tps: before {before:.1f}, after {after:.1f} ({after / before - 1:+.1%})")
 
 

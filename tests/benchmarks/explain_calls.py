@@ -45,7 +45,7 @@ def explain(cursor, sql: str) -> tuple[list[str], str]:
     plan = "\n".join(row[0] for row in cursor.fetchall())
     if writes:
         cursor.execute("ROLLBACK")
-    scans = [s for s in SCAN.findall(plan) if "callflows_call" in s or "callflows_call" in s]
+    scans = [scan for scan in SCAN.findall(plan) if "callflows_call" in scan]
     time = re.search(r"Execution Time: ([\d.]+) ms", plan).group(1)
     return scans, f"{time} ms"
 
@@ -55,7 +55,7 @@ def main():
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -135,8 +135,6 @@ def main():
             .values_list("pk", flat=True)[:1000]
         )
         for label, write in writes.items():
-            from django.db import transaction
-
             with CaptureQueriesContext(connection) as captured:
                 try:
                     with transaction.atomic():
