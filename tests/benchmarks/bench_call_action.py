@@ -7,8 +7,10 @@ For each N: recreate the PostgreSQL database `masking_bench` (BENCH_DB), bulk-lo
 (COPY), serve the project with gunicorn and its production configuration (`gunicorn.conf.py`,
 production settings, persistent connections) on 127.0.0.1, and
 drive it with wrk (tests/benchmarks/call_action.lua: 80% callers in a session, 15% known number
-without session, 5% unknown number) at each concurrency, then the floor endpoint the same way.
-Prints one table and saves it as JSON in bench-results/. Not part of the test suite.
+without session, 5% unknown number) at each concurrency, and the floor endpoint the same way, in
+alternating rounds (BENCH_ROUNDS, 3 by default, sharing BENCH_DURATION): on a shared machine a
+burst of someone else's work then lands on both sides of the ratio, not on one. Prints one table
+and saves it as JSON in bench-results/. Not part of the test suite.
 """
 
 import json
@@ -32,6 +34,7 @@ SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000,100000
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "8,32").split(",")]
 DURATION = int(os.environ.get("BENCH_DURATION", 20))
 WARMUP = int(os.environ.get("BENCH_WARMUP", 5))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 # Served with production's gunicorn.conf.py; extra gunicorn flags (e.g. "--workers=5") in
 # BENCH_GUNICORN_ARGS win over it, to compare configurations.
 GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
@@ -155,6 +158,33 @@ def wrk(path: str, concurrency: int, duration: int, n: int, numbers: int, port: 
         "p99_ms": round(result["p99_us"] / 1000, 2),
         "errors": errors,
         "requests": result["requests"],
+        "seconds": result["duration_us"] / 1e6,
+    }
+
+
+def rounds(path_a: str, path_b: str, concurrency: int, n: int, numbers: int) -> tuple[dict, dict]:
+    """Both paths in alternating rounds of DURATION / ROUNDS seconds each: requests per second
+    over all their rounds; p50 and p99 the median of the rounds'."""
+    seconds = max(1, DURATION // ROUNDS)
+    runs: dict[str, list[dict]] = {path_a: [], path_b: []}
+    for _ in range(ROUNDS):
+        for path in runs:
+            runs[path].append(wrk(path, concurrency, seconds, n, numbers))
+    return tuple(combined(runs[path]) for path in (path_a, path_b))
+
+
+def combined(results: list[dict]) -> dict:
+    def median(key):
+        values = sorted(r[key] for r in results)
+        return values[len(values) // 2]
+
+    return {
+        "rps": round(sum(r["requests"] for r in results) / sum(r["seconds"] for r in results), 1),
+        "p50_ms": median("p50_ms"),
+        "p99_ms": median("p99_ms"),
+        "errors": sum(r["errors"] for r in results),
+        "requests": sum(r["requests"] for r in results),
+        "rounds_rps": [r["rps"] for r in results],
     }
 
 
@@ -242,9 +272,8 @@ def main():
                 for path in ["/callflows/8x8/call-action/", "/bench/floor/"]:
                     wrk(path, c, WARMUP, n, numbers)  # warm-up: connections, caches, JIT-free
                 before = stored_actions()
-                ca = wrk("/callflows/8x8/call-action/", c, DURATION, n, numbers)
+                ca, floor = rounds("/callflows/8x8/call-action/", "/bench/floor/", c, n, numbers)
                 ca["stored"] = stored_actions() - before
-                floor = wrk("/bench/floor/", c, DURATION, n, numbers)
                 ceiling = pgbench(
                     url=ENV["DATABASE_URL"], n=n, numbers=numbers, concurrency=c, duration=DURATION
                 )
@@ -276,7 +305,11 @@ def main():
     out.mkdir(exist_ok=True)
     path = out / f"call-action-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(
-        json.dumps({"gunicorn_args": GUNICORN_ARGS, "duration_s": DURATION, "rows": rows}, indent=2)
+        json.dumps(
+            {"gunicorn_args": GUNICORN_ARGS, "duration_s": DURATION, "rounds": ROUNDS}
+            | {"rows": rows},
+            indent=2,
+        )
     )
     print(f"saved {path.relative_to(ROOT)}")
 
