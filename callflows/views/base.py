@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError
 
 from callflows.authentication import AUTHENTICATE_HEADER, from_provider_network, is_provider
 from callflows.parsing import error_fields
-from masking.parsers import loads
+from masking.parsers import decode, loads
 
 
 def json_text(body) -> str:
@@ -95,11 +95,12 @@ class ProviderView(View):
             )
 
     def read_json(self, request):
-        """The body as JSON, whatever the Content-Type says (8x8 sends nothing else). An empty
-        body is an empty object, so the 400 names the fields an event needs."""
+        """The body as JSON, whatever the Content-Type's media type says (8x8 sends nothing else),
+        in the charset it declares (masking.parsers.decode). An empty body is an empty object, so
+        the 400 names the fields an event needs."""
         try:
             body = request.read()
-            return loads(body.decode("utf-8")) if body else {}
+            return loads(decode(body, request.encoding)) if body else {}
         except RecursionError:
             problem = "JSON parse error - nested too deeply."
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors

@@ -15,6 +15,7 @@ A connection that missed a deadline is closed (its state is unknown) and Django 
 on the next request. Set as `ENGINE = "masking.postgres"` by the settings.
 """
 
+from functools import cache
 from time import monotonic
 
 import psycopg
@@ -81,6 +82,41 @@ class DeadlineConnection(psycopg.Connection):
             return done.value
 
 
+# PostgreSQL refuses to run a prepared statement whose result columns changed type since it was
+# prepared (SQLSTATE 0A000). psycopg prepares a statement once it has run `prepare_threshold`
+# times on a connection, and forgets its statements only after DDL, DISCARD or a rollback on that
+# same connection: a migration run by another process (a deploy, while the app servers keep their
+# persistent connections) left every later run of such a statement failing until the connection
+# closed. On the Call Action that was an apology to every caller.
+STALE_PLAN = "cached plan must not change result type"
+
+
+@cache  # one class per cursor class, not one per connection
+def _forgets_stale_plans(cursor_class):
+    """`cursor_class`, its `execute` run once more, without the connection's prepared
+    statements, when PostgreSQL says one is stale and no transaction is open. Outside a transaction
+    the refused statement changed nothing; inside one, the transaction is lost anyway and its
+    rollback makes psycopg forget the statements, so the next one succeeds."""
+
+    class ForgetsStalePlans(cursor_class):
+        def execute(self, query, params=None, **kwargs):
+            try:
+                return super().execute(query, params, **kwargs)
+            except errors.FeatureNotSupported as exc:
+                conn = self.connection
+                if STALE_PLAN not in str(exc) or (
+                    conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+                ):
+                    raise
+                # psycopg forgets its prepared statements when it runs this (its documented
+                # cache maintenance), and the server drops them.
+                conn.execute("DEALLOCATE ALL")
+                return super().execute(query, params, **kwargs)
+
+    ForgetsStalePlans.__name__ = ForgetsStalePlans.__qualname__ = cursor_class.__name__
+    return ForgetsStalePlans
+
+
 class _Psycopg:
     """The psycopg module as Django's backend uses it, connecting with DeadlineConnection."""
 
@@ -128,6 +164,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self):
         params = super().get_connection_params()
         params.pop("answer_timeout", None)  # ours, not libpq's
+        params["cursor_factory"] = _forgets_stale_plans(params["cursor_factory"])
         return params
 
     def get_new_connection(self, conn_params):

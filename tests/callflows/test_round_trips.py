@@ -114,3 +114,47 @@ def test_the_two_statements_are_planned_once_per_connection(served):
         prepared = [" ".join(row[0].split()[:3]) for row in cursor.fetchall()]
     # The facts query (masking.selectors) and the record (callflows.records), by their openings.
     assert {"SELECT vn.status, s.id,", "WITH action AS"} <= set(prepared)
+
+
+def _other_connection():
+    params = connection.get_connection_params()
+    return psycopg.connect(
+        **{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True
+    )
+
+
+# Columns the prepared statements return, changed the way a migration deployed while the app
+# servers keep their connections would change them: the result type of the prepared plan changes.
+MIGRATED_COLUMNS = [
+    ("masking_virtualnumber", "status"),  # the facts query's first column
+    ("masking_participant", "number"),  # the other party
+    ("masking_participant", "preferred_language"),
+]
+
+
+@pytest.mark.parametrize("table, column", MIGRATED_COLUMNS)
+def test_a_migration_on_another_connection_does_not_turn_prepared_calls_into_apologies(
+    served, table, column
+):
+    """PostgreSQL refuses to run a prepared statement whose result type has changed ("cached
+    plan must not change result type"), and psycopg only forgets its statements after DDL on its
+    own connection: without care, every call on every persistent connection is an apology until
+    the workers restart."""
+    post, sent = served
+    caller, dialled = setup_row("connect")
+    for _ in range(6):  # prepared (DATABASE_PREPARE_THRESHOLD)
+        assert post(caller, dialled)["callflow"][-1]["action"] == "makeCall"
+    with _other_connection() as other:
+        (length,) = other.execute(
+            "SELECT character_maximum_length FROM information_schema.columns "
+            "WHERE table_name = %s AND column_name = %s",
+            [table, column],
+        ).fetchone()
+        alter = f"ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({{}})"
+        other.execute(alter.format(length + 1))
+        try:
+            for _ in range(2):  # the first call after the change, and the one after it
+                assert post(caller, dialled)["callflow"][-1]["action"] == "makeCall"
+        finally:
+            connection.close()  # its locks and statements go before the column is put back
+            other.execute(alter.format(length))
