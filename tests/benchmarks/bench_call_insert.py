@@ -137,36 +137,18 @@ def load_in_this_process() -> None:
 
 
 def script() -> str:
-    from callflows.records import (
-        _ACTION_INSERT,
-        _CALL_COLUMNS,
-        _CALL_TAKES_ANSWER,
-        _PG_CALL_VALUES,
-        _PG_RECORD,
-    )
-    from tests.benchmarks.ceiling import ANSWER, fill
+    from tests.benchmarks.ceiling import record_statement
 
     event = "('insert-' || (:client_id)::bigint::text || '-' || (:r)::bigint::text)"
     dialled = "('+6531' || lpad((:v)::bigint::text, 6, '0'))"
     caller = "('+658' || lpad((:i)::bigint::text, 7, '0'))"
-    record = _PG_RECORD.format(
-        action=_ACTION_INSERT,
-        columns=_CALL_COLUMNS,
-        values=_PG_CALL_VALUES,
-        conflict=_CALL_TAKES_ANSWER,
-    )
-    record = fill(
-        record,
-        [event, event, "'connect'", ANSWER, "now()"]
-        + [event, event, dialled, caller, "(:i + 1)", "'connect'", "false", ANSWER]
-        + ["now()", "now()", "0"],
-    )
+    record = record_statement(event=event, dialled=dialled, caller=caller, session="(:i + 1)")
     variables = [
         f"\\set i random(0, {SESSIONS - 1})",
         "\\set v :i % 100",
         "\\set r random(1, 1000000000000000)",
     ]
-    return "\n".join([*variables, re.sub(r"\s+", " ", record).strip() + ";"]) + "\n"
+    return "\n".join([*variables, record]) + "\n"
 
 
 def pgbench(db: str, sql: str) -> float:

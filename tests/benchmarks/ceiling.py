@@ -36,8 +36,9 @@ def fill(sql: str, values: list[str]) -> str:
     return "".join(part + value for part, value in zip(parts, values + [""], strict=True))
 
 
-def script() -> str:
-    facts = fill(_CALL_FACTS_SQL, [CALLER, CALLER, "now()", DIALLED, CALLER])
+def record_statement(*, event: str, dialled: str, caller: str, session: str = "NULL") -> str:
+    """The Call Action's write (callflows.records), on one line, with pgbench expressions for its
+    parameters: the event and 8x8 session id, the number dialled, the caller, our session's id."""
     record = _PG_RECORD.format(
         action=_ACTION_INSERT,
         columns=_CALL_COLUMNS,
@@ -46,17 +47,23 @@ def script() -> str:
     )
     record = fill(
         record,
-        [EVENT, EVENT, "'connect'", ANSWER, "now()"]
-        + [EVENT, EVENT, DIALLED, CALLER, "NULL", "'connect'", "false", ANSWER]
+        [event, event, "'connect'", ANSWER, "now()"]
+        + [event, event, dialled, caller, session, "'connect'", "false", ANSWER]
         + ["now()", "now()", "0"],
     )
-    one_line = [re.sub(r"\s+", " ", sql).strip() + ";" for sql in (facts, record)]
+    return re.sub(r"\s+", " ", record).strip() + ";"
+
+
+def script() -> str:
+    facts = fill(_CALL_FACTS_SQL, [CALLER, CALLER, "now()", DIALLED, CALLER])
     variables = [
         "\\set i random(0, :n - 1)",
         "\\set v :i % :numbers",
         "\\set r random(1, 1000000000000000)",
     ]
-    return "\n".join(variables + one_line) + "\n"
+    one_line = re.sub(r"\s+", " ", facts).strip() + ";"
+    record = record_statement(event=EVENT, dialled=DIALLED, caller=CALLER)
+    return "\n".join([*variables, one_line, record]) + "\n"
 
 
 def pgbench(*, url: str, n: int, numbers: int, concurrency: int, duration: int) -> dict:
