@@ -2,7 +2,7 @@
 
 A plain Django view, not DRF's APIView. The Call Action is the product's hot path (the caller
 hears silence while we decide) and 8x8 speaks one dialect, so DRF's request wrapping, content
-negotiation and response rendering bought nothing here and cost about a tenth of a call's Python
+negotiation and response rendering bought nothing here and cost about a seventh of a call's Python
 time (README, "Benchmarks"). Bodies are still validated with DRF serializers, whose
 ValidationError names each bad field; the management API (masking/api) stays on DRF.
 """
