@@ -6,13 +6,14 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows import voice_api
 from callflows.models import Call, CallAction, CallEvent
 from callflows.words import decision_words, outcome_words
+from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
@@ -265,13 +266,7 @@ class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="session", ordering="masking_session")
     def session(self, obj):
-        if obj.masking_session is None:
-            return "–"
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:masking_maskingsession_change", args=[obj.masking_session_id]),
-            obj.masking_session.reference or f"#{obj.masking_session_id}",
-        )
+        return "–" if obj.masking_session is None else session_link(obj.masking_session)
 
     # 8x8's ids are 36 characters: the first 8 tell calls apart; the whole id is in the tooltip
     # and on the call's page, and the search takes it whole.

@@ -3,10 +3,9 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from masking.admin.links import session_link
 from masking.models import Callback, CallbackAttempt, CallbackEndpoint
 from masking.services.callbacks import callback_redeliver
 
@@ -86,13 +85,7 @@ class CallbackAdmin(admin.ModelAdmin):
 
     @admin.display(description="session")
     def session_link(self, obj):
-        if obj.session_id is None:
-            return "-"
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:masking_maskingsession_change", args=[obj.session_id]),
-            obj.session.reference or f"#{obj.session_id}",
-        )
+        return "-" if obj.session_id is None else session_link(obj.session)
 
     @admin.display(description="next try", ordering="next_attempt_at")
     def next_try(self, obj):
