@@ -64,6 +64,21 @@ SELECT count(*) FROM action
 """
 
 
+def pg_record_sql(*, keeps_answer: bool) -> str:
+    """The Call Action's write on PostgreSQL, one statement; `keeps_answer` for a hang-up."""
+    return _PG_RECORD.format(
+        action=_ACTION_INSERT,
+        columns=_CALL_COLUMNS,
+        values=_PG_CALL_VALUES,
+        conflict=_CALL_KEEPS_ANSWER if keeps_answer else _CALL_TAKES_ANSWER,
+    )
+
+
+# Built once: the statement's text is also psycopg's key for its prepared statement.
+_PG_RECORD_TAKING_ANSWER = pg_record_sql(keeps_answer=False)
+_PG_RECORD_KEEPING_ANSWER = pg_record_sql(keeps_answer=True)
+
+
 @dataclass(frozen=True)
 class Recorded:
     answer_json: str  # what to send: ours, or for a redelivery what we sent the first time
@@ -106,15 +121,10 @@ def call_record_answer(
         now_db,
         decision.tries,
     ]
-    conflict = _CALL_KEEPS_ANSWER if decision.outcome == Outcome.HANGUP else _CALL_TAKES_ANSWER
+    keeps_answer = decision.outcome == Outcome.HANGUP
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = _PG_RECORD.format(
-                action=_ACTION_INSERT,
-                columns=_CALL_COLUMNS,
-                values=_PG_CALL_VALUES,
-                conflict=conflict,
-            )
+            sql = _PG_RECORD_KEEPING_ANSWER if keeps_answer else _PG_RECORD_TAKING_ANSWER
             cursor.execute(sql, action_params + call_params)
             first = cursor.fetchone()[0] == 1
         else:
@@ -126,7 +136,7 @@ def call_record_answer(
                 if first:
                     cursor.execute(
                         f"INSERT INTO callflows_call ({_CALL_COLUMNS}) VALUES ({_CALL_VALUES}) "
-                        f"{conflict}",
+                        f"{_CALL_KEEPS_ANSWER if keeps_answer else _CALL_TAKES_ANSWER}",
                         call_params,
                     )
     if first:

@@ -105,27 +105,22 @@ def call_facts(
     rare request after a prompt changed.
     """
     now = now or timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _CALL_FACTS_SQL,
-            [caller, caller, _db_now(now), virtual_number, caller],
-        )
-        (
-            number_status,
-            session_id,
-            starts_at,
-            expires_at,
-            session_status,
-            recording,
-            other_party,
-            caller_consented,
-            other_consented,
-            prompt_count,
-            prompts_changed,
-            preferred_language,
-            pin_sessions,
-            pin_paused,
-        ) = cursor.fetchone()
+    (
+        number_status,
+        session_id,
+        starts_at,
+        expires_at,
+        session_status,
+        recording,
+        other_party,
+        caller_consented,
+        other_consented,
+        prompt_count,
+        prompts_changed,
+        preferred_language,
+        pin_sessions,
+        pin_paused,
+    ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now)
     version = (prompt_count, str(prompts_changed))
     prompts = prompts_in(language_for(caller, preferred=preferred_language), version, language)
     session = None
@@ -149,6 +144,14 @@ def call_facts(
         pin_sessions=bool(pin_sessions),
         pin_paused=bool(pin_paused),
     )
+
+
+def call_facts_row(*, virtual_number: str, caller: str, now: datetime) -> tuple:
+    """The row of `_CALL_FACTS_SQL` for a call, as the database returns it: one round trip.
+    `call_facts` reads it; the load benchmark's database floor runs it alone (callflows.floor)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CALL_FACTS_SQL, [caller, caller, _db_now(now), virtual_number, caller])
+        return cursor.fetchone()
 
 
 def prompts_in(language: str, version: tuple, default: str) -> dict[str, PromptFacts]:

@@ -308,7 +308,8 @@ MASKING_DEFAULT_LANGUAGE = env.str("MASKING_DEFAULT_LANGUAGE", default="en")
 # Days call records keep the caller's number and raw provider events (`purge_call_records`).
 MASKING_CALL_RETENTION_DAYS = env.int("MASKING_CALL_RETENTION_DAYS", default=90)
 
-# Serve /bench/floor/, the load benchmark's constant-answer endpoint. Never in production.
+# Serve /bench/floor/ and /bench/database-floor/, the load benchmark's floors (callflows/floor.py).
+# Never in production: they answer without authentication.
 MASKING_BENCH_FLOOR = env.bool("MASKING_BENCH_FLOOR", default=False)
 
 # Open sessions one virtual number may hold. Allocation skips full numbers; the dashboard warns

@@ -28,9 +28,12 @@ urlpatterns = [
 ]
 
 if settings.MASKING_BENCH_FLOOR:
-    from callflows.floor import floor
+    from callflows.floor import database_floor, floor
 
-    urlpatterns.append(path("bench/floor/", floor))
+    urlpatterns += [
+        path("bench/floor/", floor),
+        path("bench/database-floor/", database_floor),
+    ]
 
 handler404 = "masking.errors.not_found"
 handler500 = "masking.errors.server_error"

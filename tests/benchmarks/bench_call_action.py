@@ -7,10 +7,11 @@ For each N: recreate the PostgreSQL database `masking_bench` (BENCH_DB), bulk-lo
 (COPY), serve the project with gunicorn and its production configuration (`gunicorn.conf.py`,
 production settings, persistent connections) on 127.0.0.1, and
 drive it with wrk (tests/benchmarks/call_action.lua: 80% callers in a session, 15% known number
-without session, 5% unknown number) at each concurrency, and the floor endpoint the same way, in
+without session, 5% unknown number) at each concurrency, and the two floors (callflows/floor.py:
+a constant answer; the same after the Call Action's two round trips) the same way, in
 alternating rounds (BENCH_ROUNDS, 3 by default, sharing BENCH_DURATION): on a shared machine a
-burst of someone else's work then lands on both sides of the ratio, not on one. Prints one table
-and saves it as JSON in bench-results/. Not part of the test suite.
+burst of someone else's work then lands on every side of the ratios, not on one. Prints one
+table and saves it as JSON in bench-results/. Not part of the test suite.
 """
 
 import json
@@ -39,6 +40,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 # BENCH_GUNICORN_ARGS win over it, to compare configurations.
 GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
 AUTH = "Bearer bench-webhook-secret"
+# The Call Action and the two floors (callflows/floor.py), measured in this order each round.
+PATHS = ["/callflows/8x8/call-action/", "/bench/floor/", "/bench/database-floor/"]
 ENV = {
     **os.environ,
     "DATABASE_URL": f"{BASE}/{DB}",
@@ -162,15 +165,15 @@ def wrk(path: str, concurrency: int, duration: int, n: int, numbers: int, port: 
     }
 
 
-def rounds(path_a: str, path_b: str, concurrency: int, n: int, numbers: int) -> tuple[dict, dict]:
-    """Both paths in alternating rounds of DURATION / ROUNDS seconds each: requests per second
+def rounds(paths: list[str], concurrency: int, n: int, numbers: int) -> list[dict]:
+    """The paths in alternating rounds of DURATION / ROUNDS seconds each: requests per second
     over all their rounds; p50 and p99 the median of the rounds'."""
     seconds = max(1, DURATION // ROUNDS)
-    runs: dict[str, list[dict]] = {path_a: [], path_b: []}
+    runs: dict[str, list[dict]] = {path: [] for path in paths}
     for _ in range(ROUNDS):
-        for path in runs:
+        for path in paths:
             runs[path].append(wrk(path, concurrency, seconds, n, numbers))
-    return tuple(combined(runs[path]) for path in (path_a, path_b))
+    return [combined(runs[path]) for path in paths]
 
 
 def combined(results: list[dict]) -> dict:
@@ -190,11 +193,16 @@ def combined(results: list[dict]) -> dict:
 
 def stored_actions() -> int:
     """Call Action events on record: every request of a run must add one (a run whose ids repeat
-    would measure redeliveries, which write nothing)."""
+    would measure redeliveries, which write nothing). The database floor's are not counted."""
     import psycopg
 
+    from callflows.floor import FLOOR_EVENT_PREFIX
+
     with psycopg.connect(ENV["DATABASE_URL"]) as conn:
-        return conn.execute("SELECT count(*) FROM callflows_callaction").fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM callflows_callaction WHERE NOT starts_with(event_id, %s)",
+            [FLOOR_EVENT_PREFIX],
+        ).fetchone()[0]
 
 
 def check_sample(n: int, numbers: int, count: int = 200) -> int:
@@ -269,10 +277,10 @@ def main():
         server = serve()
         try:
             for c in CONCURRENCY:
-                for path in ["/callflows/8x8/call-action/", "/bench/floor/"]:
+                for path in PATHS:
                     wrk(path, c, WARMUP, n, numbers)  # warm-up: connections, caches, JIT-free
                 before = stored_actions()
-                ca, floor = rounds("/callflows/8x8/call-action/", "/bench/floor/", c, n, numbers)
+                ca, floor, db_floor = rounds(PATHS, c, n, numbers)
                 ca["stored"] = stored_actions() - before
                 ceiling = pgbench(
                     url=ENV["DATABASE_URL"], n=n, numbers=numbers, concurrency=c, duration=DURATION
@@ -283,13 +291,16 @@ def main():
                         "concurrency": c,
                         "call_action": ca,
                         "floor": floor,
+                        "database_floor": db_floor,
                         "db_ceiling": ceiling,
                         "ratio": round(ca["rps"] / floor["rps"], 3),
+                        "database_floor_ratio": round(db_floor["rps"] / floor["rps"], 3),
                     }
                 )
                 print(
                     f"  c={c}: call action {ca['rps']} rps p99 {ca['p99_ms']} ms, "
-                    f"floor {floor['rps']} rps, database ceiling {ceiling['tps']} tps",
+                    f"floor {floor['rps']} rps, database floor {db_floor['rps']} rps, "
+                    f"database ceiling {ceiling['tps']} tps",
                     flush=True,
                 )
             valid = check_sample(n, numbers)
@@ -315,19 +326,24 @@ def main():
 
 
 def print_table(rows):
+    """One line a cell. `ratio` is the Call Action's throughput over the floor's; `DB floor` and
+    its ratio, the database floor's (the two round trips and nothing of ours) over the floor's:
+    the most any Call Action that reads and records in two round trips can reach here."""
     head = (
         f"{'N':>9} {'conc':>4} | {'CA rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
-        f"{'floor rps':>9} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | {'ratio':>5} | "
+        f"{'floor rps':>9} {'p99 ms':>7} {'err':>4} | {'ratio':>5} | "
+        f"{'DB floor':>8} {'err':>4} {'ratio':>5} | "
         f"{'DB tps':>7} | {'RSS MB':>6} | {'stored':>6} | sample"
     )
     print(head)
     print("-" * len(head))
     for r in rows:
-        ca, fl = r["call_action"], r["floor"]
+        ca, fl, dbf = r["call_action"], r["floor"], r["database_floor"]
         print(
             f"{r['n']:>9,} {r['concurrency']:>4} | {ca['rps']:>7} {ca['p50_ms']:>7} "
-            f"{ca['p99_ms']:>7} {ca['errors']:>4} | {fl['rps']:>9} {fl['p50_ms']:>7} "
+            f"{ca['p99_ms']:>7} {ca['errors']:>4} | {fl['rps']:>9} "
             f"{fl['p99_ms']:>7} {fl['errors']:>4} | {r['ratio']:>5} | "
+            f"{dbf['rps']:>8} {dbf['errors']:>4} {r['database_floor_ratio']:>5} | "
             f"{r['db_ceiling']['tps']:>7} | "
             f"{r.get('worker_peak_rss_mb', ''):>6} | "
             f"{ca.get('stored', 0) / max(ca['requests'], 1):>6.1%} | {r.get('sample_valid', '')}"

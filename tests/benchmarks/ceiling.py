@@ -10,13 +10,7 @@ import re
 import subprocess
 import tempfile
 
-from callflows.records import (
-    _ACTION_INSERT,
-    _CALL_COLUMNS,
-    _CALL_TAKES_ANSWER,
-    _PG_CALL_VALUES,
-    _PG_RECORD,
-)
+from callflows.records import pg_record_sql
 from masking.selectors import _CALL_FACTS_SQL
 
 CALLER = "('+658' || lpad((:i)::bigint::text, 7, '0'))"
@@ -39,14 +33,8 @@ def fill(sql: str, values: list[str]) -> str:
 def record_statement(*, event: str, dialled: str, caller: str, session: str = "NULL") -> str:
     """The Call Action's write (callflows.records), on one line, with pgbench expressions for its
     parameters: the event and 8x8 session id, the number dialled, the caller, our session's id."""
-    record = _PG_RECORD.format(
-        action=_ACTION_INSERT,
-        columns=_CALL_COLUMNS,
-        values=_PG_CALL_VALUES,
-        conflict=_CALL_TAKES_ANSWER,
-    )
     record = fill(
-        record,
+        pg_record_sql(keeps_answer=False),
         [event, event, "'connect'", ANSWER, "now()"]
         + [event, event, dialled, caller, session, "'connect'", "false", ANSWER]
         + ["now()", "now()", "0"],
