@@ -332,7 +332,7 @@ def print_table(rows):
     head = (
         f"{'N':>9} {'conc':>4} | {'CA rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} | "
         f"{'floor rps':>9} {'p99 ms':>7} {'err':>4} | {'ratio':>5} | "
-        f"{'DB floor':>8} {'err':>4} {'ratio':>5} | "
+        f"{'DB floor':>8} {'p99 ms':>7} {'err':>4} {'ratio':>5} | "
         f"{'DB tps':>7} | {'RSS MB':>6} | {'stored':>6} | sample"
     )
     print(head)
@@ -343,7 +343,8 @@ def print_table(rows):
             f"{r['n']:>9,} {r['concurrency']:>4} | {ca['rps']:>7} {ca['p50_ms']:>7} "
             f"{ca['p99_ms']:>7} {ca['errors']:>4} | {fl['rps']:>9} "
             f"{fl['p99_ms']:>7} {fl['errors']:>4} | {r['ratio']:>5} | "
-            f"{dbf['rps']:>8} {dbf['errors']:>4} {r['database_floor_ratio']:>5} | "
+            f"{dbf['rps']:>8} {dbf['p99_ms']:>7} {dbf['errors']:>4} "
+            f"{r['database_floor_ratio']:>5} | "
             f"{r['db_ceiling']['tps']:>7} | "
             f"{r.get('worker_peak_rss_mb', ''):>6} | "
             f"{ca.get('stored', 0) / max(ca['requests'], 1):>6.1%} | {r.get('sample_valid', '')}"
