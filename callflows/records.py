@@ -134,9 +134,10 @@ def call_record_answer(
                 cursor.execute(_ACTION_INSERT, action_params)
                 first = cursor.fetchone() is not None
                 if first:
+                    conflict = _CALL_KEEPS_ANSWER if keeps_answer else _CALL_TAKES_ANSWER
                     cursor.execute(
                         f"INSERT INTO callflows_call ({_CALL_COLUMNS}) VALUES ({_CALL_VALUES}) "
-                        f"{_CALL_KEEPS_ANSWER if keeps_answer else _CALL_TAKES_ANSWER}",
+                        f"{conflict}",
                         call_params,
                     )
     if first:
