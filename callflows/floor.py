@@ -20,17 +20,17 @@ from django.views.decorators.csrf import csrf_exempt
 
 from callflows.decision import Decision, Outcome
 from callflows.records import call_record_answer
+from callflows.views.base import json_text
 from masking.db import skip_health_check
 from masking.selectors import call_facts_row
 
-FLOOR_ANSWER = json.dumps(
+FLOOR_ANSWER = json_text(
     {
         "clientActionId": "masking:floor",
         "callflow": [
             {"action": "makeCall", "params": {"source": "6531500101", "destination": "6591230002"}}
         ],
-    },
-    separators=(",", ":"),
+    }
 )
 FLOOR_BODY = FLOOR_ANSWER.encode()
 # The benchmark counts the Call Action's stored events apart from the database floor's.

@@ -77,6 +77,21 @@ def loads(text: str):
     return data
 
 
+class NotJSON(ValueError):
+    """A body that is not JSON; the message says why, for the 400 that names it."""
+
+
+def parse_json_body(body: bytes, charset: str | None = None):
+    """A request body parsed as JSON (`decode`, then `loads`). Raises NotJSON, also for nesting
+    deep enough to exhaust Python's recursion limit (a few kilobytes of "[[[[" does it)."""
+    try:
+        return loads(decode(body, charset))
+    except RecursionError as exc:
+        raise NotJSON("JSON parse error - nested too deeply.") from exc
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise NotJSON(f"JSON parse error - {exc}") from exc
+
+
 class SafeJSONParser(JSONParser):
     """DRF's JSON parser, made total: a body that is not JSON is a ParseError (400), including
     nesting deep enough to exhaust Python's recursion limit (a few kilobytes of "[[[[" does it),
@@ -85,8 +100,6 @@ class SafeJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return loads(decode(stream.read(), encoding))
-        except RecursionError as exc:
-            raise ParseError("JSON parse error - nested too deeply.") from exc
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            return parse_json_body(stream.read(), encoding)
+        except NotJSON as exc:
+            raise ParseError(str(exc)) from exc

@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError
 
 from callflows.authentication import AUTHENTICATE_HEADER, from_provider_network, is_provider
 from callflows.parsing import error_fields
-from masking.parsers import decode, loads
+from masking.parsers import NotJSON, parse_json_body
 
 
 def json_text(body) -> str:
@@ -98,14 +98,15 @@ class ProviderView(View):
         """The body as JSON, whatever the Content-Type's media type says (8x8 sends nothing else),
         in the charset it declares (masking.parsers.decode). An empty body is an empty object, so
         the 400 names the fields an event needs."""
+        body = request.read()
+        if not body:
+            return {}
         try:
-            body = request.read()
-            return loads(decode(body, request.encoding)) if body else {}
-        except RecursionError:
-            problem = "JSON parse error - nested too deeply."
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            problem = f"JSON parse error - {exc}"
-        raise Refused(400, "invalid_json", "The body is not JSON.", fields={"body": [problem]})
+            return parse_json_body(body, request.encoding)
+        except NotJSON as exc:
+            raise Refused(
+                400, "invalid_json", "The body is not JSON.", fields={"body": [str(exc)]}
+            ) from None
 
     def post(self, request, data):
         raise NotImplementedError

@@ -13,7 +13,6 @@ database's round trips. Not part of the test suite.
 """
 
 import cProfile
-import io
 import json
 import os
 import pstats
@@ -90,29 +89,12 @@ def requests(count: int, numbers: int) -> list[bytes]:
 
 
 def caller(app, path: str):
+    from tests.wsgi import wsgi_post
+
     def call(body: bytes) -> bytes:
-        statuses = []
-        content = b"".join(
-            app(
-                {
-                    "REQUEST_METHOD": "POST",
-                    "PATH_INFO": path,
-                    "SERVER_NAME": "127.0.0.1",
-                    "SERVER_PORT": "80",
-                    "SERVER_PROTOCOL": "HTTP/1.1",
-                    "HTTP_HOST": "127.0.0.1",
-                    "REMOTE_ADDR": "127.0.0.1",
-                    "wsgi.url_scheme": "http",
-                    "wsgi.input": io.BytesIO(body),
-                    "CONTENT_LENGTH": str(len(body)),
-                    "CONTENT_TYPE": "application/json",
-                    "HTTP_AUTHORIZATION": AUTH,
-                },
-                lambda status, headers: statuses.append(status),
-            )
-        )
-        if statuses != ["200 OK"]:
-            raise SystemExit(f"{path} answered {statuses}: {content[:300]!r}")
+        status, content = wsgi_post(app, path, body, authorization=AUTH)
+        if status != "200 OK":
+            raise SystemExit(f"{path} answered {status}: {content[:300]!r}")
         return content
 
     return call

@@ -7,7 +7,6 @@ gunicorn calls it (request signals included, a persistent connection reused), an
 `execute` is counted.
 """
 
-import io
 import json
 from itertools import count
 
@@ -19,6 +18,7 @@ from django.db import connection
 from tests.callflows.conftest import AUTH, VN, B, call_action
 from tests.callflows.decision_rows import ROWS, setup_row
 from tests.factories import PromptFactory
+from tests.wsgi import wsgi_post
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -53,26 +53,8 @@ def served(settings, monkeypatch):
         body = json.dumps(
             call_action(caller, dialled, eventId=f"rt-event-{n}", sessionId=f"rt-session-{n}")
         ).encode()
-        status = []
-        content = b"".join(
-            app(
-                {
-                    "REQUEST_METHOD": "POST",
-                    "PATH_INFO": "/callflows/8x8/call-action/",
-                    "SERVER_NAME": "127.0.0.1",
-                    "SERVER_PORT": "80",
-                    "HTTP_HOST": "127.0.0.1",
-                    "REMOTE_ADDR": "127.0.0.1",
-                    "wsgi.url_scheme": "http",
-                    "wsgi.input": io.BytesIO(body),
-                    "CONTENT_LENGTH": str(len(body)),
-                    "CONTENT_TYPE": "application/json",
-                    "HTTP_AUTHORIZATION": AUTH,
-                },
-                lambda s, h: status.append(s),
-            )
-        )
-        assert status == ["200 OK"]
+        status, content = wsgi_post(app, "/callflows/8x8/call-action/", body, authorization=AUTH)
+        assert status == "200 OK"
         return json.loads(content)
 
     post()  # warm: connection opened, prompts cached, statements prepared
