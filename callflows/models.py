@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from callflows.reports import CallQuerySet
+from masking.privacy import number_text, personal_number
 
 
 class Call(models.Model):
@@ -43,7 +44,7 @@ class Call(models.Model):
     # --- what we answered (the Call Action) ---
     action_event_id = models.CharField(_("call action event id"), max_length=200, blank=True)
     virtual_number = models.CharField(_("virtual number dialled"), max_length=20, blank=True)
-    caller = models.CharField(_("caller"), max_length=20, blank=True)
+    caller = personal_number(models.CharField(_("caller"), max_length=20, blank=True))
     masking_session = models.ForeignKey(
         "masking.MaskingSession",
         on_delete=models.SET_NULL,
@@ -59,7 +60,7 @@ class Call(models.Model):
     keypad_tries = models.PositiveSmallIntegerField(
         _("PIN tries"), default=0, help_text=_("How many PINs the caller has keyed on this call.")
     )
-    answer = models.JSONField(_("callflow answered"), null=True, blank=True)
+    answer = number_text(models.JSONField(_("callflow answered"), null=True, blank=True))
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     # --- from the session summary ---
     status = models.CharField(_("8x8's outcome"), max_length=12, choices=Status.choices, blank=True)
@@ -71,11 +72,11 @@ class Call(models.Model):
     callee_mos = models.FloatField(_("bridged leg MOS"), null=True, blank=True)
     last_action = models.CharField(_("last action"), max_length=40, blank=True)
     error_code = models.IntegerField(_("error code"), null=True, blank=True)
-    error_message = models.TextField(_("error message"), blank=True)
+    error_message = number_text(models.TextField(_("error message"), blank=True))
     summary_received_at = models.DateTimeField(_("summary received at"), null=True, blank=True)
     # --- from the recording upload ---
     recording_id = models.CharField(_("recording id"), max_length=200, blank=True)
-    recording_path = models.CharField(_("recording path"), max_length=500, blank=True)
+    recording_path = number_text(models.CharField(_("recording path"), max_length=500, blank=True))
     recording_seconds = models.PositiveIntegerField(_("recording seconds"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("first heard of"), auto_now_add=True, db_index=True)
@@ -134,7 +135,7 @@ class CallAction(models.Model):
         db_index=False,  # indexed in Meta, without Django's `_like` copy for text keys
     )
     outcome = models.CharField(_("our decision"), max_length=16, choices=Call.Outcome.choices)
-    answer = models.JSONField(_("callflow answered"), null=True, blank=True)
+    answer = number_text(models.JSONField(_("callflow answered"), null=True, blank=True))
     answered_at = models.DateTimeField(_("answered at"))
 
     class Meta:
@@ -181,7 +182,7 @@ class CallEvent(models.Model):
     sip_code = models.IntegerField(_("SIP code"), null=True, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
-    payload = models.JSONField(_("payload"), default=dict)
+    payload = number_text(models.JSONField(_("payload"), default=dict))
 
     class Meta:
         verbose_name = _("call event")
@@ -215,7 +216,7 @@ class NumberEvent(models.Model):
     reason = models.CharField(_("what we did"), max_length=200)
     provider_updated_at = models.DateTimeField(_("8x8 updated at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
-    payload = models.JSONField(_("payload"), default=dict)
+    payload = number_text(models.JSONField(_("payload"), default=dict))
 
     class Meta:
         verbose_name = _("number event")

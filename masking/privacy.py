@@ -2,17 +2,54 @@
 
 The disclosure policy is one decision, `may_see_full_numbers(user)`, asked by every exit: admin
 lists, pages, inlines, search, exports, the simulator, the API's serializers. Everything else
-shows `mask()` ("+65 9123 ••01"): enough to recognise a number on the phone with its owner, not to
-dial it. When no viewer is known the answer is "masked", so a new exit is safe by default.
-Logs get `redact()` ("+65 ••••••01"), through a filter on every handler.
+shows `mask()` ("+65 •••• •201"): enough to recognise a number on the phone with its owner, not
+to dial it or to guess it. When no viewer is known the answer is "masked", so a new exit is safe
+by default. Logs get `redact()` ("+65 ••••••01"), through a filter on every handler.
+
+A person's number is a kind of field: model fields wrapped in `personal_number()` carry the policy
+(the admin base matches them only by whole number, never by part), and fields wrapped in
+`number_text()` hold text that may spell numbers (a stored callflow, an error body, a file URL,
+audit changes): shown through `numbers_in_text_for()` and never searched or filtered.
 """
 
 import logging
 import re
 import traceback
 from contextvars import ContextVar
+from urllib.parse import unquote_plus
 
 import phonenumbers
+from django.http import HttpResponse
+
+# How many national digits `mask()` shows: the last 3. An 8-digit national number then keeps 5
+# hidden digits, 100,000 completions (about 40,000 of them valid Singapore numbers, whose first
+# digit is 3, 6, 8 or 9), so a viewer who also has a whole-number lookup (limited per hour, see
+# `masking.services.lookups`) cannot try them all. Four would leave 10,000 completions of which
+# only ~4,000 are valid numbers, under the bound; two would not tell the two people of a
+# conversation apart on the phone as well. The log form (`redact()`) keeps 2.
+MASK_SHOWN_DIGITS = 3
+
+
+def personal_number(field):
+    """Mark a model field as holding a person's number: searched only by whole number, shown as
+    `number_for()` allows. Not part of the field's deconstruction, so no migration."""
+    field.personal_number = True
+    return field
+
+
+def number_text(field):
+    """Mark a model field as text that may spell numbers: shown redacted to viewers without the
+    permission (`numbers_in_text_for`), never searched or filtered by the admin."""
+    field.holds_numbers = True
+    return field
+
+
+def is_personal_number(field) -> bool:
+    return getattr(field, "personal_number", False)
+
+
+def holds_numbers(field) -> bool:
+    return getattr(field, "holds_numbers", False)
 
 
 def redact(number) -> str:
@@ -41,7 +78,8 @@ FULL_NUMBERS_PERMISSION = "masking.view_full_numbers"
 
 def mask(number) -> str:
     """For staff screens: enough to recognise a number on the phone with its owner, not to dial
-    it. "+6591230001" -> "+65 9123 ••01" (the first four and last two national digits)."""
+    or guess it. "+6591230001" -> "+65 •••• •001" (the last `MASK_SHOWN_DIGITS` national
+    digits, grouped as the number is)."""
     if number is None or number == "":
         return "-"
     text = str(number)
@@ -55,7 +93,8 @@ def mask(number) -> str:
     national = digits[len(country) :]
     if len(national) < 7:
         return redact(number)
-    return f"+{country} {national[:4]} {'•' * (len(national) - 6)}{national[-2:]}"
+    shown = "•" * (len(national) - MASK_SHOWN_DIGITS) + national[-MASK_SHOWN_DIGITS:]
+    return f"+{country} {shown[:4]} {shown[4:]}"
 
 
 def may_see_full_numbers(user) -> bool:
@@ -82,14 +121,6 @@ def number_for(number, user=None) -> str:
     return mask(number)
 
 
-def numbers_in_text_for(text: str, user=None) -> str:
-    """Every phone-number-like run in `text`, as the viewer may see it."""
-    user = user if user is not None else current_viewer.get()
-    if may_see_full_numbers(user):
-        return text
-    return _NUMBER_PATTERN.sub(lambda m: mask(m.group(0)), text)
-
-
 class ViewerMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -101,15 +132,95 @@ class ViewerMiddleware:
         finally:
             current_viewer.reset(token)
 
+    def process_exception(self, request, exception):
+        # A whole-number lookup past the hour's limit, from any admin page or export: say so.
+        from masking.services.lookups import LookupLimitReached  # services use this module
 
-# Contiguous runs of 8 to 15 digits, with or without "+": how numbers appear in E.164 and in 8x8's
-# digit form. Dates and times have separators and are left alone.
-_NUMBER_PATTERN = re.compile(r"\+?\d{8,15}")
+        if isinstance(exception, LookupLimitReached):
+            return HttpResponse(str(exception), status=429, content_type="text/plain")
+        return None
+
+
+# Numbers as people and systems write them: E.164, 8x8's digits, and with separators ("+65 9123
+# 0001", "(65) 9123-0001", "9123.0001", URL-encoded "%2B65+9123+0001"): 8 to 15 digits in all,
+# at most one separator between two digits. Ids are matched first and kept whole: UUIDs, our
+# webhook and secret ids (`msg_…`, `whsec_…`), hex runs with a letter in them; and dates and IP
+# addresses are not numbers. A run glued to letters ("rec_6591230001.wav") is still a number.
+_SEPARATOR = r"(?:[ .\-+/]|%20|%2[Bb]|%2[Dd]|\)\s?|\s?\()?"
+_TEXT_PATTERN = re.compile(
+    r"(?P<keep>"
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+    r"|\b(?:msg|whsec|evt|tok)_[0-9A-Za-z]+"
+    r"|(?<![0-9A-Za-z])[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*(?![0-9A-Za-z])"
+    r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"
+    r")"
+    r"|(?P<number>(?<![0-9A-Za-z])(?:\+|%2[Bb])?\(?\d(?:" + _SEPARATOR + r"\d){7,14}(?!\d))"
+)
+# A URL's query string: decoded before it is read, so "%2B65+9123+0001" is seen as a number.
+_QUERY = re.compile(r"\?[^\s\"']*")
+
+
+def _international(written: str, digits: str) -> bool:
+    """Whether a run of digits in text is a number with its country code: written with "+", or
+    valid as one. Otherwise ("9765 4321") its first digits are no country code to show."""
+    if written.startswith(("+", "%2B", "%2b")):
+        return True
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(f"+{digits}"))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _numbers_in(text: str, shown, keep=frozenset()) -> str:
+    def one(match):
+        if match.group("keep") is not None:
+            return match.group("keep")
+        written = match.group("number")
+        digits = "".join(ch for ch in written if ch.isdigit())
+        if f"+{digits}" in keep:
+            return written
+        if _international(written, digits):
+            return shown(f"+{digits}")
+        return "•" * (len(digits) - 2) + digits[-2:]
+
+    text = _QUERY.sub(lambda m: unquote_plus(m.group(0)), text)
+    return _TEXT_PATTERN.sub(one, text)
+
+
+def _ours(text: str) -> frozenset[str]:
+    """The pool's numbers spelt in `text`: ours, not a person's, so shown whole (one query)."""
+    from masking.models import VirtualNumber  # the models use this module
+
+    spelt = {
+        "+" + "".join(ch for ch in m.group("number") if ch.isdigit())
+        for m in _TEXT_PATTERN.finditer(text)
+        if m.group("number")
+    }
+    if not spelt:
+        return frozenset()
+    return frozenset(
+        str(n)
+        for n in VirtualNumber.objects.filter(number__in=spelt).values_list("number", flat=True)
+    )
+
+
+def numbers_in_text_for(text: str, user=None) -> str:
+    """Every person's number in `text` as the viewer may see it; the pool's numbers whole."""
+    if not text:
+        return text
+    user = user if user is not None else current_viewer.get()
+    if may_see_full_numbers(user):
+        return text
+    return _numbers_in(text, mask, keep=_ours(text))
 
 
 def redact_text(text: str) -> str:
-    """Redact every phone-number-like run of digits in free text."""
-    return _NUMBER_PATTERN.sub(lambda m: redact(m.group(0)), text)
+    """Redact every phone-number-like run in free text, in any of the forms above. For logs: no
+    database, so the pool's numbers are redacted too."""
+    if not text:
+        return text
+    return _numbers_in(text, redact)
 
 
 class RedactPhoneNumbersFilter(logging.Filter):

@@ -252,6 +252,10 @@ WEBHOOK_AUTH_HEADER_PREVIOUS = env.str("WEBHOOK_AUTH_HEADER_PREVIOUS", default="
 
 # Provider endpoints accept requests only from these networks (CIDR), when set. 8x8's published
 # ranges are in README's Security section. Empty: any address with the right Authorization.
+# Whole-number lookups (admin search, API ?participant= and ?number=, the simulator's caller) a user
+# without masking.view_full_numbers may make in any hour; the next is refused. Each is audited
+# (README, "Security").
+MASKING_NUMBER_LOOKUPS_PER_HOUR = env.int("MASKING_NUMBER_LOOKUPS_PER_HOUR", default=50)
 MASKING_PROVIDER_IP_ALLOWLIST = env.list("MASKING_PROVIDER_IP_ALLOWLIST", default=[])
 # How many reverse proxies in front of us append to X-Forwarded-For. 0: trust only the socket.
 MASKING_TRUSTED_PROXIES = env.int("MASKING_TRUSTED_PROXIES", default=0)

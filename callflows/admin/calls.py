@@ -13,9 +13,9 @@ from django.utils.html import format_html, format_html_join
 from callflows import voice_api
 from callflows.models import Call, CallAction, CallEvent
 from callflows.words import decision_words, outcome_words
+from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
-from masking.admin.search import NumberSearchMixin
 from masking.privacy import number_for, numbers_in_text_for
 
 RECORDING_STATUS_PERMISSION = "callflows.view_recording_status"
@@ -70,7 +70,7 @@ class CallNumberFilter(NumberListFilter):
         return queryset.filter(virtual_number=str(number.number))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ProjectAdmin):
     """Records of what happened: staff read them, nobody edits them."""
 
     def has_add_permission(self, request, obj=None):
@@ -116,7 +116,7 @@ class CallActionInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(NumberSearchMixin, ReadOnlyAdmin):
+class CallAdmin(ReadOnlyAdmin):
     # Narrow columns, so the session and 8x8's id stay in view on a 1366 px laptop.
     list_display = [
         "when",

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from masking.admin.base import ProjectAdmin
 from masking.models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ProjectAdmin):
     list_display = ["at", "actor", "via", "action", "object_type", "object_repr"]
     list_filter = ["via", "action", "object_type"]
     search_fields = ["object_id", "object_repr", "actor__username"]

@@ -5,13 +5,14 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.translation import ngettext
 
+from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.models import Callback, CallbackAttempt, CallbackEndpoint
 from masking.services.callbacks import callback_redeliver
 
 
 @admin.register(CallbackEndpoint)
-class CallbackEndpointAdmin(admin.ModelAdmin):
+class CallbackEndpointAdmin(ProjectAdmin):
     list_display = ["url", "enabled", "updated_at"]
     fields = ["url", "secret", "enabled", "updated_at"]
     readonly_fields = ["updated_at"]
@@ -46,7 +47,7 @@ class CallbackAttemptInline(admin.TabularInline):
 
 
 @admin.register(Callback)
-class CallbackAdmin(admin.ModelAdmin):
+class CallbackAdmin(ProjectAdmin):
     list_display = [
         "webhook_id",
         "event_type",

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import ngettext
 
-from masking.admin.search import NumberSearchMixin
+from masking.admin.base import ProjectAdmin
 from masking.models import RecordingOptIn
 from masking.privacy import may_see_full_numbers, number_for
 from masking.services.audit import audit_record
@@ -59,7 +59,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(RecordingOptIn)
-class RecordingOptInAdmin(NumberSearchMixin, admin.ModelAdmin):
+class RecordingOptInAdmin(ProjectAdmin):
     list_display = ["shown_number", "method", "opted_in_at", "revoked_at", "recorded_by"]
     list_filter = [ActiveFilter, "method"]
     search_fields = ["evidence"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from callflows.admin.numbers import NumberEventInline
+from masking.admin.base import ProjectAdmin
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
 from masking.models import PinLockout, VirtualNumber
 from masking.services.audit import ADMIN
@@ -40,7 +41,7 @@ class UseFilter(admin.SimpleListFilter):
 
 
 @admin.register(VirtualNumber)
-class VirtualNumberAdmin(CsvImportExportMixin, admin.ModelAdmin):
+class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
     list_display = [
         "number",
         "label",

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from masking.admin.base import ProjectAdmin
 from masking.models import PinLockout
 from masking.privacy import number_for
 from masking.services.pin_access import pin_lockout_clear
@@ -45,7 +46,7 @@ class LockoutScopeFilter(admin.SimpleListFilter):
 
 
 @admin.register(PinLockout)
-class PinLockoutAdmin(admin.ModelAdmin):
+class PinLockoutAdmin(ProjectAdmin):
     """Read-only but for one thing staff may do: clear a lockout (audited)."""
 
     list_display = [

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from callflows.builders import KEYPAD_DEFAULTS
 from callflows.dialects import CURRENT, SEED, refused_voices, wire_voice
+from masking.admin.base import ProjectAdmin
 from masking.models import Prompt, SpeechProfile
 from masking.voices import LANGUAGES
 
@@ -110,7 +111,7 @@ class PromptForm(forms.ModelForm):
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(ProjectAdmin):
     form = PromptForm
     list_display = ["purpose", "language", "voice_profile", "repetition", "short_text"]
     list_filter = ["purpose", "language"]

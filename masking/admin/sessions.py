@@ -12,9 +12,9 @@ from django.utils.safestring import mark_safe
 from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
+from masking.admin.base import ProjectAdmin
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
 from masking.admin.number_picker import NEW_SESSION, NumberListFilter, NumberPicker, picker_media
-from masking.admin.search import NumberSearchMixin
 from masking.admin.session_actions import SessionActionsMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import number_for
@@ -186,9 +186,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MaskingSession)
-class MaskingSessionAdmin(
-    SessionActionsMixin, NumberSearchMixin, CsvImportExportMixin, admin.ModelAdmin
-):
+class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmin):
     # Narrow columns, so all of them fit a 1366 px laptop beside the filters: the session's own
     # name (its number has a column), both participants stacked, and its times in one cell.
     list_display = [

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from masking.privacy import number_text
+
 
 class AuditEntry(models.Model):
     """Who changed what on records people may ask about: recording consent and calls.
@@ -31,7 +33,7 @@ class AuditEntry(models.Model):
     object_type = models.CharField(_("record type"), max_length=40)
     object_id = models.CharField(_("record id"), max_length=40)
     object_repr = models.CharField(_("record"), max_length=200)
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    changes = number_text(models.JSONField(_("changes"), default=dict, blank=True))
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:

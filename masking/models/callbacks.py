@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from masking.privacy import number_text
+
 
 def new_secret() -> str:
     """A Standard Webhooks secret: "whsec_" and 32 random bytes in base64."""
@@ -122,7 +124,7 @@ class Callback(models.Model):
         related_name="callbacks",
         verbose_name=_("session"),
     )
-    payload = models.JSONField(_("payload"))
+    payload = number_text(models.JSONField(_("payload")))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -138,7 +140,7 @@ class Callback(models.Model):
     last_status_code = models.PositiveSmallIntegerField(
         _("last HTTP status"), null=True, blank=True
     )
-    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    last_error = number_text(models.CharField(_("last error"), max_length=300, blank=True))
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("happened at"), default=timezone.now, db_index=True)
 
@@ -167,7 +169,7 @@ class CallbackAttempt(models.Model):
     started_at = models.DateTimeField(_("at"))
     duration_ms = models.PositiveIntegerField(_("took (ms)"), default=0)
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    error = models.CharField(_("error"), max_length=300, blank=True)
+    error = number_text(models.CharField(_("error"), max_length=300, blank=True))
 
     class Meta:
         verbose_name = _("callback attempt")

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from masking.privacy import mask
+from masking.privacy import mask, personal_number
 
 
 class RecordingOptInQuerySet(models.QuerySet):
@@ -28,8 +28,10 @@ class RecordingOptIn(models.Model):
         API = "api", _("through the API")
         KEYPAD = "keypad", _("pressed on the keypad")
 
-    number = PhoneNumberField(
-        _("number"), help_text=_("The person's real number. Example: “+6591230001”.")
+    number = personal_number(
+        PhoneNumberField(
+            _("number"), help_text=_("The person's real number. Example: “+6591230001”.")
+        )
     )
     method = models.CharField(_("how"), max_length=8, choices=Method.choices)
     opted_in_at = models.DateTimeField(_("opted in at"), default=timezone.now)

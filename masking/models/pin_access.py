@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from masking.privacy import mask
+from masking.privacy import mask, personal_number
 
 
 class PinFailure(models.Model):
@@ -70,11 +70,13 @@ class PinLockout(models.Model):
         related_name="pin_lockouts",
         verbose_name=_("virtual number"),
     )
-    caller = models.CharField(
-        _("caller"),
-        max_length=32,
-        blank=True,
-        help_text=_("The phone refused. Empty: every phone not in a session on the number."),
+    caller = personal_number(
+        models.CharField(
+            _("caller"),
+            max_length=32,
+            blank=True,
+            help_text=_("The phone refused. Empty: every phone not in a session on the number."),
+        )
     )
     wrong_pins = models.PositiveIntegerField(
         _("wrong PINs"), help_text=_("Wrong PINs counted in the window when it locked.")

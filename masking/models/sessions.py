@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from masking.privacy import mask
+from masking.privacy import mask, personal_number
 from masking.voices import LANGUAGE_CHOICES
 
 
@@ -167,8 +167,10 @@ class Participant(models.Model):
         verbose_name=_("session"),
     )
     role = models.CharField(_("role"), max_length=1, choices=Role.choices)
-    number = PhoneNumberField(
-        _("number"), help_text=_("The person's real number. Example: “+6591230001”.")
+    number = personal_number(
+        PhoneNumberField(
+            _("number"), help_text=_("The person's real number. Example: “+6591230001”.")
+        )
     )
     virtual_number = models.ForeignKey(
         "masking.VirtualNumber",

@@ -94,7 +94,8 @@ def test_query_string_lookups_on_numbers_are_refused(restricted_staff, paired, c
 def test_staff_with_the_permission_find_by_any_digits(client, paired):
     client.force_login(User.objects.create_superuser("lead", password="pw"))
     assert found(client, "/admin/masking/maskingsession/", {"q": LOCAL[2:6]}) == 1
-    assert found(client, "/admin/callflows/call/", {"caller__startswith": A[:8]}) == 1
+    # Query-string lookups the list does not offer are refused for everyone (masking.admin.base).
+    assert client.get("/admin/callflows/call/", {"caller__startswith": A[:8]}).status_code == 400
 
 
 def test_text_search_still_works_for_restricted_staff(restricted_staff, db):
@@ -190,7 +191,7 @@ def test_a_restricted_token_finds_a_session_by_the_whole_number_only(paired):
     client = token_with("view")
     whole = client.get("/api/sessions/", {"participant": A}).json()
     assert [s["id"] for s in whole["results"]] == [paired.pk]
-    assert whole["results"][0]["participant_a"] == "+65 9876 ••01"
+    assert whole["results"][0]["participant_a"] == "+65 •••• •201"
     partial = client.get("/api/sessions/", {"participant": A[:-1]}).json()
     assert partial["results"] == []
 
@@ -286,7 +287,7 @@ def api_full(db):
     return client_for(user)
 
 
-@pytest.mark.parametrize("full, shown", [(True, A), (False, "+65 9876 ••01")])
+@pytest.mark.parametrize("full, shown", [(True, A), (False, "+65 •••• •201")])
 def test_the_backend_user_is_set_up_by_one_command(paired, full, shown):
     call_command("setup_api_user", "backend", *(["--full-numbers"] if full else []))
     client = client_for(User.objects.get(username="backend"))

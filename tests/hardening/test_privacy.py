@@ -24,7 +24,7 @@ FULL = re.compile(r"\+?65(9123000[12]|31500101)")
 
 @pytest.mark.parametrize(
     "number, shown",
-    [("+6591230001", "+65 9123 ••01"), ("+12025550101", "+1 2025 ••••01"), ("", "-")],
+    [("+6591230001", "+65 •••• •001"), ("+12025550101", "+1 •••• •••101"), ("", "-")],
 )
 def test_mask(number, shown):
     assert mask(number) == shown
@@ -96,7 +96,7 @@ def test_admin_shows_numbers_only_to_staff_with_the_permission(client, full_numb
             assert people, page
         else:
             assert not people, page
-            assert "9123 ••0" in html, page
+            assert "•••• •00" in html, page
     # Searching by a full number still finds the pairing (the searcher typed it).
     found = client.get("/admin/masking/maskingsession/", {"q": A})
     assert [s.pk for s in found.context["cl"].result_list] == [session.pk]

@@ -1,0 +1,101 @@
+"""The base of every ModelAdmin in the project: lists that are no oracle, by construction.
+
+Django lets any query-string lookup through to any local field (`?answer__icontains=...65`,
+`?caller__startswith=+65811`): "0 results" or not tells a hidden digit each time. A list built on
+`ProjectAdmin` answers only the parameters its own filters declare (`list_filter`,
+`date_hierarchy`, and the admin's own: search, order, page, popup); anything else is refused with
+400 before a row is read, for every viewer, through the list and every export built on it.
+
+Search: fields holding a person's number (`masking.privacy.personal_number`) are matched only by
+whole number, whichever of `search_fields` or `number_search_fields` names them; fields holding
+free text that may spell numbers (`number_text`) are never searched. Each whole-number search is a
+lookup: limited per user and audited (`masking.services.lookups`).
+"""
+
+from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q
+
+from masking.numbers import whole_numbers
+from masking.privacy import holds_numbers, is_personal_number, may_see_full_numbers
+from masking.services.audit import ADMIN
+from masking.services.lookups import number_lookup
+
+
+class DeclaredLookupsChangeList(ChangeList):
+    def get_filters(self, request):
+        sent = set(self.get_filters_params())
+        specs, has_filters, remaining, duplicates, active = super().get_filters(request)
+        # Every declared filter took its own parameters out; the date hierarchy turned its
+        # year/month/day into a range. What is left was asked of no filter.
+        hierarchy = self.date_hierarchy
+        derived = set()
+        if hierarchy and f"{hierarchy}__year" in sent:
+            derived = {f"{hierarchy}__gte", f"{hierarchy}__lt"}
+        undeclared = sorted(set(remaining) - derived)
+        if undeclared:
+            raise DisallowedModelAdminLookup(
+                f"Filtering by {', '.join(undeclared)} is not offered: use the filters shown."
+            )
+        return specs, has_filters, remaining, duplicates, active
+
+
+def _field_at(model, path: str):
+    try:
+        return get_fields_from_path(model, path.lstrip("^=@"))[-1]
+    except (FieldDoesNotExist, admin.utils.NotRelationField):
+        return None
+
+
+class ProjectAdmin(admin.ModelAdmin):
+    """Every project list: declared lookups only; people's numbers found by whole number only."""
+
+    # People's number fields to match by whole number, beyond those `search_fields` names.
+    number_search_fields: list[str] = []
+
+    def get_changelist(self, request, **kwargs):
+        return DeclaredLookupsChangeList
+
+    def _search_paths(self, request) -> tuple[list[str], list[str]]:
+        """(text paths Django may search by part, paths of people's numbers)."""
+        text, numbers = [], list(self.number_search_fields)
+        for path in super().get_search_fields(request):
+            field = _field_at(self.model, path)
+            if field is not None and is_personal_number(field):
+                numbers.append(path.lstrip("^=@"))
+            elif field is None or not holds_numbers(field):
+                text.append(path)
+        return text, numbers
+
+    def get_search_fields(self, request):
+        return self._search_paths(request)[0]
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        number_paths = self._search_paths(request)[1]
+        if not term or not number_paths:
+            return results, may_have_duplicates
+        wanted = Q()
+        numbers = whole_numbers(term)
+        if numbers:
+            number_lookup(
+                user=request.user, numbers=numbers, via=ADMIN, where=self.opts.label_lower
+            )
+        for number in numbers:
+            for path in number_paths:
+                wanted |= Q(**{path: number})
+        digits = "".join(ch for ch in term if ch.isdigit())
+        if may_see_full_numbers(request.user) and len(digits) >= 3 and digits == term.lstrip("+"):
+            # Staff who see numbers whole learn nothing from a partial match.
+            for path in number_paths:
+                wanted |= Q(**{f"{path}__contains": digits})
+        if not wanted:
+            return results, may_have_duplicates
+        # Either the text fields matched (Django's own search; with none, it filters nothing) or
+        # a number did.
+        text = Q(pk__in=results.values("pk")) if self.get_search_fields(request) else Q(pk=None)
+        return queryset.filter(text | wanted), True

@@ -1,0 +1,59 @@
+"""Whole-number lookups: limited per user, and each one in the audit trail.
+
+A lookup by whole number ("is +6591230001 in a session?") is the one question a masked screen
+cannot answer by itself; asked often enough it enumerates the digits `mask()` hides. So every such
+lookup (admin search, the API's `?participant=` and `?number=`, the simulator's caller) passes
+here: it leaves an audit entry naming who looked up what (masked), and a user without
+`masking.view_full_numbers` gets at most `MASKING_NUMBER_LOOKUPS_PER_HOUR` of them in any hour.
+
+The count is read from the audit rows themselves, in the database: shared by every process and
+host by construction, with no cache to lose. Two lookups racing at the limit may both pass (one
+over); the bound is about enumeration (100,000 completions), which one extra lookup does not move.
+Staff holding the permission see numbers whole anyway, so their lookups are audited, not limited.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from masking.models import AuditEntry, VirtualNumber
+from masking.privacy import mask, may_see_full_numbers
+
+LOOKED_UP = "looked up"
+LOOKUP_TYPE = "number lookup"
+
+
+class LookupLimitReached(Exception):
+    """The user has had their whole-number lookups for this hour."""
+
+
+def lookups_left(*, user, now=None) -> int:
+    now = now or timezone.now()
+    used = AuditEntry.objects.filter(
+        actor=user, action=LOOKED_UP, at__gt=now - timedelta(hours=1)
+    ).count()
+    return max(settings.MASKING_NUMBER_LOOKUPS_PER_HOUR - used, 0)
+
+
+def number_lookup(*, user, numbers, via: str, where: str) -> None:
+    """Note that `user` looked up `numbers` (the readings of one typed term) through `via`, on
+    `where`; raise `LookupLimitReached`, writing nothing, when the hour's lookups are used up."""
+    numbers = sorted(str(n) for n in numbers)
+    if not numbers or VirtualNumber.objects.filter(number__in=numbers).exists():
+        return  # the pool's numbers are ours, not a person's
+    if not may_see_full_numbers(user) and lookups_left(user=user) <= 0:
+        limit = settings.MASKING_NUMBER_LOOKUPS_PER_HOUR
+        raise LookupLimitReached(
+            f"You have looked up {limit} numbers in the last hour, the most allowed: try again "
+            "later, or ask staff who may see numbers in full."
+        )
+    AuditEntry.objects.create(
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        via=via[:20],
+        action=LOOKED_UP,
+        object_type=LOOKUP_TYPE,
+        object_id="",
+        object_repr=mask(numbers[0])[:200],
+        changes={"where": where},
+    )
