@@ -17,6 +17,8 @@ from callflows.words import decision_words
 from masking.admin.number_picker import NumberPicker
 from masking.models import MaskingSession, VirtualNumber
 from masking.privacy import number_for, numbers_in_text_for
+from masking.services.audit import ADMIN
+from masking.services.lookups import LookupLimitReached, number_lookup
 
 
 class SimulatorForm(forms.Form):
@@ -55,6 +57,18 @@ def simulator_view(request):
         raise PermissionDenied
     form = SimulatorForm(request.GET or None)
     result = None
+    if form.is_valid():
+        try:
+            # Whether a number is paired is a whole-number lookup like a search: limited, audited.
+            number_lookup(
+                user=request.user,
+                numbers={str(form.cleaned_data["caller"])},
+                via=ADMIN,
+                where="simulator",
+                field="caller",
+            )
+        except LookupLimitReached as exc:
+            form.add_error("caller", str(exc))
     if form.is_valid():
         call = dict(
             caller=str(form.cleaned_data["caller"]),

@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from callflows.parsing import error_fields
 from masking.services.allocation import PoolExhausted
+from masking.services.lookups import LookupLimitReached
 
 
 class Conflict(exceptions.APIException):
@@ -25,6 +26,16 @@ class Conflict(exceptions.APIException):
 def exception_handler(exc, context):
     if isinstance(exc, PoolExhausted):
         return Response({"error": exc.code, "detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, LookupLimitReached):
+        return Response(
+            {
+                "error": "lookup_limit",
+                "detail": str(exc),
+                "fields": {exc.field: [str(exc)]} if exc.field else {},
+            },
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": "3600"},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

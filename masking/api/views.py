@@ -20,6 +20,7 @@ from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualN
 from masking.numbers import whole_numbers
 from masking.services import audit
 from masking.services.consent import consent_record, consent_revoke
+from masking.services.lookups import number_lookup
 from masking.services.numbers import number_set_status
 from masking.services.sessions import (
     session_close,
@@ -87,6 +88,9 @@ class SessionFilter(django_filters.FilterSet):
 
     def filter_participant(self, queryset, name, value):
         numbers = whole_numbers(value)
+        number_lookup(
+            user=self.request.user, numbers=numbers, via=audit.API, where="api:sessions", field=name
+        )
         return queryset.filter(
             pk__in=Participant.objects.filter(number__in=numbers).values("session_id")
         )
@@ -249,6 +253,25 @@ class VirtualNumberViewSet(
         serializer.instance = self.get_queryset().get(pk=number.pk)
 
 
+class OptInFilter(django_filters.FilterSet):
+    number = django_filters.CharFilter(
+        method="filter_number",
+        label="The person's whole number (+6591230001, 6591230001, or national). Part of a "
+        "number matches nothing.",
+    )
+
+    class Meta:
+        model = RecordingOptIn
+        fields = ["number", "method"]
+
+    def filter_number(self, queryset, name, value):
+        numbers = whole_numbers(value)
+        number_lookup(
+            user=self.request.user, numbers=numbers, via=audit.API, where="api:opt-ins", field=name
+        )
+        return queryset.filter(number__in=numbers)
+
+
 class RecordingOptInViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -259,7 +282,7 @@ class RecordingOptInViewSet(
 
     permission_classes = [ActionPermissions]
     serializer_class = s.RecordingOptInSerializer
-    filterset_fields = ["number", "method"]
+    filterset_class = OptInFilter
     queryset = RecordingOptIn.objects.order_by("-opted_in_at", "-id")
 
     def perform_create(self, serializer):

@@ -25,7 +25,11 @@ LOOKUP_TYPE = "number lookup"
 
 
 class LookupLimitReached(Exception):
-    """The user has had their whole-number lookups for this hour."""
+    """The user has had their whole-number lookups for this hour. `field`: the input it came by."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 def lookups_left(*, user, now=None) -> int:
@@ -36,7 +40,7 @@ def lookups_left(*, user, now=None) -> int:
     return max(settings.MASKING_NUMBER_LOOKUPS_PER_HOUR - used, 0)
 
 
-def number_lookup(*, user, numbers, via: str, where: str) -> None:
+def number_lookup(*, user, numbers, via: str, where: str, field: str = "") -> None:
     """Note that `user` looked up `numbers` (the readings of one typed term) through `via`, on
     `where`; raise `LookupLimitReached`, writing nothing, when the hour's lookups are used up."""
     numbers = sorted(str(n) for n in numbers)
@@ -46,7 +50,8 @@ def number_lookup(*, user, numbers, via: str, where: str) -> None:
         limit = settings.MASKING_NUMBER_LOOKUPS_PER_HOUR
         raise LookupLimitReached(
             f"You have looked up {limit} numbers in the last hour, the most allowed: try again "
-            "later, or ask staff who may see numbers in full."
+            "later, or ask staff who may see numbers in full.",
+            field=field,
         )
     AuditEntry.objects.create(
         actor=user if getattr(user, "is_authenticated", False) else None,
