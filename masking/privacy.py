@@ -215,6 +215,13 @@ def numbers_in_text_for(text: str, user=None) -> str:
     return _numbers_in(text, mask, keep=_ours(text))
 
 
+def numbers_in_text_kept(text: str) -> str:
+    """Text to keep (an audit entry): people's numbers masked for everyone, the pool's whole."""
+    if not text:
+        return text
+    return _numbers_in(text, mask, keep=_ours(text))
+
+
 def redact_text(text: str) -> str:
     """Redact every phone-number-like run in free text, in any of the forms above. For logs: no
     database, so the pool's numbers are redacted too."""

@@ -19,6 +19,8 @@ from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.privacy import number_for, numbers_in_text_for
 
 RECORDING_STATUS_PERMISSION = "callflows.view_recording_status"
+# Fields that say where a recording is stored: shown only with RECORDING_STATUS_PERMISSION.
+LOCATIONS = {"shown_recording_path"}
 UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 # What 8x8's recording statuses mean for the file (provider document, section 10.4).
 RECORDING_STATUSES = {
@@ -56,7 +58,8 @@ def recording_at_8x8(call: Call):
                 RECORDING_STATUSES.get(r.status, "a status 8x8 has not documented"),
                 r.recording_id or "-",
                 f", {r.duration} s" if r.duration is not None else "",
-                r.external_file_url or "(nowhere yet)",
+                # A file URL may be named after the caller: redacted as the viewer may see it.
+                numbers_in_text_for(r.external_file_url) or "(nowhere yet)",
             )
             for r in recordings
         ),
@@ -293,9 +296,14 @@ class CallAdmin(ReadOnlyAdmin):
         return recording_at_8x8(obj)
 
     def get_fieldsets(self, request, obj=None):
+        # Where a recording is stored is for staff granted recording locations (README,
+        # "Security"), not for the Support and Operations groups.
         if request.user.has_perm(RECORDING_STATUS_PERMISSION):
             return [*self.fieldsets, ("Recording at 8x8", {"fields": ["recording_at_8x8"]})]
-        return self.fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in LOCATIONS]})
+            for name, options in self.fieldsets
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         fieldsets = self.get_fieldsets(request, obj)

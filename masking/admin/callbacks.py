@@ -1,22 +1,61 @@
 """Callbacks in the admin: where they go, and every delivery with its attempts and errors."""
 
+import json
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.models import Callback, CallbackAttempt, CallbackEndpoint
+from masking.models.callbacks import new_secret
+from masking.privacy import numbers_in_text_for
+from masking.services.audit import ADMIN, audit_record
 from masking.services.callbacks import callback_redeliver
 
 
 @admin.register(CallbackEndpoint)
 class CallbackEndpointAdmin(ProjectAdmin):
-    list_display = ["url", "enabled", "updated_at"]
+    """The secret is a credential: shown once, on the form that creates it (or by the rotate
+    action's answer), then only its last 4 characters, to everyone."""
+
+    list_display = ["url", "enabled", "secret_hint", "updated_at"]
     fields = ["url", "secret", "enabled", "updated_at"]
     readonly_fields = ["updated_at"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ["rotate_secret"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.fields
+        return ["url", "secret_hint", "enabled", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["updated_at"] if obj is None else ["secret_hint", "updated_at"]
+
+    @admin.display(description="signing secret")
+    def secret_hint(self, obj):
+        return f"…{obj.secret[-4:]} (shown once when set; rotate it to get a new one)"
+
+    @admin.action(description="Rotate the signing secret (shown once)", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        endpoint = queryset.first()
+        if endpoint is None:
+            return None
+        endpoint.secret = new_secret()
+        endpoint.full_clean()
+        endpoint.save(update_fields=["secret", "updated_at"])
+        audit_record(obj=endpoint, action="rotated secret", via=ADMIN, actor=request.user)
+        # Answered on this page, never through messages (a cookie) or a redirect.
+        return TemplateResponse(
+            request,
+            "admin/masking/callbackendpoint/secret_once.html",
+            {**self.admin_site.each_context(request), "opts": self.opts, "endpoint": endpoint},
+        )
 
     def has_add_permission(self, request):
         # One endpoint: the business backend.
@@ -36,8 +75,17 @@ class CallbackAttemptInline(admin.TabularInline):
     model = CallbackAttempt
     extra = 0
     can_delete = False
-    fields = ["number", "started_at", "url", "status_code", "error", "duration_ms"]
+    fields = ["number", "started_at", "shown_url", "status_code", "shown_error", "duration_ms"]
     readonly_fields = fields
+
+    # The receiver's error body and the URL are the business's text: they may spell a number.
+    @admin.display(description="URL")
+    def shown_url(self, obj):
+        return numbers_in_text_for(obj.url) or "-"
+
+    @admin.display(description="error")
+    def shown_error(self, obj):
+        return numbers_in_text_for(obj.error) or "-"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -56,7 +104,7 @@ class CallbackAdmin(ProjectAdmin):
         "attempts",
         "next_try",
         "last_status_code",
-        "last_error",
+        "shown_last_error",
         "created_at",
     ]
     list_filter = ["status", "event_type"]
@@ -72,10 +120,10 @@ class CallbackAdmin(ProjectAdmin):
         "next_attempt_at",
         "lease_until",
         "last_status_code",
-        "last_error",
+        "shown_last_error",
         "delivered_at",
         "created_at",
-        "payload",
+        "shown_payload",
     ]
     readonly_fields = fields
     inlines = [CallbackAttemptInline]
@@ -83,6 +131,16 @@ class CallbackAdmin(ProjectAdmin):
 
     def has_add_permission(self, request):
         return False  # callbacks are written by the changes they report
+
+    @admin.display(description="last error")
+    def shown_last_error(self, obj):
+        return numbers_in_text_for(obj.last_error) or "-"
+
+    @admin.display(description="payload")
+    def shown_payload(self, obj):
+        return format_html(
+            "<pre>{}</pre>", numbers_in_text_for(json.dumps(obj.payload, indent=2, sort_keys=True))
+        )
 
     @admin.display(description="session")
     def session_link(self, obj):

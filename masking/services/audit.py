@@ -8,7 +8,7 @@ complete whichever way the change came.
 from datetime import datetime
 
 from masking.models import AuditEntry
-from masking.privacy import redact
+from masking.privacy import is_personal_number, mask, numbers_in_text_kept, redact
 
 # How a change came, as `via` (AuditEntry.via). SYSTEM: a command or code with no other path.
 ADMIN = "admin"
@@ -27,8 +27,23 @@ def audit_record(*, obj, action: str, via: str, actor=None, changes: dict | None
         object_type=obj._meta.label,
         object_id=str(obj.pk),
         object_repr=_describe(obj)[:200],
-        changes=changes or {},
+        changes=_without_numbers(obj, changes or {}),
     )
+
+
+def _without_numbers(obj, changes: dict) -> dict:
+    """The history never keeps a person's number whole, whoever opens it later: a number field's
+    value is masked, and numbers inside any other text too (the pool's numbers stay whole)."""
+    personal = {f.name for f in obj._meta.concrete_fields if is_personal_number(f)}
+    kept = {}
+    for field, value in changes.items():
+        if field in personal and value not in (None, "", "none"):
+            kept[field] = mask(value)
+        elif isinstance(value, str):
+            kept[field] = numbers_in_text_kept(value)
+        else:
+            kept[field] = value
+    return kept
 
 
 def audit_value(value) -> str:

@@ -23,9 +23,16 @@ MANAGED = {
 }
 
 
+# Outside both groups: the callback endpoint holds the secret callbacks are signed with (anyone
+# who reads it can forge `session.closed` to the business), so an administrator manages it.
+SECRETS = ["callbackendpoint"]
+
+
 def _every_view() -> Q:
-    return Q(content_type__app_label__in=APPS, codename__startswith="view_") & ~Q(
-        codename__in=["view_full_numbers", "view_recording_status"]
+    return (
+        Q(content_type__app_label__in=APPS, codename__startswith="view_")
+        & ~Q(codename__in=["view_full_numbers", "view_recording_status"])
+        & ~Q(content_type__model__in=SECRETS)
     )
 
 
