@@ -211,5 +211,7 @@ def test_the_simulator_shows_our_virtual_number_whole(client):
         "/admin/simulator/", {"virtual_number": session.virtual_number_id, "caller": A}
     )
     html = response.content.decode()
-    assert VN[1:] in html  # the callflow's source, as 8x8 receives it
+    shown_json = response.context["result"]["json"]
+    assert f'"source": "{VN[1:]}"' in shown_json  # as 8x8 receives it
+    assert shows_a_number(shown_json, A, B) == []
     assert shows_a_number(html.replace(f'value="{A}"', ""), A, B) == []
