@@ -6,12 +6,14 @@ exactly what an operator's terminal or log shipper would get.
 """
 
 import http.cookiejar
+import http.server
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -25,6 +27,12 @@ BIN = Path(sys.executable).parent
 VN, A, B = "+6531500101", "+6598761201", "+6598761202"
 AUTH = "Bearer log-test-secret"
 DIGIT_RUN = re.compile(r"\d{8,}")
+# The seeded numbers' 8 local digits with any separators between them, as people type them.
+SEPARATED = [
+    re.compile(r"(?:[ .\-+/()]|%20|%2B|%2D)*".join(number[3:]), re.IGNORECASE) for number in (A, B)
+]
+# Webhook ids ("msg_" and 32 hex digits) are ids, not numbers: kept whole, skipped by the search.
+WEBHOOK_ID = re.compile(r"msg_[0-9a-f]{32}")
 
 SETUP = f"""
 from django.contrib.auth.models import User
@@ -129,12 +137,18 @@ def main_flows(base: str, token: str) -> list[int]:
         f"/admin/callflows/call/?q={quoted}",
         f"/admin/masking/recordingoptin/?number__regex={quoted}",  # an error (bad regex)
         f"/admin/no-such-page/{A[1:]}/",  # a 404 naming a number
+        # Numbers with separators and URL encoding, as staff type them into the search box.
+        f"/admin/masking/maskingsession/?q={A[3:7]}+{A[7:]}",
+        f"/admin/masking/maskingsession/?q=%2B65-{A[3:7]}-{A[7:]}",
+        f"/admin/callflows/call/?q=%2865%29+{A[3:7]}.{A[7:]}",
     ):
         send(browser, path)
     api = {"Authorization": f"Token {token}"}
     for path in (
         f"/api/sessions/?participant={quoted}",
         f"/api/sessions/?participant={A[1:]}",
+        f"/api/sessions/?participant=%2B65+{A[3:7]}+{A[7:]}",
+        f"/api/sessions/?participant=65%20{A[3:7]}%20{A[7:]}",
         f"/api/sessions/{A[1:]}/",
         "/api/sessions/",
     ):
@@ -162,7 +176,13 @@ def assert_redacted(output: str, statuses: list[int]):
     assert 200 in statuses and 404 in statuses, statuses
     assert "GET /admin/" in output, output  # the request lines were logged at all
     assert "••" in output, output  # and numbers in them were redacted
+    assert_no_number(output)
+
+
+def assert_no_number(output: str):
+    output = WEBHOOK_ID.sub("msg_", output)
     assert DIGIT_RUN.findall(output) == [], output
+    assert [p.pattern for p in SEPARATED if p.search(output)] == [], output
 
 
 def test_gunicorn_with_the_shipped_configuration_logs_no_number(server_env):
@@ -217,3 +237,62 @@ def test_every_handler_redacts(server_env, debug):
         check=True,
     )
     assert result.stdout.decode().strip() == "[]"
+
+
+RECEIVER_ERROR = f"unknown customer +65 {A[3:7]} {A[7:]} and 65-{B[3:7]}-{B[7:]}".encode()
+OPEN_WITH_CALLBACKS = f"""
+from masking.models import Callback, VirtualNumber
+from masking.services.sessions import session_open
+session_open(virtual_number=VirtualNumber.objects.get(number="{VN}"),
+             participant_a="+6598761211", participant_b="+6598761212")
+print(" ".join(Callback.objects.values_list("webhook_id", flat=True)))
+"""
+
+
+class Refusing(http.server.BaseHTTPRequestHandler):
+    """A receiver that refuses every callback, quoting people's numbers in its error body."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(422)
+        self.send_header("Content-Length", str(len(RECEIVER_ERROR)))
+        self.end_headers()
+        self.wfile.write(RECEIVER_ERROR)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_worker_logs_no_number_from_a_receivers_error_and_keeps_webhook_ids(server_env):
+    env, _ = server_env
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        worker_env = {
+            **env,
+            "MASKING_CALLBACK_URL": f"http://127.0.0.1:{receiver.server_port}/hooks",
+            "MASKING_CALLBACK_SECRET": "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        }
+        manage = [str(BIN / "python"), "manage.py"]
+        opened = subprocess.run(
+            [*manage, "shell", "-c", OPEN_WITH_CALLBACKS],
+            cwd=ROOT,
+            env={**worker_env, "MASKING_MANAGEMENT_COMMAND": "true"},
+            check=True,
+            capture_output=True,
+        )
+        webhook_ids = opened.stdout.decode().split()
+        worker = subprocess.run(
+            [*manage, "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+            cwd=ROOT,
+            env=worker_env,
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        receiver.shutdown()
+    output = worker.stdout.decode() + worker.stderr.decode()
+    assert "attempt 1: HTTP 422: unknown customer" in output, output
+    assert_no_number(output)
+    assert "••" in output
+    assert any(webhook_id in output for webhook_id in webhook_ids), (webhook_ids, output)
