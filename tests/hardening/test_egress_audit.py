@@ -17,13 +17,14 @@ from django.contrib.admindocs.views import extract_views_from_urlpatterns, simpl
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.urls import get_resolver
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from callflows.models import Call
 from callflows.pool import number_updates_ingest
 from callflows.records import recording_ingest, status_ingest, summary_ingest
-from masking.models import Callback, CallbackEndpoint
+from masking.models import AuditEntry, Callback, CallbackAttempt, CallbackEndpoint
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.sessions import session_close
 from tests.factories import VirtualNumberFactory, open_session
@@ -51,6 +52,8 @@ def forms_of(number: str) -> set[str]:
         quote(number),
         f"65 {spaced}",
         f"{local[:4]}-{local[4:]}",
+        f"{local[:4]}.{local[4:]}",
+        f"{local[:4]}+{local[4:]}",
     }
 
 
@@ -118,6 +121,26 @@ def seeded(db):
     consent_revoke(opt_in=revoked, actor=None, via="api")
     update = {"msisdn": VN, "operationalStatus": "UNHEALTHY", "reason": "carrier"}
     number_updates_ingest(update_type="DELTA", numbers=[update], raw_numbers=[update])
+    # Text that spells numbers with separators: 8x8's error, a receiver's error body, the trail.
+    Call.objects.filter(provider_session_id="audit-call-1").update(
+        error_message=f"callee +65 {B[3:7]} {B[7:]} busy"
+    )
+    Callback.objects.update(last_error=f"HTTP 422: unknown customer (65) {A[3:7]}-{A[7:]}")
+    CallbackAttempt.objects.create(
+        callback=Callback.objects.first(),
+        number=1,
+        started_at=timezone.now(),
+        status_code=422,
+        error=f"HTTP 422: unknown customer +65 {A[3:7]} {A[7:]}",
+        url=f"https://backend.example.com/masking-events?for=%2B65+{A[3:7]}+{A[7:]}",
+    )
+    AuditEntry.objects.create(
+        via="admin",
+        action="changed",
+        object_type="masking.recordingoptin",
+        object_id="1",
+        changes={"number": E, "evidence": f"called back on {E[3:7]}.{E[7:]}"},
+    )
     assert set(Callback.objects.values_list("event_type", flat=True)) == {
         "session.opened",
         "session.closed",
