@@ -2,6 +2,7 @@
 anything is looked up, and a person's number can never become a caller ID."""
 
 import contextlib
+from datetime import timedelta
 from itertools import combinations
 
 import pytest
@@ -9,11 +10,12 @@ from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from callflows.models import Call
 from callflows.pool import number_updates_ingest
-from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
+from masking.models import MaskingSession, PinLockout, RecordingOptIn, VirtualNumber
 from masking.services.consent import consent_record
 from tests.callflows import payloads
 from tests.callflows.conftest import call_action
@@ -43,6 +45,12 @@ def paired(db):
     session = open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B)
     consent_record(number=A, method="admin")
     Call.objects.create(provider_session_id="call-1", caller=A, virtual_number=VN)
+    PinLockout.objects.create(
+        virtual_number=session.virtual_number,
+        caller=A,
+        wrong_pins=5,
+        locked_until=timezone.now() + timedelta(hours=1),
+    )
     return session
 
 
@@ -50,6 +58,7 @@ CHANGELISTS = [
     "/admin/masking/maskingsession/",
     "/admin/callflows/call/",
     "/admin/masking/recordingoptin/",
+    "/admin/masking/pinlockout/",
 ]
 
 
