@@ -43,7 +43,7 @@ class PoolRow:
 
     @property
     def sessions_url(self) -> str:
-        return sessions_url(state="open", virtual_number__id__exact=self.pk)
+        return sessions_url(state="open", number=self.pk)
 
     @property
     def number_url(self) -> str:
@@ -76,7 +76,7 @@ def figures(now=None) -> dict:
         {
             **row,
             "words": decision_words(row["outcome"]),
-            "url": calls_url(today, outcome=row["outcome"]),
+            "url": calls_url(today, outcome__exact=row["outcome"]),
         }
         for row in Call.objects.between(today, today)
         .values("outcome")

@@ -2,8 +2,9 @@
 
 from django.contrib.auth.models import AnonymousUser
 from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
 
-from masking.privacy import number_for
+from masking.privacy import is_personal_number, number_for
 
 
 def viewer(serializer_field) -> object:
@@ -20,3 +21,15 @@ class PersonalNumberField(PhoneNumberField):
 
     def to_representation(self, value):
         return number_for(value, viewer(self))
+
+
+class PrivateModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose fields follow the model's own declaration: a field marked
+    `masking.privacy.personal_number` becomes a `PersonalNumberField`, so a model field added
+    later is answered masked without anyone remembering to say so."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if is_personal_number(model_field):
+            return PersonalNumberField, kwargs
+        return field_class, kwargs

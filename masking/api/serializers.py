@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from callflows.callers import caller_role
 from callflows.models import Call
-from masking.api.fields import PersonalNumberField, viewer
+from masking.api.fields import PersonalNumberField, PrivateModelSerializer, viewer
 from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
 from masking.privacy import number_for
 
@@ -90,7 +90,7 @@ class SessionUpdateSerializer(ExpiryMixin):
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(PrivateModelSerializer):
     virtual_number = serializers.CharField(source="virtual_number.number", read_only=True)
     participant_a = serializers.SerializerMethodField(
         help_text="E.164 for users allowed to see numbers in full, else masked: +65 9123 ••01."
@@ -137,7 +137,7 @@ class SessionSerializer(serializers.ModelSerializer):
         return obj.state()
 
 
-class VirtualNumberSerializer(serializers.ModelSerializer):
+class VirtualNumberSerializer(PrivateModelSerializer):
     number = PhoneNumberField(help_text="E.164. Example: +6531500101.")
 
     class Meta:
@@ -155,7 +155,7 @@ class VirtualNumberSerializer(serializers.ModelSerializer):
         read_only_fields = ["country", "open_sessions", "created_at"]
 
 
-class RecordingOptInSerializer(serializers.ModelSerializer):
+class RecordingOptInSerializer(PrivateModelSerializer):
     number = PersonalNumberField(
         help_text="The person's real number. Example: +6591230001. Answered masked to users not "
         "allowed to see numbers in full."
@@ -169,7 +169,7 @@ class RecordingOptInSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class CallSerializer(serializers.ModelSerializer):
+class CallSerializer(PrivateModelSerializer):
     """A call through one of our numbers: our decision, 8x8's outcome, times, and who called."""
 
     session = serializers.IntegerField(

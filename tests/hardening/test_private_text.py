@@ -215,3 +215,18 @@ def test_the_simulator_shows_our_virtual_number_whole(client):
     assert f'"source": "{VN[1:]}"' in shown_json  # as 8x8 receives it
     assert shows_a_number(shown_json, A, B) == []
     assert shows_a_number(html.replace(f'value="{A}"', ""), A, B) == []
+
+
+def test_a_model_serializer_masks_a_number_field_nobody_declared():
+    """The API's serializers take the policy from the model: a field a new serializer lists
+    without saying what it is is answered masked."""
+    from masking.api.fields import PrivateModelSerializer
+    from masking.privacy import mask
+
+    class Probe(PrivateModelSerializer):
+        class Meta:
+            model = Call
+            fields = ["caller", "virtual_number"]
+
+    call = Call.objects.create(provider_session_id="probe", caller=A, virtual_number=VN)
+    assert Probe(call).data == {"caller": mask(A), "virtual_number": VN}
