@@ -148,3 +148,25 @@ def check_voice_catalogue(app_configs, databases=None, **kwargs):
         return voice_catalogue_messages()
     except DatabaseError:
         return []  # not migrated yet: nothing to check
+
+
+@register(Tags.admin, Tags.security)
+def check_project_admins(app_configs, **kwargs):
+    """Every list of the project's models is built on `ProjectAdmin`, whose query-string lookups
+    are the declared filters only: a ModelAdmin that is not would let any lookup through."""
+    from django.contrib import admin
+
+    from masking.admin.base import ProjectAdmin
+
+    return [
+        Error(
+            f"{type(model_admin).__qualname__} ({model._meta.label}) does not derive from "
+            "masking.admin.base.ProjectAdmin.",
+            hint="Any query-string lookup would reach its model; derive it from ProjectAdmin.",
+            obj=type(model_admin),
+            id="masking.E030",
+        )
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in ("masking", "callflows")
+        and not isinstance(model_admin, ProjectAdmin)
+    ]

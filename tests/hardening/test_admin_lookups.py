@@ -151,3 +151,17 @@ def test_declared_filters_still_filter(restricted_staff, seeded):
     )
     assert response.status_code == 200
     assert response.context["cl"].result_count == 0
+
+
+def test_a_list_not_built_on_the_base_fails_the_system_checks():
+    from masking.checks import check_project_admins
+
+    registered = admin.site._registry[AuditEntry]
+    admin.site.unregister(AuditEntry)
+    admin.site.register(AuditEntry, admin.ModelAdmin)
+    try:
+        assert [e.id for e in check_project_admins(None)] == ["masking.E030"]
+    finally:
+        admin.site.unregister(AuditEntry)
+        admin.site._registry[AuditEntry] = registered
+    assert check_project_admins(None) == []
