@@ -155,7 +155,7 @@ _TEXT_PATTERN = re.compile(
     r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?"
     r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"
     r")"
-    r"|(?P<number>(?<![0-9A-Za-z])(?:\+|%2[Bb])?\(?\d(?:" + _SEPARATOR + r"\d){7,14}(?!\d))"
+    r"|(?P<number>(?<!\d)(?:\+|%2[Bb])?\(?\d(?:" + _SEPARATOR + r"\d){7,14}(?!\d))"
 )
 # A URL's query string: decoded before it is read, so "%2B65+9123+0001" is seen as a number.
 _QUERY = re.compile(r"\?[^\s\"']*")

@@ -124,6 +124,7 @@ def test_support_and_operations_cannot_open_the_callback_endpoint(client, group)
         "callee (65) 9876.1301 busy",
         "callee 65-9876-1301",
         "sftp://h/p/rec_6598761301_6598761302.wav",
+        "s3://b/rec6598761301.wav",
     ],
 )
 def test_the_redactor_finds_numbers_however_they_are_written(text):
