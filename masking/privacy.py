@@ -172,7 +172,17 @@ def _international(written: str, digits: str) -> bool:
         return False
 
 
+# A cheap necessary condition, for the logging filter's sake (one call per log line): with every
+# separator character (and %-encoding's letters) removed, a number is a run of 8 digits. Most lines
+# have none and skip the full pattern (~100 us a line) for ~2 us.
+_SEPARATOR_CHARS = str.maketrans("", "", " \t\n\r\f\v.-+/()%BbDdFf")
+_EIGHT_DIGITS = re.compile(r"\d{8}")
+
+
 def _numbers_in(text: str, shown, keep=frozenset()) -> str:
+    if not _EIGHT_DIGITS.search(text.translate(_SEPARATOR_CHARS)):
+        return text
+
     def one(match):
         if match.group("keep") is not None:
             return match.group("keep")
