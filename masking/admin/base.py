@@ -3,8 +3,9 @@
 Django lets any query-string lookup through to any local field (`?answer__icontains=...65`,
 `?caller__startswith=+65811`): "0 results" or not tells a hidden digit each time. A list built on
 `ProjectAdmin` answers only the parameters its own filters declare (`list_filter`,
-`date_hierarchy`, and the admin's own: search, order, page, popup); anything else is refused with
-400 before a row is read, for every viewer, through the list and every export built on it.
+`date_hierarchy`, and the admin's own: search, order, page, popup), plus an exact match on a field
+a filter is declared for (`?status=pending`); anything else is refused with 400 before a row is
+read, for every viewer, through the list and every export built on it.
 
 Search: fields holding a person's number (`masking.privacy.personal_number`) are matched only by
 whole number, whichever of `search_fields` or `number_search_fields` names them; fields holding
@@ -35,12 +36,25 @@ class DeclaredLookupsChangeList(ChangeList):
         derived = set()
         if hierarchy and f"{hierarchy}__year" in sent:
             derived = {f"{hierarchy}__gte", f"{hierarchy}__lt"}
-        undeclared = sorted(set(remaining) - derived)
+        undeclared = sorted(set(remaining) - derived - self._declared_fields())
         if undeclared:
             raise DisallowedModelAdminLookup(
                 f"Filtering by {', '.join(undeclared)} is not offered: use the filters shown."
             )
         return specs, has_filters, remaining, duplicates, active
+
+    def _declared_fields(self) -> set[str]:
+        """`?status=pending`: an exact match on a field a filter is declared for, as bookmarks and
+        links have it; never on a person's number or free text that may spell one."""
+        declared = set()
+        for entry in self.list_filter:
+            path = entry[0] if isinstance(entry, (tuple, list)) else entry
+            if not isinstance(path, str):
+                continue
+            field = _field_at(self.model, path)
+            if field is not None and not (is_personal_number(field) or holds_numbers(field)):
+                declared.add(path)
+        return declared
 
 
 def _field_at(model, path: str):

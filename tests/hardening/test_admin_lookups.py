@@ -153,6 +153,16 @@ def test_declared_filters_still_filter(restricted_staff, seeded):
     assert response.context["cl"].result_count == 0
 
 
+def test_an_exact_match_on_a_declared_field_is_a_filter_and_on_a_number_is_refused(
+    restricted_staff, seeded
+):
+    assert restricted_staff.get("/admin/callflows/call/", {"outcome": "connect"}).status_code == 200
+    assert restricted_staff.get("/admin/callflows/call/", {"caller": A}).status_code == 400
+    assert (
+        restricted_staff.get("/admin/masking/callback/", {"status": "pending"}).status_code == 200
+    )
+
+
 def test_a_list_not_built_on_the_base_fails_the_system_checks():
     from masking.checks import check_project_admins
 
