@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome, decide, decide_consent_answer, decide_pin_entry
+from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it from here)
 from masking.routing import CallFacts
 from masking.selectors import call_facts, pin_match
 
@@ -35,12 +36,6 @@ class AskedBefore:
 
     outcome: str
     tries: int
-
-
-def tag_outcome(client_action_id: str | None) -> str | None:
-    """ "masking:ask_pin:1" -> "ask_pin"; None for tags we did not write."""
-    parts = (client_action_id or "").split(":")
-    return parts[1] if len(parts) >= 2 and parts[0] == "masking" else None
 
 
 def answer_call_action(

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from callflows import dialects
 from callflows.decision import Decision, Outcome
 from callflows.dialects import SEED
+from callflows.tags import tag_for
 from masking.routing import PromptFacts
 
 DIGITS = "digits"
@@ -51,14 +52,8 @@ def callflow(client_action_id: str, actions: list[dict]) -> dict:
 
 
 def client_action_id(decision: Decision) -> str:
-    """A tag we recognise when 8x8 echoes it back: "masking:connect:42", "masking:no_session",
-    "masking:ask_pin:1" (the PIN try being asked for), "masking:ask_consent:42"."""
-    parts = ["masking", decision.outcome.value]
-    if decision.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
-        parts.append(str(decision.tries))
-    elif decision.session_id is not None:
-        parts.append(str(decision.session_id))
-    return ":".join(parts)
+    """The tag 8x8 echoes back on the call's next Call Action (`callflows.tags`)."""
+    return tag_for(decision)
 
 
 FALLBACK_PURPOSE = {"goodbye": "no_session"}

@@ -42,7 +42,7 @@ def test_participant_is_connected_to_the_other_party(
     response = provider.post(URL, call_action(caller, dialled), format="json")
     assert response.status_code == 200
     body = response.json()
-    assert body["clientActionId"] == f"masking:connect:{pairing.pk}"
+    assert body["clientActionId"] == f"masking-connect-{pairing.pk}"
     assert spoken(response) == ["[connecting]"]
     make_call = body["callflow"][-1]
     assert make_call == {
@@ -221,7 +221,7 @@ def test_odd_caller_id_on_a_number_with_pin_sessions_is_asked_for_a_pin(provider
     open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, pin_a="482193")
     response = provider.post(URL, call_action("anonymous", VN), format="json")
     assert response.status_code == 200
-    assert response.json()["clientActionId"] == "masking:ask_pin:1"
+    assert response.json()["clientActionId"] == "masking-ask_pin-1"
 
 
 def test_odd_caller_id_to_a_number_not_ours_gets_not_in_service(provider, prompts):
