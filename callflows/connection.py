@@ -4,9 +4,19 @@
 recording push configuration), so a refused key or an outage changes nothing anywhere. Then it
 sets 8x8's side: each webhook that is missing is created; one with another URL, disabled, or
 without an auth header is deleted and created again (8x8 has no update: its own guide does
-that). It reads the webhooks back to verify them and, only then, changes our database (the pool
-through `callflows.pool`, the voice catalogue) in one transaction. A second run finds nothing to
-change. `dry_run` stops after the reads and says what would change.
+that). Then it changes our database (the pool through `callflows.pool`, the voice catalogue)
+in one transaction: those are facts read from 8x8, true whatever happened to the webhooks. A
+second run finds nothing to change. `dry_run` stops after the reads and says what would change.
+
+Call routing is never left cut (issue 27):
+- the Call Action webhook (VCA), without which 8x8 has nowhere to ask about a call, is replaced
+  last, and only once every other webhook holds;
+- a create after a delete is tried until 8x8's list shows it (requests are retried by
+  `VoiceApi`, then a second round), and when it never holds, the previous webhook is created
+  again; whatever is left missing is said in capitals, with what to register by hand;
+- VNU is never deleted: 8x8's delete endpoint takes VCS, VCA, VSS and VRU only (VOAS
+  `delete-a-specific-type-of-webhook`), so one pointing elsewhere is reported for a person to
+  change in the portal, and the rest still applies.
 
 8x8 never shows a webhook's auth header, only whether one is set, so a changed
 WEBHOOK_AUTH_HEADER cannot be seen from here: `force` registers every webhook again.
@@ -19,7 +29,13 @@ from django.db import transaction
 from django.urls import reverse
 
 from callflows.pool import NOT_LISTED, pool_resync
-from callflows.voice_api import WEBHOOK_TYPES, RecordingPushConfig, VoiceApi, VoiceApiError
+from callflows.voice_api import (
+    WEBHOOK_TYPES,
+    RecordingPushConfig,
+    Refused,
+    VoiceApi,
+    VoiceApiError,
+)
 from masking.checks import voice_catalogue_messages
 from masking.models import SpeechProfile
 from masking.services.voices import speech_profiles_replace
@@ -40,6 +56,8 @@ class Report:
     dry_run: bool
     lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    actions_needed: list[str] = field(default_factory=list)  # for a person, in 8x8's portal
+    failures: list[str] = field(default_factory=list)  # what this run could not set at 8x8
     changes: int = 0
 
     def change(self, text: str) -> None:
@@ -47,6 +65,10 @@ class Report:
         self.changes += 1
 
     def note(self, text: str) -> None:
+        self.lines.append(text)
+
+    def done(self, text: str) -> None:
+        """A change made (after planning it with `change`)."""
         self.lines.append(text)
 
 
@@ -135,25 +157,141 @@ def connect(
     if dry_run:
         return report
 
-    # 4. 8x8's side, then verify it, then ours.
-    for kind, (url, replace) in webhook_plan.items():
-        if replace:
-            api.webhook_delete(type=kind)
-        api.webhook_create(type=kind, url=url, auth_header=auth_header)
+    # 4. 8x8's side, then ours, whatever became of 8x8's side.
+    _apply_webhooks(report, api, hooks, webhook_plan, auth_header=auth_header)
     if push_wanted:
-        api.recording_push_config_set(
-            protocol=recording.protocol,
-            host=recording.host,
-            port=recording.port,
-            username=recording.username,
-            password=recording.password,
-            path=recording.path,
-        )
-    _verify_webhooks(api.webhooks(), webhook_urls(base_url))
+        try:
+            api.recording_push_config_set(
+                protocol=recording.protocol,
+                host=recording.host,
+                port=recording.port,
+                username=recording.username,
+                password=recording.password,
+                path=recording.path,
+            )
+        except VoiceApiError as exc:
+            report.failures.append(f"the recording push was not set: {exc}")
     with transaction.atomic():
         pool_resync(listed=listed)
         speech_profiles_replace(profiles=profiles)
     return report
+
+
+# The Call Action webhook last: 8x8 asks it about every call, so it is touched only once the
+# others hold (and a failure among them leaves it as it was).
+APPLY_ORDER = ("VCS", "VSS", "VRU", "VNU", "VCA")
+# Rounds of `VoiceApi`'s retried request before a create is given up (and the previous restored).
+CREATE_ROUNDS = 2
+
+
+def _apply_webhooks(report, api, hooks, plan, *, auth_header) -> None:
+    for kind in sorted(plan, key=APPLY_ORDER.index):
+        url, replace = plan[kind]
+        if kind == "VCA" and replace and report.failures:
+            report.failures.append(
+                "the VCA webhook left as it was (it still routes calls to "
+                f"{hooks['VCA'].url or '(nothing)'}), since the others did not all hold"
+            )
+            continue
+        if replace:
+            _replace_webhook(report, api, kind, url, hooks[kind], auth_header=auth_header)
+        else:
+            _create_webhook(report, api, kind, url, auth_header=auth_header)
+
+
+def _held(api, kind: str, url: str, *, with_header: bool) -> bool:
+    """Whether 8x8's list shows `kind` at `url`, enabled (with an auth header if asked)."""
+    try:
+        hook = api.webhooks().get(kind)
+    except VoiceApiError:
+        return False
+    return (
+        hook is not None
+        and hook.url == url
+        and hook.enabled
+        and (hook.auth_header_set or not with_header)
+    )
+
+
+def _create_until_held(api, kind: str, url: str, *, auth_header, rounds: int) -> tuple[bool, int]:
+    """Create `kind` at `url` until 8x8's list shows it: (held, requests sent). An answer of 5xx
+    or a timeout does not say the create failed (it may have landed), so the list decides."""
+    tries = 0
+    for _ in range(rounds):
+        try:
+            api.webhook_create(type=kind, url=url, auth_header=auth_header)
+            tries += api.last_tries
+        except VoiceApiError as exc:
+            tries += exc.tries
+        # Even a 200 is read back: the list is what 8x8 will use.
+        if _held(api, kind, url, with_header=bool(auth_header)):
+            return True, tries
+    return False, tries
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+def _create_webhook(report, api, kind, url, *, auth_header) -> None:
+    held, tries = _create_until_held(api, kind, url, auth_header=auth_header, rounds=CREATE_ROUNDS)
+    if held:
+        report.done(f"created the {kind} webhook" + (f" ({_tries(tries)})" if tries > 1 else ""))
+    else:
+        report.failures.append(
+            f"the {kind} webhook could not be created ({_tries(tries)}): register it at 8x8 "
+            f"with URL {url} and httpAuthHeader = WEBHOOK_AUTH_HEADER, or run connect_8x8 again"
+        )
+
+
+def _replace_webhook(report, api, kind, url, previous, *, auth_header) -> None:
+    try:
+        api.webhook_delete(type=kind)
+    except Refused as exc:
+        if getattr(exc, "status", None) != 404:  # 404: already gone, create it
+            report.failures.append(f"the {kind} webhook was left as it was: {exc}")
+            return
+    except VoiceApiError as exc:
+        if not _gone(api, kind):
+            report.failures.append(f"the {kind} webhook was left as it was: {exc}")
+            return
+    held, tries = _create_until_held(api, kind, url, auth_header=auth_header, rounds=CREATE_ROUNDS)
+    if held:
+        report.done(f"replaced the {kind} webhook ({_tries(tries)})")
+        return
+    # Put back what was there: its URL, with our header if it had one (8x8 never shows the
+    # previous value, so a header another deployment set cannot be restored).
+    restored, restore_tries = False, 0
+    if previous.url:
+        restored, restore_tries = _create_until_held(
+            api,
+            kind,
+            previous.url,
+            auth_header=auth_header if previous.auth_header_set else None,
+            rounds=1,
+        )
+    if restored:
+        report.failures.append(
+            f"the {kind} webhook could not be registered at {url} ({_tries(tries)}); "
+            f"restored the {kind} webhook to {previous.url} as it was before this run"
+            + (" (with WEBHOOK_AUTH_HEADER as its auth header)" if previous.auth_header_set else "")
+        )
+        return
+    report.failures.append(
+        f"the {kind} webhook is MISSING at 8x8: deleted by this run, then neither {url} "
+        f"({_tries(tries)}) nor the previous {previous.url or '(no URL)'} "
+        f"({_tries(restore_tries)}) could be registered."
+        + (" 8x8 has nowhere to send calls: NO CALL IS ROUTED" if kind == "VCA" else "")
+        + f". Run connect_8x8 again, or in the 8x8 Connect portal create the {kind} webhook "
+        f"with URL {url} and httpAuthHeader = WEBHOOK_AUTH_HEADER"
+    )
+
+
+def _gone(api, kind: str) -> bool:
+    try:
+        return kind not in api.webhooks()
+    except VoiceApiError:
+        return False
 
 
 def resync(*, api: VoiceApi, dry_run: bool = False) -> Report:
@@ -183,28 +321,20 @@ def _plan_webhooks(report, hooks, urls, *, force) -> dict[str, tuple[str, bool]]
             ]
             if wrong
         ]
-        if why:
+        if why and kind == "VNU":
+            report.actions_needed.append(
+                f"8x8 cannot delete a VNU webhook (its delete endpoint takes VCS, VCA, VSS and "
+                f"VRU only), so this one stays as it is ({'; '.join(why)}). In the 8x8 Connect "
+                f"portal, set the sub-account's Virtual Number Updated webhook to {url} with "
+                "httpAuthHeader = WEBHOOK_AUTH_HEADER; until then number changes reach us only "
+                "through resync_8x8_numbers."
+            )
+        elif why:
             report.change(f"replace the {kind} webhook ({'; '.join(why)}): {url}")
             plan[kind] = (url, True)
         else:
             report.note(f"{kind} webhook: in place ({url})")
     return plan
-
-
-def _verify_webhooks(hooks, urls) -> None:
-    wrong = [
-        kind
-        for kind, url in urls.items()
-        if kind not in hooks
-        or hooks[kind].url != url
-        or not hooks[kind].enabled
-        or not hooks[kind].auth_header_set
-    ]
-    if wrong:
-        raise VoiceApiError(
-            f"8x8 did not keep the webhooks as registered ({', '.join(wrong)}); nothing was "
-            "changed here. Run again, or check them in 8x8's portal."
-        )
 
 
 def _plan_recording(report, push, recording, *, force) -> bool:

@@ -44,8 +44,20 @@ class Command(BaseCommand):
                     force=force,
                 )
         except VoiceApiError as exc:
+            # Raised only while reading, before anything is written.
             raise CommandError(f"{exc} Nothing was changed here.") from None
         write_report(self, report, subaccount=settings.EIGHTX8_SUBACCOUNT_ID)
+        if report.failures:
+            raise CommandError(failure_summary(report))
+
+
+def failure_summary(report) -> str:
+    """Why a run that read everything and changed what it could still failed."""
+    return (
+        "8x8's side is not fully set: "
+        + "; ".join(report.failures)
+        + ". The number pool and the voice catalogue were updated from what 8x8 lists."
+    )
 
 
 def write_report(command: BaseCommand, report, *, subaccount: str) -> None:
@@ -55,6 +67,10 @@ def write_report(command: BaseCommand, report, *, subaccount: str) -> None:
         command.stdout.write(f"  {line}")
     for warning in report.warnings:
         command.stdout.write(command.style.WARNING(f"  Warning: {warning}"))
+    for action in report.actions_needed:
+        command.stdout.write(command.style.WARNING(f"  Action needed: {action}"))
+    for failure in report.failures:
+        command.stdout.write(command.style.ERROR(f"  Failed: {failure}"))
     command.stdout.write(
         command.style.SUCCESS(f"{heading} {report.changes} change(s){' to make' * report.dry_run}.")
     )
