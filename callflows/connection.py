@@ -28,7 +28,9 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from callflows.dialects import AUTO, choose_dialect, refused_voices
 from callflows.pool import NOT_LISTED, pool_resync
+from callflows.provider_state import provider_connection_record, voices_in_use
 from callflows.voice_api import (
     WEBHOOK_TYPES,
     RecordingPushConfig,
@@ -137,7 +139,10 @@ def connect(
     recording: RecordingTarget | None = None,
     dry_run: bool = False,
     force: bool = False,
+    keep_dialect: bool = False,
 ) -> Report:
+    """`keep_dialect`: go on although 8x8's catalogue lacks voices that a dialect forced by
+    MASKING_CALLFLOW_DIALECT sends (otherwise DialectRefused, before anything is written)."""
     _check_inputs(base_url, auth_header)
     report = Report(dry_run=dry_run)
     # 1. Every read first: a failure here leaves everything as it was.
@@ -153,12 +158,17 @@ def connect(
     _report_pool(report, pool_resync(listed=listed, dry_run=True))
     catalogue = frozenset(p.code for p in profiles)
     _report_catalogue(report, catalogue)
-    report.warnings += [f"{m.msg} {m.hint}" for m in voice_catalogue_messages(catalogue=catalogue)]
+    chosen, why = _plan_dialect(report, catalogue, keep_dialect=keep_dialect)
+    report.warnings += [
+        f"{m.msg} {m.hint}"
+        for m in voice_catalogue_messages(catalogue=catalogue, dialect=dialect_for(chosen))
+    ]
     if dry_run:
         return report
 
     # 4. 8x8's side, then ours, whatever became of 8x8's side.
     _apply_webhooks(report, api, hooks, webhook_plan, auth_header=auth_header)
+    push_set = False
     if push_wanted:
         try:
             api.recording_push_config_set(
@@ -169,12 +179,65 @@ def connect(
                 password=recording.password,
                 path=recording.path,
             )
+            push_set = True
         except VoiceApiError as exc:
             report.failures.append(f"the recording push was not set: {exc}")
+    if push_set:
+        push_known, push_described = True, recording.describe()
+    elif push is not None:
+        push_known, push_described = True, _describe_push(push)
+    else:
+        push_known, push_described = False, ""
     with transaction.atomic():
         pool_resync(listed=listed)
         speech_profiles_replace(profiles=profiles)
+        provider_connection_record(
+            dialect=chosen,
+            dialect_reason=why,
+            recording_push=push_known,
+            recording_push_described=push_described,
+        )
+    if not push_known:
+        report.warnings.append(
+            "8x8 has no recording push configuration: calls connect unrecorded, even where a "
+            "session asks for recording (set EIGHTX8_RECORDING_* and run again; README, "
+            "“Recordings”)."
+        )
     return report
+
+
+class DialectRefused(VoiceApiError):
+    """The dialect MASKING_CALLFLOW_DIALECT forces speaks voices 8x8's catalogue lacks."""
+
+
+def dialect_for(chosen: str) -> str:
+    """The dialect our callflows will be written in once `chosen` is what auto would use."""
+    setting = settings.MASKING_CALLFLOW_DIALECT
+    return chosen if setting == AUTO else setting
+
+
+def _plan_dialect(report, catalogue, *, keep_dialect) -> tuple[str, str]:
+    """What auto chooses from `catalogue`, said in the report; a forced dialect whose voices the
+    catalogue lacks stops the run (before any write) unless `keep_dialect`."""
+    in_use = voices_in_use()
+    chosen, why = choose_dialect(in_use, catalogue=catalogue)
+    setting = settings.MASKING_CALLFLOW_DIALECT
+    if setting == AUTO:
+        report.note(f"Callflow dialect: {chosen} (auto: {why}).")
+        return chosen, why
+    report.note(
+        f"Callflow dialect: {setting} (forced by MASKING_CALLFLOW_DIALECT; auto would choose "
+        f"{chosen}: {why})."
+    )
+    refused = refused_voices(in_use, dialect=setting, catalogue=catalogue)
+    if refused and not keep_dialect:
+        raise DialectRefused(
+            f"MASKING_CALLFLOW_DIALECT={setting} sends voices 8x8's catalogue for this "
+            f"sub-account does not list ({', '.join(sorted(set(refused.values())))}): 8x8 would "
+            f"refuse the prompts that use them (-1002). Set MASKING_CALLFLOW_DIALECT=auto (it "
+            f"would choose {chosen}), or run again with --keep-dialect to go on."
+        )
+    return chosen, why
 
 
 # The Call Action webhook last: 8x8 asks it about every call, so it is touched only once the
@@ -337,11 +400,15 @@ def _plan_webhooks(report, hooks, urls, *, force) -> dict[str, tuple[str, bool]]
     return plan
 
 
+def _describe_push(push: RecordingPushConfig) -> str:
+    return _describe(push.protocol, push.host, push.port, push.username, push.path)
+
+
 def _plan_recording(report, push, recording, *, force) -> bool:
     if push is None:
         report.note("Recording push: not configured at 8x8 (recorded calls have nowhere to go).")
     else:
-        shown = _describe(push.protocol, push.host, push.port, push.username, push.path)
+        shown = _describe_push(push)
         secret = "password set" if push.password_set else "no password"
         report.note(f"Recording push: {shown} ({secret}).")
     if recording is None:

@@ -56,6 +56,15 @@ class Call(models.Model):
         _("our decision"), max_length=16, choices=Outcome.choices, blank=True
     )
     recorded = models.BooleanField(_("recording asked"), default=False)
+    recording_withheld = models.CharField(
+        _("recording not asked because"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Set when the session asked for recording and consent was met, but 8x8 could not "
+            "record: no recording push configuration known (the call connected unrecorded)."
+        ),
+    )
     keypad_tries = models.PositiveSmallIntegerField(
         _("PIN tries"), default=0, help_text=_("How many PINs the caller has keyed on this call.")
     )
@@ -227,3 +236,43 @@ class NumberEvent(models.Model):
 
     def __str__(self):
         return f"{self.msisdn}: {self.operational_status}"
+
+
+class ProviderConnection(models.Model):
+    """What the last connect_8x8 learnt about the 8x8 sub-account that changes our callflows:
+    the dialect its voice catalogue speaks, and whether it has somewhere to push recordings.
+    One row (pk 1); none until connect_8x8 has read 8x8. Read on every call through a short
+    per-process cache (`callflows.provider_state`)."""
+
+    SINGLETON = 1
+
+    dialect = models.CharField(
+        _("dialect its voices speak"),
+        max_length=8,
+        blank=True,
+        help_text=_("seed or current: what MASKING_CALLFLOW_DIALECT=auto uses."),
+    )
+    dialect_reason = models.CharField(_("why"), max_length=400, blank=True)
+    recording_push = models.BooleanField(
+        _("8x8 has a recording push configuration"),
+        null=True,
+        help_text=_("Empty: 8x8's configuration was never read."),
+    )
+    recording_push_described = models.CharField(
+        _("recording push"), max_length=300, blank=True, help_text=_("Where 8x8 pushes files.")
+    )
+    read_at = models.DateTimeField(_("read from 8x8 at"))
+
+    class Meta:
+        verbose_name = _("8x8 connection")
+        verbose_name_plural = _("8x8 connection")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="callflows_providerconnection_one_row"),
+            models.CheckConstraint(
+                condition=Q(dialect__in=["", "seed", "current"]),
+                name="callflows_providerconnection_dialect",
+            ),
+        ]
+
+    def __str__(self):
+        return f"8x8 connection read at {self.read_at}"

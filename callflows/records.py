@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from callflows.decision import Decision, Outcome
 from callflows.models import Call, CallAction, CallEvent
+from callflows.provider_state import NO_PUSH_CONFIG
 from masking.services.callbacks import emit_call_completed
 
 # The Call Action is the hot path (the caller hears silence meanwhile). Its record is the event,
@@ -24,14 +25,14 @@ from masking.services.callbacks import emit_call_completed
 # nothing. Both PostgreSQL and SQLite (3.35+) speak this dialect of upsert.
 _CALL_COLUMNS = """
     provider_session_id, action_event_id, virtual_number, caller, masking_session_id, outcome,
-    recorded, answer, answered_at, created_at, keypad_tries, status, last_action, error_message,
-    recording_id, recording_path
+    recorded, answer, answered_at, created_at, keypad_tries, recording_withheld, status,
+    last_action, error_message, recording_id, recording_path
 """
-_CALL_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', ''"
+_CALL_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', ''"
 # In INSERT ... SELECT, PostgreSQL cannot infer a parameter's type from its column: say it.
 _PG_CALL_VALUES = (
     "%s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::bigint, %s::varchar, %s::boolean, "
-    "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, '', '', '', '', ''"
+    "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, %s::varchar, '', '', '', '', ''"
 )
 # The call now holds this action's answer...
 _CALL_TAKES_ANSWER = """
@@ -44,7 +45,8 @@ ON CONFLICT (provider_session_id) DO UPDATE SET
     recorded = excluded.recorded,
     answer = excluded.answer,
     answered_at = excluded.answered_at,
-    keypad_tries = excluded.keypad_tries
+    keypad_tries = excluded.keypad_tries,
+    recording_withheld = excluded.recording_withheld
 """
 # ...or, for a follow-up we only hang up on, keeps what it was (a bridge stays a bridge on record).
 _CALL_KEEPS_ANSWER = "ON CONFLICT (provider_session_id) DO NOTHING"
@@ -120,6 +122,7 @@ def call_record_answer(
         now_db,
         now_db,
         decision.tries,
+        NO_PUSH_CONFIG if decision.recording_withheld else "",
     ]
     keeps_answer = decision.outcome == Outcome.HANGUP
     with connection.cursor() as cursor:

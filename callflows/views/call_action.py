@@ -12,6 +12,7 @@ from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
+from callflows.provider_state import known_provider_facts, provider_facts
 from callflows.records import call_record_answer
 from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
@@ -128,7 +129,7 @@ def hangup_callflow() -> dict:
         Decision(Outcome.HANGUP),
         virtual_number="",
         prompts={},
-        dialect=settings.MASKING_CALLFLOW_DIALECT,
+        dialect=provider_facts().dialect,
     )
 
 
@@ -149,5 +150,6 @@ def apology_callflow(*, virtual_number: str | None, failure: Exception) -> dict:
         prompts=prompts,
         fallback_apology=fallback,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-        dialect=settings.MASKING_CALLFLOW_DIALECT,
+        # Never the database here: it may be what failed.
+        dialect=known_provider_facts().dialect,
     )

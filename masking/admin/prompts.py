@@ -4,8 +4,13 @@ from django.contrib import admin
 
 from callflows.builders import KEYPAD_DEFAULTS
 from callflows.dialects import CURRENT, SEED, refused_voices, wire_voice
+from callflows.provider_state import provider_facts
 from masking.models import Prompt, SpeechProfile
 from masking.voices import LANGUAGES
+
+
+def dialect_in_force() -> str:
+    return provider_facts().dialect
 
 
 def missing_prompts() -> list[dict]:
@@ -54,7 +59,7 @@ def instead(purpose: str, *, language: str, have: dict[str, set[str]]) -> str:
 def voice_check() -> dict:
     """Which prompts 8x8 would refuse in the configured dialect, by the stored catalogue."""
     catalogue = SpeechProfile.objects.codes()
-    dialect = settings.MASKING_CALLFLOW_DIALECT
+    dialect = dialect_in_force()
     refused = []
     if catalogue:
         prompts = list(Prompt.objects.all())
@@ -86,7 +91,7 @@ def refusal_message(voice: str, *, language: str, dialect: str, catalogue: froze
     if dialect == SEED and not refused_voices([voice], dialect=CURRENT, catalogue=catalogue):
         return (
             f"{message} The current dialect would send a voice it offers: "
-            "set MASKING_CALLFLOW_DIALECT=current."
+            "set MASKING_CALLFLOW_DIALECT=auto."
         )
     return message
 
@@ -100,7 +105,7 @@ class PromptForm(forms.ModelForm):
         cleaned = super().clean()
         voice, language = cleaned.get("voice_profile"), cleaned.get("language")
         catalogue = SpeechProfile.objects.codes()
-        dialect = settings.MASKING_CALLFLOW_DIALECT
+        dialect = dialect_in_force()
         if voice and refused_voices([voice], dialect=dialect, catalogue=catalogue):
             self.add_error(
                 "voice_profile",

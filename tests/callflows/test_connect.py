@@ -63,8 +63,8 @@ def test_first_connect_registers_webhooks_syncs_the_pool_and_reads_voices(deploy
     )
     assert SpeechProfile.objects.codes() >= {"en-US-ZiraRUS", "da-DK-Naja"}
     assert "Recording push: not configured at 8x8" in output
-    # 8x8's catalogue has none of the seed's generic voices: the run says so, and what to do.
-    assert "generic-en-female" in output and "MASKING_CALLFLOW_DIALECT=current" in output
+    # 8x8's catalogue has none of the seed's generic voices: auto chooses the current dialect.
+    assert "Callflow dialect: current (auto: " in output and "generic-en-female" in output
     assert "7 change(s)" in output  # 5 webhooks, 1 number, the catalogue
 
 

@@ -204,7 +204,7 @@ def test_tag_we_never_issued_is_a_new_call(provider, pin_session):
 
 
 @pytest.fixture
-def recorded_session(db, prompts):
+def recorded_session(db, prompts, recording_push):
     session = open_session(
         virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, recording_requested=True
     )
