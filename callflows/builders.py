@@ -8,6 +8,7 @@ when `number_format` is "e164".
 from collections.abc import Mapping
 
 from callflows import dialects
+from callflows.consent_words import CONSENT_REQUEST_TEXTS
 from callflows.decision import Decision, Outcome
 from callflows.dialects import SEED
 from callflows.tags import tag_for
@@ -103,8 +104,10 @@ def callflow_for(
             actions.append(
                 say(_prompt(prompts, "wrong_pin") or KEYPAD_DEFAULTS["wrong_pin"], dialect=dialect)
             )
-        purpose = "recording_notice" if outcome == Outcome.ASK_CONSENT else "pin_request"
-        prompt = _prompt(prompts, purpose) or KEYPAD_DEFAULTS[purpose]
+        if outcome == Outcome.ASK_CONSENT:
+            prompt = consent_request(prompts)
+        else:
+            prompt = _prompt(prompts, "pin_request") or KEYPAD_DEFAULTS["pin_request"]
         # Never `hangup` after a capture: 8x8 would drop the digits (provider document, 3.4).
         actions.append(
             dialects.say_and_capture(prompt, min_digits=decision.min_digits, dialect=dialect)
@@ -139,10 +142,24 @@ KEYPAD_DEFAULTS = {
     "wrong_pin": PromptFacts(
         text="That PIN is not right.", language="en", voice_profile="generic-en-female"
     ),
-    "recording_notice": PromptFacts(
-        text="This call can be recorded. Press 1 to agree, or any other key to continue "
-        "without recording.",
-        language="en",
-        voice_profile="generic-en-female",
+    "consent_request": PromptFacts(
+        text=CONSENT_REQUEST_TEXTS["en"], language="en", voice_profile="generic-en-female"
     ),
 }
+
+
+def consent_request(prompts: Mapping[str, PromptFacts]) -> PromptFacts:
+    """What asks a caller to press 1 for recording: the staff's consent request prompt, else
+    the built-in text in the language of the recording notice (or connecting prompt) the
+    caller would hear, in its voice, so in each language a prompt exists for; else English."""
+    staff = prompts.get("consent_request")
+    if staff:
+        return staff
+    reference = prompts.get("recording_notice") or prompts.get("connecting")
+    if reference and reference.language in CONSENT_REQUEST_TEXTS:
+        return PromptFacts(
+            text=CONSENT_REQUEST_TEXTS[reference.language],
+            language=reference.language,
+            voice_profile=reference.voice_profile,
+        )
+    return KEYPAD_DEFAULTS["consent_request"]

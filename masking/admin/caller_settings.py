@@ -118,6 +118,13 @@ def caller_settings() -> list[Setting]:
             "(Prompts)",
         ),
         Setting(
+            "Built-in recording consent request",
+            KEYPAD_DEFAULTS["consent_request"].text,
+            "Asked (press 1) when there is no consent request prompt, in the language of the "
+            "caller's recording notice where that language has one of the built-in texts.",
+            "(Prompts)",
+        ),
+        Setting(
             "Apology when the database is down",
             s.MASKING_FALLBACK_APOLOGY,
             "Spoken, then the call ends, when we cannot read the apology prompt.",

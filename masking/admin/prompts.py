@@ -44,11 +44,14 @@ def instead(purpose: str, *, language: str, have: dict[str, set[str]]) -> str:
         return "the no-session prompt, or nothing, then the call ends"
     if purpose in ("pin_request", "wrong_pin"):
         return f"the built-in “{KEYPAD_DEFAULTS[purpose].text}” (English)"
-    if purpose == "recording_notice":
+    if purpose == "consent_request":
         return (
-            f"when asked to agree, the built-in “{KEYPAD_DEFAULTS[purpose].text}” (English); "
-            "otherwise nothing before the call connects"
+            "when a caller is asked to press 1 for recording, the built-in request in the "
+            "language of their recording notice (or connecting prompt), else "
+            f"“{KEYPAD_DEFAULTS[purpose].text}” (English)"
         )
+    if purpose == "recording_notice":
+        return "nothing before the call connects"
     if purpose == "connecting":
         return "nothing: the call connects in silence"
     if purpose == "apology":

@@ -82,7 +82,8 @@ def test_recording_follows_request_and_consent(
     assert flow[0]["action"] == first_action
     if first_action == "say&capture":
         assert [s["action"] for s in flow] == ["say&capture"]
-        assert flow[0]["params"]["text"] == "[recording_notice]"
+        # The consent request, not the notice: it says what pressing 1 does.
+        assert flow[0]["params"]["text"].startswith("This call can be recorded. Press 1")
         return
     params = flow[-1]["params"]
     assert params.get("callRecording", False) is recorded
