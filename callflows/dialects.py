@@ -102,7 +102,8 @@ def say_and_capture(
             "params": {
                 "promptMessage": prompt.text,
                 "voiceProfile": CURRENT_VOICES[prompt.voice_profile],
-                "repetition": prompt.repetition,
+                # No repetition: neither 8x8's schema (VOAS SayAndCapture) nor its IVR page
+                # lists one for a capture, only a guide's example, with no meaning given.
                 "speed": 1.0,
                 "minDigits": min_digits,
                 "maxDigits": max_digits,
