@@ -264,7 +264,6 @@ def test_current_dialect_renders_8x8s_actions(provider, pin_session, settings):
             "params": {
                 "promptMessage": "[pin_request]",
                 "voiceProfile": "en-US-ZiraRUS",
-                "repetition": 1,
                 "speed": 1.0,
                 "minDigits": 6,
                 "maxDigits": 6,
