@@ -114,8 +114,9 @@ def callflow_for(
         )
         return callflow(client_action_id(decision), actions)
 
-    if outcome == Outcome.HANGUP:
+    if outcome in (Outcome.HANGUP, Outcome.OTHER_ACCOUNT):
         # A follow-up to a bridge or a goodbye: nothing more to say, and never a second makeCall.
+        # A call of another sub-account: none of our prompts or sessions are its own.
         return callflow(client_action_id(decision), [hangup()])
 
     purpose = {

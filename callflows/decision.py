@@ -46,6 +46,7 @@ class Outcome(StrEnum):
     ASK_CONSENT = "ask_consent"
     PIN_LOCKED = "pin_locked"  # PIN entry paused for this caller, or for strangers on the number
     HANGUP = "hangup"  # a follow-up to anything but our keypad prompts: never a second bridge
+    OTHER_ACCOUNT = "other_account"  # sent for another 8x8 sub-account: not acted on (view)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class Call(models.Model):
         ASK_CONSENT = "ask_consent", _("asked for recording consent")
         PIN_LOCKED = "pin_locked", _("PIN entry paused")
         HANGUP = "hangup", _("follow-up, hung up")
+        OTHER_ACCOUNT = "other_account", _("another 8x8 sub-account's call: not acted on")
 
     class Status(models.TextChoices):
         COMPLETED = "COMPLETED", _("completed")
@@ -187,6 +188,15 @@ class CallEvent(models.Model):
         help_text=_("INBOUND: the caller's leg. OUTBOUND: the leg to the person we bridged to."),
     )
     status = models.CharField(_("status"), max_length=40, blank=True)
+    foreign_subaccount = models.CharField(
+        _("sent for another sub-account"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "The subAccountId the event named when it is not the connected one "
+            "(EIGHTX8_SUBACCOUNT_ID): stored, not acted on."
+        ),
+    )
     sip_code = models.IntegerField(_("SIP code"), null=True, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
@@ -222,6 +232,14 @@ class NumberEvent(models.Model):
     status_before = models.CharField(_("our status before"), max_length=16, blank=True)
     status_after = models.CharField(_("our status after"), max_length=16, blank=True)
     reason = models.CharField(_("what we did"), max_length=200)
+    foreign_subaccount = models.CharField(
+        _("sent for another sub-account"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "The subAccountId the event named when it is not the connected one: not applied."
+        ),
+    )
     provider_updated_at = models.DateTimeField(_("8x8 updated at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     payload = models.JSONField(_("payload"), default=dict)

@@ -153,8 +153,9 @@ def call_record_answer(
     )
 
 
-def _call_for(session_id: str) -> Call:
-    call, _ = Call.objects.get_or_create(provider_session_id=session_id)
+def _call_for(session_id: str, *, foreign: bool = False) -> Call:
+    defaults = {"outcome": Call.Outcome.OTHER_ACCOUNT} if foreign else {}
+    call, _ = Call.objects.get_or_create(provider_session_id=session_id, defaults=defaults)
     return call
 
 
@@ -175,9 +176,8 @@ def _store_event(*, dedupe_key: str, kind: str, session_id: str, **fields) -> Ca
     fields["payload"] = storable(fields.get("payload", {}))
     try:
         with transaction.atomic():
-            return CallEvent.objects.create(
-                dedupe_key=dedupe_key, kind=kind, call=_call_for(session_id), **fields
-            )
+            call = _call_for(session_id, foreign=bool(fields.get("foreign_subaccount")))
+            return CallEvent.objects.create(dedupe_key=dedupe_key, kind=kind, call=call, **fields)
     except IntegrityError:
         if CallEvent.objects.filter(dedupe_key=dedupe_key).exists():
             return None
@@ -250,3 +250,27 @@ def recording_ingest(*, payload: dict, raw: dict) -> bool:
             recording_seconds=payload.get("durationSeconds"),
         )
     return True
+
+
+FOREIGN_KEYS = {
+    CallEvent.Kind.STATUS: lambda p: p["eventId"],
+    CallEvent.Kind.SUMMARY: lambda p: f"summary:{p['sessionId']}",
+    CallEvent.Kind.RECORDING: lambda p: f"recording:{p['recordingId']}",
+}
+
+
+def foreign_ingest(*, kind: str, payload: dict, raw: dict, subaccount: str) -> bool:
+    """An event of another sub-account (`callflows.subaccounts`): stored once, flagged, and
+    nothing else: the call's record, recordings and callbacks stay untouched."""
+    event = _store_event(
+        dedupe_key=FOREIGN_KEYS[kind](payload),
+        kind=kind,
+        session_id=payload["sessionId"],
+        status=payload.get("callStatus")
+        or payload.get("sessionStatus")
+        or payload.get("status")
+        or "",
+        foreign_subaccount=subaccount,
+        payload=raw,
+    )
+    return event is not None

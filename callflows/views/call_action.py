@@ -14,6 +14,7 @@ from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.provider_state import known_provider_facts, provider_facts
 from callflows.records import call_record_answer
+from callflows.subaccounts import foreign_subaccount
 from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
 from masking.privacy import redact
@@ -67,6 +68,8 @@ class CallActionView(ProviderView):
 
     def decide(self, payload: dict) -> tuple[Decision, dict, AskedBefore | None]:
         """The decision and its callflow, and the keypad prompt this answers (if any)."""
+        if foreign_subaccount(payload):
+            return Decision(Outcome.OTHER_ACCOUNT), hangup_callflow(Outcome.OTHER_ACCOUNT), None
         follow_up = (
             follow_up_of(
                 provider_session_id=payload.get("sessionId"),
@@ -124,9 +127,9 @@ class CallActionView(ProviderView):
             return text
 
 
-def hangup_callflow() -> dict:
+def hangup_callflow(outcome: Outcome = Outcome.HANGUP) -> dict:
     return callflow_for(
-        Decision(Outcome.HANGUP),
+        Decision(outcome),
         virtual_number="",
         prompts={},
         dialect=provider_facts().dialect,

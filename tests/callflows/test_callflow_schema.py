@@ -55,6 +55,7 @@ DECISIONS = [
     Decision(Outcome.PIN_LOCKED, tries=2),
     Decision(Outcome.ASK_CONSENT, session_id=42, destination="+6591230002", min_digits=1),
     Decision(Outcome.HANGUP),
+    Decision(Outcome.OTHER_ACCOUNT),
 ]
 FALLBACK = PromptFacts("We are sorry.", "en", "generic-en-female")
 
@@ -153,6 +154,16 @@ def test_the_consent_conversation_answers_valid_callflows(
     assert answered["clientActionId"].startswith("masking-connect-")
     for answer in (asked, answered):
         assert schema_problems(answer, dialect=dialect) == []
+
+
+def test_a_call_of_another_sub_account_answers_a_valid_callflow(
+    provider, written, dialect, settings
+):
+    settings.EIGHTX8_SUBACCOUNT_ID = "acme_nm_01"
+    body = call_action(A, VN, subAccountId="someone_elses_nm")
+    answer = provider.post("/callflows/8x8/call-action/", body, format="json").json()
+    assert answer["clientActionId"] == "masking-other_account"
+    assert schema_problems(answer, dialect=dialect) == []
 
 
 def test_the_apology_answers_a_valid_callflow(provider, written, dialect, monkeypatch):

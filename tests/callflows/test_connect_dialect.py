@@ -6,6 +6,7 @@ from django.core.management import CommandError
 
 from masking.services.consent import consent_record
 from tests.callflows.conftest import VN, A, B, call_action
+from tests.callflows.fake_8x8 import SUBACCOUNT
 from tests.callflows.test_connect import AUTH, BASE_URL, run
 from tests.factories import PromptFactory, VirtualNumberFactory, open_session
 
@@ -31,7 +32,7 @@ def calls(deployment, client):
     consent_record(number=B, method="admin")
 
     def post(event_id):
-        body = call_action(A, VN, eventId=event_id, sessionId=event_id)
+        body = call_action(A, VN, eventId=event_id, sessionId=event_id, subAccountId=SUBACCOUNT)
         response = client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=AUTH)
         return response.json()["callflow"]
 
