@@ -72,17 +72,23 @@ class _Cache:
         self.row: ProviderConnection | None = None
         self.expires = 0.0
         self.loaded = False
+        self.facts: tuple[tuple, ProviderFacts] | None = None
 
     def get(self) -> ProviderFacts:
         now = time.monotonic()
         if not self.loaded or now >= self.expires:
-            self.row = ProviderConnection.objects.filter(pk=ProviderConnection.SINGLETON).first()
+            row = ProviderConnection.objects.filter(pk=ProviderConnection.SINGLETON).first()
+            self.row, self.facts = row, None
             self.loaded, self.expires = True, now + CACHE_SECONDS
-        return _facts(self.row)
+        return self.peek()
 
     def peek(self) -> ProviderFacts:
         """What we knew last, without asking the database (which may be what just failed)."""
-        return _facts(self.row)
+        # Worked out once per row and settings: this runs on every call.
+        key = (settings.MASKING_CALLFLOW_DIALECT, settings.EIGHTX8_RECORDING_PROTOCOL)
+        if self.facts is None or self.facts[0] != key:
+            self.facts = (key, _facts(self.row))
+        return self.facts[1]
 
 
 cache = _Cache()
