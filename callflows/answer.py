@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome, decide, decide_consent_answer, decide_pin_entry
+from callflows.provider_state import provider_facts
+from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it from here)
 from masking.routing import CallFacts
 from masking.selectors import call_facts, pin_match
 
@@ -35,12 +37,6 @@ class AskedBefore:
 
     outcome: str
     tries: int
-
-
-def tag_outcome(client_action_id: str | None) -> str | None:
-    """ "masking:ask_pin:1" -> "ask_pin"; None for tags we did not write."""
-    parts = (client_action_id or "").split(":")
-    return parts[1] if len(parts) >= 2 and parts[0] == "masking" else None
 
 
 def answer_call_action(
@@ -63,6 +59,7 @@ def answer_call_action(
         now=now,
     )
     rule = settings.MASKING_RECORDING_CONSENT
+    provider = provider_facts()
     if asked is not None and asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
         match = None
         # Only PINs of the length asked for can match: the guessing bound counts those.
@@ -76,18 +73,29 @@ def answer_call_action(
             pin_length=settings.MASKING_PIN_LENGTH,
             consent_rule=rule,
             paused=facts.pin_paused,
+            can_record=provider.can_record,
         )
     elif asked is not None and asked.outcome == Outcome.ASK_CONSENT:
         decision = decide_consent_answer(
-            digits=digits, session=facts.session, now=now, consent_rule=rule
+            digits=digits,
+            session=facts.session,
+            now=now,
+            consent_rule=rule,
+            can_record=provider.can_record,
         )
     else:
-        decision = decide(facts, now=now, consent_rule=rule, pin_length=settings.MASKING_PIN_LENGTH)
+        decision = decide(
+            facts,
+            now=now,
+            consent_rule=rule,
+            pin_length=settings.MASKING_PIN_LENGTH,
+            can_record=provider.can_record,
+        )
     body = callflow_for(
         decision,
         virtual_number=virtual_number,
         prompts=facts.prompts,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-        dialect=settings.MASKING_CALLFLOW_DIALECT,
+        dialect=provider.dialect,
     )
     return Answer(facts=facts, decision=decision, body=body)

@@ -32,6 +32,44 @@ def is_provider(request) -> bool:
     return any(matches)
 
 
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
+
+
+def refusal_reason(request) -> str:
+    """Which check a refused Authorization header failed, in words safe to log: never the
+    secret, nor what was sent, only its shape (issue 27, finding 8). 8x8 documents
+    `httpAuthHeader` only as "an authentication header": when its delivery differs from our
+    exact value, this says how, so the fix (what to register) is plain."""
+    expected = settings.WEBHOOK_AUTH_HEADER
+    given = request.META.get("HTTP_AUTHORIZATION", "")
+    if not expected:
+        return "WEBHOOK_AUTH_HEADER is not set here, so every provider request is refused"
+    if not given:
+        return "no Authorization header (is httpAuthHeader set on the 8x8 webhook?)"
+    scheme, _, token = expected.partition(" ")
+    given_scheme = given.split(" ", 1)[0]
+    if _same(given.strip(), expected):
+        return "the expected value with whitespace around it"
+    if token and _same(given, f"{scheme} {expected}"):
+        return (
+            f"the scheme twice ({scheme} {scheme} …): the header arrives with a scheme added to "
+            f"the registered value, so register httpAuthHeader as the token alone"
+        )
+    if token and _same(given, token):
+        return (
+            f"the token without its scheme {scheme!r}: register httpAuthHeader as the whole value"
+        )
+    if token and given_scheme.lower() != scheme.lower():
+        shown = given_scheme if given_scheme.isalpha() and len(given_scheme) <= 20 else "?"
+        return f"another scheme ({shown!r} where {scheme!r} is expected)"
+    return (
+        f"a wrong value ({len(given)} characters where {len(expected)} are expected"
+        + (", same scheme" if token else "")
+        + "): WEBHOOK_AUTH_HEADER and the webhook's httpAuthHeader differ"
+    )
+
+
 @lru_cache(maxsize=8)
 def _networks(ranges: tuple[str, ...]):
     return tuple(ipaddress.ip_network(r.strip(), strict=False) for r in ranges if r.strip())

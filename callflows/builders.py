@@ -8,8 +8,10 @@ when `number_format` is "e164".
 from collections.abc import Mapping
 
 from callflows import dialects
+from callflows.consent_words import CONSENT_REQUEST_TEXTS
 from callflows.decision import Decision, Outcome
 from callflows.dialects import SEED
+from callflows.tags import tag_for
 from masking.routing import PromptFacts
 
 DIGITS = "digits"
@@ -51,14 +53,8 @@ def callflow(client_action_id: str, actions: list[dict]) -> dict:
 
 
 def client_action_id(decision: Decision) -> str:
-    """A tag we recognise when 8x8 echoes it back: "masking:connect:42", "masking:no_session",
-    "masking:ask_pin:1" (the PIN try being asked for), "masking:ask_consent:42"."""
-    parts = ["masking", decision.outcome.value]
-    if decision.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
-        parts.append(str(decision.tries))
-    elif decision.session_id is not None:
-        parts.append(str(decision.session_id))
-    return ":".join(parts)
+    """The tag 8x8 echoes back on the call's next Call Action (`callflows.tags`)."""
+    return tag_for(decision)
 
 
 FALLBACK_PURPOSE = {"goodbye": "no_session"}
@@ -108,16 +104,19 @@ def callflow_for(
             actions.append(
                 say(_prompt(prompts, "wrong_pin") or KEYPAD_DEFAULTS["wrong_pin"], dialect=dialect)
             )
-        purpose = "recording_notice" if outcome == Outcome.ASK_CONSENT else "pin_request"
-        prompt = _prompt(prompts, purpose) or KEYPAD_DEFAULTS[purpose]
+        if outcome == Outcome.ASK_CONSENT:
+            prompt = consent_request(prompts)
+        else:
+            prompt = _prompt(prompts, "pin_request") or KEYPAD_DEFAULTS["pin_request"]
         # Never `hangup` after a capture: 8x8 would drop the digits (provider document, 3.4).
         actions.append(
             dialects.say_and_capture(prompt, min_digits=decision.min_digits, dialect=dialect)
         )
         return callflow(client_action_id(decision), actions)
 
-    if outcome == Outcome.HANGUP:
+    if outcome in (Outcome.HANGUP, Outcome.OTHER_ACCOUNT):
         # A follow-up to a bridge or a goodbye: nothing more to say, and never a second makeCall.
+        # A call of another sub-account: none of our prompts or sessions are its own.
         return callflow(client_action_id(decision), [hangup()])
 
     purpose = {
@@ -144,10 +143,24 @@ KEYPAD_DEFAULTS = {
     "wrong_pin": PromptFacts(
         text="That PIN is not right.", language="en", voice_profile="generic-en-female"
     ),
-    "recording_notice": PromptFacts(
-        text="This call can be recorded. Press 1 to agree, or any other key to continue "
-        "without recording.",
-        language="en",
-        voice_profile="generic-en-female",
+    "consent_request": PromptFacts(
+        text=CONSENT_REQUEST_TEXTS["en"], language="en", voice_profile="generic-en-female"
     ),
 }
+
+
+def consent_request(prompts: Mapping[str, PromptFacts]) -> PromptFacts:
+    """What asks a caller to press 1 for recording: the staff's consent request prompt, else
+    the built-in text in the language of the recording notice (or connecting prompt) the
+    caller would hear, in its voice, so in each language a prompt exists for; else English."""
+    staff = prompts.get("consent_request")
+    if staff:
+        return staff
+    reference = prompts.get("recording_notice") or prompts.get("connecting")
+    if reference and reference.language in CONSENT_REQUEST_TEXTS:
+        return PromptFacts(
+            text=CONSENT_REQUEST_TEXTS[reference.language],
+            language=reference.language,
+            voice_profile=reference.voice_profile,
+        )
+    return KEYPAD_DEFAULTS["consent_request"]

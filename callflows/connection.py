@@ -4,9 +4,19 @@
 recording push configuration), so a refused key or an outage changes nothing anywhere. Then it
 sets 8x8's side: each webhook that is missing is created; one with another URL, disabled, or
 without an auth header is deleted and created again (8x8 has no update: its own guide does
-that). It reads the webhooks back to verify them and, only then, changes our database (the pool
-through `callflows.pool`, the voice catalogue) in one transaction. A second run finds nothing to
-change. `dry_run` stops after the reads and says what would change.
+that). Then it changes our database (the pool through `callflows.pool`, the voice catalogue)
+in one transaction: those are facts read from 8x8, true whatever happened to the webhooks. A
+second run finds nothing to change. `dry_run` stops after the reads and says what would change.
+
+Call routing is never left cut (issue 27):
+- the Call Action webhook (VCA), without which 8x8 has nowhere to ask about a call, is replaced
+  last, and only once every other webhook holds;
+- a create after a delete is tried until 8x8's list shows it (requests are retried by
+  `VoiceApi`, then a second round), and when it never holds, the previous webhook is created
+  again; whatever is left missing is said in capitals, with what to register by hand;
+- VNU is never deleted: 8x8's delete endpoint takes VCS, VCA, VSS and VRU only (VOAS
+  `delete-a-specific-type-of-webhook`), so one pointing elsewhere is reported for a person to
+  change in the portal, and the rest still applies.
 
 8x8 never shows a webhook's auth header, only whether one is set, so a changed
 WEBHOOK_AUTH_HEADER cannot be seen from here: `force` registers every webhook again.
@@ -18,8 +28,16 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from callflows.dialects import AUTO, choose_dialect, refused_voices
 from callflows.pool import NOT_LISTED, pool_resync
-from callflows.voice_api import WEBHOOK_TYPES, RecordingPushConfig, VoiceApi, VoiceApiError
+from callflows.provider_state import provider_connection_record, voices_in_use
+from callflows.voice_api import (
+    WEBHOOK_TYPES,
+    RecordingPushConfig,
+    Refused,
+    VoiceApi,
+    VoiceApiError,
+)
 from masking.checks import voice_catalogue_messages
 from masking.models import SpeechProfile
 from masking.services.voices import speech_profiles_replace
@@ -40,6 +58,8 @@ class Report:
     dry_run: bool
     lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    actions_needed: list[str] = field(default_factory=list)  # for a person, in 8x8's portal
+    failures: list[str] = field(default_factory=list)  # what this run could not set at 8x8
     changes: int = 0
 
     def change(self, text: str) -> None:
@@ -47,6 +67,10 @@ class Report:
         self.changes += 1
 
     def note(self, text: str) -> None:
+        self.lines.append(text)
+
+    def done(self, text: str) -> None:
+        """A change made (after planning it with `change`)."""
         self.lines.append(text)
 
 
@@ -115,7 +139,10 @@ def connect(
     recording: RecordingTarget | None = None,
     dry_run: bool = False,
     force: bool = False,
+    keep_dialect: bool = False,
 ) -> Report:
+    """`keep_dialect`: go on although 8x8's catalogue lacks voices that a dialect forced by
+    MASKING_CALLFLOW_DIALECT sends (otherwise DialectRefused, before anything is written)."""
     _check_inputs(base_url, auth_header)
     report = Report(dry_run=dry_run)
     # 1. Every read first: a failure here leaves everything as it was.
@@ -131,29 +158,203 @@ def connect(
     _report_pool(report, pool_resync(listed=listed, dry_run=True))
     catalogue = frozenset(p.code for p in profiles)
     _report_catalogue(report, catalogue)
-    report.warnings += [f"{m.msg} {m.hint}" for m in voice_catalogue_messages(catalogue=catalogue)]
+    chosen, why = _plan_dialect(report, catalogue, keep_dialect=keep_dialect)
+    report.warnings += [
+        f"{m.msg} {m.hint}"
+        for m in voice_catalogue_messages(catalogue=catalogue, dialect=dialect_for(chosen))
+    ]
     if dry_run:
         return report
 
-    # 4. 8x8's side, then verify it, then ours.
-    for kind, (url, replace) in webhook_plan.items():
-        if replace:
-            api.webhook_delete(type=kind)
-        api.webhook_create(type=kind, url=url, auth_header=auth_header)
+    # 4. 8x8's side, then ours, whatever became of 8x8's side.
+    _apply_webhooks(report, api, hooks, webhook_plan, auth_header=auth_header)
+    push_set = False
     if push_wanted:
-        api.recording_push_config_set(
-            protocol=recording.protocol,
-            host=recording.host,
-            port=recording.port,
-            username=recording.username,
-            password=recording.password,
-            path=recording.path,
-        )
-    _verify_webhooks(api.webhooks(), webhook_urls(base_url))
+        try:
+            api.recording_push_config_set(
+                protocol=recording.protocol,
+                host=recording.host,
+                port=recording.port,
+                username=recording.username,
+                password=recording.password,
+                path=recording.path,
+            )
+            push_set = True
+        except VoiceApiError as exc:
+            report.failures.append(f"the recording push was not set: {exc}")
+    if push_set:
+        push_known, push_described = True, recording.describe()
+    elif push is not None:
+        push_known, push_described = True, _describe_push(push)
+    else:
+        push_known, push_described = False, ""
     with transaction.atomic():
         pool_resync(listed=listed)
         speech_profiles_replace(profiles=profiles)
+        provider_connection_record(
+            dialect=chosen,
+            dialect_reason=why,
+            recording_push=push_known,
+            recording_push_described=push_described,
+        )
+    if not push_known:
+        report.warnings.append(
+            "8x8 has no recording push configuration: calls connect unrecorded, even where a "
+            "session asks for recording (set EIGHTX8_RECORDING_* and run again; README, "
+            "“Recordings”)."
+        )
     return report
+
+
+class DialectRefused(VoiceApiError):
+    """The dialect MASKING_CALLFLOW_DIALECT forces speaks voices 8x8's catalogue lacks."""
+
+
+def dialect_for(chosen: str) -> str:
+    """The dialect our callflows will be written in once `chosen` is what auto would use."""
+    setting = settings.MASKING_CALLFLOW_DIALECT
+    return chosen if setting == AUTO else setting
+
+
+def _plan_dialect(report, catalogue, *, keep_dialect) -> tuple[str, str]:
+    """What auto chooses from `catalogue`, said in the report; a forced dialect whose voices the
+    catalogue lacks stops the run (before any write) unless `keep_dialect`."""
+    in_use = voices_in_use()
+    chosen, why = choose_dialect(in_use, catalogue=catalogue)
+    setting = settings.MASKING_CALLFLOW_DIALECT
+    if setting == AUTO:
+        report.note(f"Callflow dialect: {chosen} (auto: {why}).")
+        return chosen, why
+    report.note(
+        f"Callflow dialect: {setting} (forced by MASKING_CALLFLOW_DIALECT; auto would choose "
+        f"{chosen}: {why})."
+    )
+    refused = refused_voices(in_use, dialect=setting, catalogue=catalogue)
+    if refused and not keep_dialect:
+        raise DialectRefused(
+            f"MASKING_CALLFLOW_DIALECT={setting} sends voices 8x8's catalogue for this "
+            f"sub-account does not list ({', '.join(sorted(set(refused.values())))}): 8x8 would "
+            f"refuse the prompts that use them (-1002). Set MASKING_CALLFLOW_DIALECT=auto (it "
+            f"would choose {chosen}), or run again with --keep-dialect to go on."
+        )
+    return chosen, why
+
+
+# The Call Action webhook last: 8x8 asks it about every call, so it is touched only once the
+# others hold (and a failure among them leaves it as it was).
+APPLY_ORDER = ("VCS", "VSS", "VRU", "VNU", "VCA")
+# Rounds of `VoiceApi`'s retried request before a create is given up (and the previous restored).
+CREATE_ROUNDS = 2
+
+
+def _apply_webhooks(report, api, hooks, plan, *, auth_header) -> None:
+    for kind in sorted(plan, key=APPLY_ORDER.index):
+        url, replace = plan[kind]
+        if kind == "VCA" and replace and report.failures:
+            report.failures.append(
+                "the VCA webhook left as it was (it still routes calls to "
+                f"{hooks['VCA'].url or '(nothing)'}), since the others did not all hold"
+            )
+            continue
+        if replace:
+            _replace_webhook(report, api, kind, url, hooks[kind], auth_header=auth_header)
+        else:
+            _create_webhook(report, api, kind, url, auth_header=auth_header)
+
+
+def _held(api, kind: str, url: str, *, with_header: bool) -> bool:
+    """Whether 8x8's list shows `kind` at `url`, enabled (with an auth header if asked)."""
+    try:
+        hook = api.webhooks().get(kind)
+    except VoiceApiError:
+        return False
+    return (
+        hook is not None
+        and hook.url == url
+        and hook.enabled
+        and (hook.auth_header_set or not with_header)
+    )
+
+
+def _create_until_held(api, kind: str, url: str, *, auth_header, rounds: int) -> tuple[bool, int]:
+    """Create `kind` at `url` until 8x8's list shows it: (held, requests sent). An answer of 5xx
+    or a timeout does not say the create failed (it may have landed), so the list decides."""
+    tries = 0
+    for _ in range(rounds):
+        try:
+            api.webhook_create(type=kind, url=url, auth_header=auth_header)
+            tries += api.last_tries
+        except VoiceApiError as exc:
+            tries += exc.tries
+        # Even a 200 is read back: the list is what 8x8 will use.
+        if _held(api, kind, url, with_header=bool(auth_header)):
+            return True, tries
+    return False, tries
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+def _create_webhook(report, api, kind, url, *, auth_header) -> None:
+    held, tries = _create_until_held(api, kind, url, auth_header=auth_header, rounds=CREATE_ROUNDS)
+    if held:
+        report.done(f"created the {kind} webhook" + (f" ({_tries(tries)})" if tries > 1 else ""))
+    else:
+        report.failures.append(
+            f"the {kind} webhook could not be created ({_tries(tries)}): register it at 8x8 "
+            f"with URL {url} and httpAuthHeader = WEBHOOK_AUTH_HEADER, or run connect_8x8 again"
+        )
+
+
+def _replace_webhook(report, api, kind, url, previous, *, auth_header) -> None:
+    try:
+        api.webhook_delete(type=kind)
+    except Refused as exc:
+        if getattr(exc, "status", None) != 404:  # 404: already gone, create it
+            report.failures.append(f"the {kind} webhook was left as it was: {exc}")
+            return
+    except VoiceApiError as exc:
+        if not _gone(api, kind):
+            report.failures.append(f"the {kind} webhook was left as it was: {exc}")
+            return
+    held, tries = _create_until_held(api, kind, url, auth_header=auth_header, rounds=CREATE_ROUNDS)
+    if held:
+        report.done(f"replaced the {kind} webhook ({_tries(tries)})")
+        return
+    # Put back what was there: its URL, with our header if it had one (8x8 never shows the
+    # previous value, so a header another deployment set cannot be restored).
+    restored, restore_tries = False, 0
+    if previous.url:
+        restored, restore_tries = _create_until_held(
+            api,
+            kind,
+            previous.url,
+            auth_header=auth_header if previous.auth_header_set else None,
+            rounds=1,
+        )
+    if restored:
+        report.failures.append(
+            f"the {kind} webhook could not be registered at {url} ({_tries(tries)}); "
+            f"restored the {kind} webhook to {previous.url} as it was before this run"
+            + (" (with WEBHOOK_AUTH_HEADER as its auth header)" if previous.auth_header_set else "")
+        )
+        return
+    report.failures.append(
+        f"the {kind} webhook is MISSING at 8x8: deleted by this run, then neither {url} "
+        f"({_tries(tries)}) nor the previous {previous.url or '(no URL)'} "
+        f"({_tries(restore_tries)}) could be registered."
+        + (" 8x8 has nowhere to send calls: NO CALL IS ROUTED" if kind == "VCA" else "")
+        + f". Run connect_8x8 again, or in the 8x8 Connect portal create the {kind} webhook "
+        f"with URL {url} and httpAuthHeader = WEBHOOK_AUTH_HEADER"
+    )
+
+
+def _gone(api, kind: str) -> bool:
+    try:
+        return kind not in api.webhooks()
+    except VoiceApiError:
+        return False
 
 
 def resync(*, api: VoiceApi, dry_run: bool = False) -> Report:
@@ -183,7 +384,15 @@ def _plan_webhooks(report, hooks, urls, *, force) -> dict[str, tuple[str, bool]]
             ]
             if wrong
         ]
-        if why:
+        if why and kind == "VNU":
+            report.actions_needed.append(
+                f"8x8 cannot delete a VNU webhook (its delete endpoint takes VCS, VCA, VSS and "
+                f"VRU only), so this one stays as it is ({'; '.join(why)}). In the 8x8 Connect "
+                f"portal, set the sub-account's Virtual Number Updated webhook to {url} with "
+                "httpAuthHeader = WEBHOOK_AUTH_HEADER; until then number changes reach us only "
+                "through resync_8x8_numbers."
+            )
+        elif why:
             report.change(f"replace the {kind} webhook ({'; '.join(why)}): {url}")
             plan[kind] = (url, True)
         else:
@@ -191,27 +400,15 @@ def _plan_webhooks(report, hooks, urls, *, force) -> dict[str, tuple[str, bool]]
     return plan
 
 
-def _verify_webhooks(hooks, urls) -> None:
-    wrong = [
-        kind
-        for kind, url in urls.items()
-        if kind not in hooks
-        or hooks[kind].url != url
-        or not hooks[kind].enabled
-        or not hooks[kind].auth_header_set
-    ]
-    if wrong:
-        raise VoiceApiError(
-            f"8x8 did not keep the webhooks as registered ({', '.join(wrong)}); nothing was "
-            "changed here. Run again, or check them in 8x8's portal."
-        )
+def _describe_push(push: RecordingPushConfig) -> str:
+    return _describe(push.protocol, push.host, push.port, push.username, push.path)
 
 
 def _plan_recording(report, push, recording, *, force) -> bool:
     if push is None:
         report.note("Recording push: not configured at 8x8 (recorded calls have nowhere to go).")
     else:
-        shown = _describe(push.protocol, push.host, push.port, push.username, push.path)
+        shown = _describe_push(push)
         secret = "password set" if push.password_set else "no password"
         report.note(f"Recording push: {shown} ({secret}).")
     if recording is None:

@@ -46,6 +46,7 @@ class Outcome(StrEnum):
     ASK_CONSENT = "ask_consent"
     PIN_LOCKED = "pin_locked"  # PIN entry paused for this caller, or for strangers on the number
     HANGUP = "hangup"  # a follow-up to anything but our keypad prompts: never a second bridge
+    OTHER_ACCOUNT = "other_account"  # sent for another 8x8 sub-account: not acted on (view)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Decision:
     min_digits: int | None = None  # for the keypad outcomes
     tries: int = 0  # PIN tries made so far, counting the one being asked for
     consented_by_keypad: bool = False
+    # The session asked for recording but 8x8 cannot record (no recording push configuration
+    # known): the call connects unrecorded, and staff see why.
+    recording_withheld: bool = False
 
 
 def is_live(session: SessionFacts, *, now: datetime) -> bool:
@@ -76,8 +80,26 @@ def _would_record_with_caller_consent(session: SessionFacts, *, rule: str) -> bo
     return session.recording_requested and (rule == CALLER_ONLY or session.other_party_consented)
 
 
+def _connect(session: SessionFacts, *, rule: str, can_record: bool, **extra) -> Decision:
+    """CONNECT to the other party, recorded when the session asks, consent is met and 8x8 can
+    record (`can_record`: a recording push configuration is known)."""
+    return Decision(
+        Outcome.CONNECT,
+        session_id=session.session_id,
+        destination=session.other_party,
+        record=can_record and session.recording_requested and consent_met(session, rule=rule),
+        recording_withheld=session.recording_requested and not can_record,
+        **extra,
+    )
+
+
 def decide(
-    facts: CallFacts, *, now: datetime, consent_rule: str = EVERY_PARTY, pin_length: int = 0
+    facts: CallFacts,
+    *,
+    now: datetime,
+    consent_rule: str = EVERY_PARTY,
+    pin_length: int = 0,
+    can_record: bool = True,
 ) -> Decision:
     if facts.number_status is None or facts.number_status == RETIRED:
         return Decision(Outcome.NOT_IN_SERVICE)
@@ -88,8 +110,10 @@ def decide(
                 return Decision(Outcome.PIN_LOCKED)
             return Decision(Outcome.ASK_PIN, min_digits=pin_length, tries=1)
         return Decision(Outcome.NO_SESSION)
-    if not session.caller_consented and _would_record_with_caller_consent(
-        session, rule=consent_rule
+    if (
+        can_record
+        and not session.caller_consented
+        and _would_record_with_caller_consent(session, rule=consent_rule)
     ):
         # Asking is worth it only when the caller's yes would make the call recorded.
         return Decision(
@@ -98,12 +122,7 @@ def decide(
             destination=session.other_party,
             min_digits=1,
         )
-    return Decision(
-        Outcome.CONNECT,
-        session_id=session.session_id,
-        destination=session.other_party,
-        record=session.recording_requested and consent_met(session, rule=consent_rule),
-    )
+    return _connect(session, rule=consent_rule, can_record=can_record)
 
 
 def decide_pin_entry(
@@ -115,18 +134,14 @@ def decide_pin_entry(
     pin_length: int,
     consent_rule: str = EVERY_PARTY,
     paused: bool = False,
+    can_record: bool = True,
 ) -> Decision:
     """The digits of a PIN prompt: `match` is the session whose participant has that PIN.
     `paused`: PIN entry was locked for this caller (or the number) since we asked."""
     if paused:
         return Decision(Outcome.PIN_LOCKED, tries=tries)
     if match is not None and is_live(match, now=now):
-        return Decision(
-            Outcome.CONNECT,
-            session_id=match.session_id,
-            destination=match.other_party,
-            record=match.recording_requested and consent_met(match, rule=consent_rule),
-        )
+        return _connect(match, rule=consent_rule, can_record=can_record)
     if tries < max_tries:
         return Decision(Outcome.RETRY_PIN, min_digits=pin_length, tries=tries + 1)
     return Decision(Outcome.PIN_FAILED, tries=tries)
@@ -138,6 +153,7 @@ def decide_consent_answer(
     session: SessionFacts | None,
     now: datetime,
     consent_rule: str = EVERY_PARTY,
+    can_record: bool = True,
 ) -> Decision:
     """The digits of the recording-consent prompt: "1" agrees; anything else, or nothing, not."""
     if session is None or not is_live(session, now=now):
@@ -145,10 +161,4 @@ def decide_consent_answer(
     agreed = digits == "1"
     if agreed:
         session = replace(session, caller_consented=True)
-    return Decision(
-        Outcome.CONNECT,
-        session_id=session.session_id,
-        destination=session.other_party,
-        record=session.recording_requested and consent_met(session, rule=consent_rule),
-        consented_by_keypad=agreed,
-    )
+    return _connect(session, rule=consent_rule, can_record=can_record, consented_by_keypad=agreed)

@@ -6,7 +6,10 @@
 - asking for digits: the seed writes `say&capture` with minDigits (1 to 20); the current dialect
   writes `sayAndCapture` with promptMessage, min and max digits, timeouts and noOfTries.
 
-Set with MASKING_CALLFLOW_DIALECT ("seed" or "current"). The decision does not change.
+Set with MASKING_CALLFLOW_DIALECT: "auto" (the default), "seed" or "current". `auto` is the
+seed's dialect until connect_8x8 has read the sub-account's voice catalogue, then the dialect
+whose voices the catalogue lists (`choose_dialect`, stored by connect_8x8 in
+`callflows.models.ProviderConnection`). The decision does not change.
 """
 
 from collections.abc import Iterable
@@ -16,6 +19,8 @@ from masking.voices import wire_language
 
 SEED = "seed"
 CURRENT = "current"
+AUTO = "auto"
+DIALECTS = (AUTO, SEED, CURRENT)
 MIN_DIGITS_RANGE = range(1, 21)  # the seed: minDigits 1 to 20
 
 # The generic seed voices as 8x8's current speech profiles (provider document, section 3.7: codes
@@ -97,7 +102,8 @@ def say_and_capture(
             "params": {
                 "promptMessage": prompt.text,
                 "voiceProfile": CURRENT_VOICES[prompt.voice_profile],
-                "repetition": prompt.repetition,
+                # No repetition: neither 8x8's schema (VOAS SayAndCapture) nor its IVR page
+                # lists one for a capture, only a guide's example, with no meaning given.
                 "speed": 1.0,
                 "minDigits": min_digits,
                 "maxDigits": max_digits,
@@ -130,3 +136,31 @@ def refused_voices(
         return {}
     sent = {voice: wire_voice(voice, dialect=dialect) for voice in voice_profiles}
     return {voice: code for voice, code in sorted(sent.items()) if code not in catalogue}
+
+
+def choose_dialect(voice_profiles: Iterable[str], *, catalogue: frozenset[str]) -> tuple[str, str]:
+    """(dialect, why) for a sub-account whose speech profiles are `catalogue`, given the voices
+    our prompts use. The seed when the catalogue lists the seed's voices for every prompt; else
+    the current dialect when it lists its speech profiles for every prompt; else the one 8x8
+    would refuse fewer prompts in (the current one on a tie: it is what 8x8 documents today)."""
+    if not catalogue:
+        return SEED, "no voice catalogue read from 8x8 yet: the seed's dialect, as specified"
+    voices = sorted(set(voice_profiles))
+    seed_refused = refused_voices(voices, dialect=SEED, catalogue=catalogue)
+    if not seed_refused:
+        return SEED, "the sub-account's voice catalogue lists the seed's voices (generic-*)"
+    current_refused = refused_voices(voices, dialect=CURRENT, catalogue=catalogue)
+    missing = ", ".join(sorted(seed_refused))
+    if not current_refused:
+        return CURRENT, (
+            f"the sub-account's voice catalogue does not list the seed's {missing}, and lists "
+            "the current dialect's speech profiles for every prompt"
+        )
+    if len(seed_refused) < len(current_refused):
+        return SEED, (
+            f"neither dialect's voices are all listed; the seed's misses fewer ({missing})"
+        )
+    return CURRENT, (
+        "neither dialect's voices are all listed; the current dialect's misses "
+        f"{', '.join(sorted(current_refused.values()))}"
+    )

@@ -26,6 +26,7 @@ class Call(models.Model):
         ASK_CONSENT = "ask_consent", _("asked for recording consent")
         PIN_LOCKED = "pin_locked", _("PIN entry paused")
         HANGUP = "hangup", _("follow-up, hung up")
+        OTHER_ACCOUNT = "other_account", _("another 8x8 sub-account's call: not acted on")
 
     class Status(models.TextChoices):
         COMPLETED = "COMPLETED", _("completed")
@@ -57,6 +58,19 @@ class Call(models.Model):
         _("our decision"), max_length=16, choices=Outcome.choices, blank=True
     )
     recorded = models.BooleanField(_("recording asked"), default=False)
+    # db_default: writers of raw SQL (benchmarks, tests, other tools) that name no such column
+    # still insert.
+    recording_withheld = models.CharField(
+        _("recording not asked because"),
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "Set when the session asked for recording but 8x8 could not "
+            "record: no recording push configuration known (the call connected unrecorded)."
+        ),
+    )
     keypad_tries = models.PositiveSmallIntegerField(
         _("PIN tries"), default=0, help_text=_("How many PINs the caller has keyed on this call.")
     )
@@ -179,6 +193,17 @@ class CallEvent(models.Model):
         help_text=_("INBOUND: the caller's leg. OUTBOUND: the leg to the person we bridged to."),
     )
     status = models.CharField(_("status"), max_length=40, blank=True)
+    foreign_subaccount = models.CharField(
+        _("sent for another sub-account"),
+        max_length=60,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "The subAccountId the event named when it is not the connected one "
+            "(EIGHTX8_SUBACCOUNT_ID): stored, not acted on."
+        ),
+    )
     sip_code = models.IntegerField(_("SIP code"), null=True, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
@@ -214,6 +239,16 @@ class NumberEvent(models.Model):
     status_before = models.CharField(_("our status before"), max_length=16, blank=True)
     status_after = models.CharField(_("our status after"), max_length=16, blank=True)
     reason = models.CharField(_("what we did"), max_length=200)
+    foreign_subaccount = models.CharField(
+        _("sent for another sub-account"),
+        max_length=60,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "The subAccountId the event named when it is not the connected one: not applied."
+        ),
+    )
     provider_updated_at = models.DateTimeField(_("8x8 updated at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     payload = number_text(models.JSONField(_("payload"), default=dict))
@@ -228,3 +263,43 @@ class NumberEvent(models.Model):
 
     def __str__(self):
         return f"{self.msisdn}: {self.operational_status}"
+
+
+class ProviderConnection(models.Model):
+    """What the last connect_8x8 learnt about the 8x8 sub-account that changes our callflows:
+    the dialect its voice catalogue speaks, and whether it has somewhere to push recordings.
+    One row (pk 1); none until connect_8x8 has read 8x8. Read on every call through a short
+    per-process cache (`callflows.provider_state`)."""
+
+    SINGLETON = 1
+
+    dialect = models.CharField(
+        _("dialect its voices speak"),
+        max_length=8,
+        blank=True,
+        help_text=_("seed or current: what MASKING_CALLFLOW_DIALECT=auto uses."),
+    )
+    dialect_reason = models.CharField(_("why"), max_length=400, blank=True)
+    recording_push = models.BooleanField(
+        _("8x8 has a recording push configuration"),
+        null=True,
+        help_text=_("Empty: 8x8's configuration was never read."),
+    )
+    recording_push_described = models.CharField(
+        _("recording push"), max_length=300, blank=True, help_text=_("Where 8x8 pushes files.")
+    )
+    read_at = models.DateTimeField(_("read from 8x8 at"))
+
+    class Meta:
+        verbose_name = _("8x8 connection")
+        verbose_name_plural = _("8x8 connection")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="callflows_providerconnection_one_row"),
+            models.CheckConstraint(
+                condition=Q(dialect__in=["", "seed", "current"]),
+                name="callflows_providerconnection_dialect",
+            ),
+        ]
+
+    def __str__(self):
+        return f"8x8 connection read at {self.read_at}"

@@ -7,6 +7,7 @@ appear. Errors name the field by its path in the body ("payload.source").
 from rest_framework import serializers
 
 from callflows.numbers import NotAPhoneNumber, parse_provider_number
+from callflows.tags import is_ours
 
 
 class ProviderNumberField(serializers.Field):
@@ -26,7 +27,7 @@ class ProviderNumberField(serializers.Field):
 # serializer's per-request field copying cost more than the rest of our validation together
 # (about 0.5 ms of 2.8 ms per call when profiled). The rules are the same kind: required fields,
 # types, lengths, and errors keyed by their path in the body.
-OPTIONAL_IDS = ("eventId", "sessionId", "callId", "callStatus", "clientActionId")
+OPTIONAL_IDS = ("eventId", "sessionId", "callId", "callStatus", "clientActionId", "subAccountId")
 
 
 DIGIT_EVENTS = ("ACTION_COMPLETED", "DTMF_RECEIVED")
@@ -122,9 +123,9 @@ def parse_call_action(data) -> dict:
         errors["payload"] = payload_errors
     if errors:
         raise serializers.ValidationError(errors)
-    parsed["is_keypad_answer"] = payload.get("callStatus") in DIGIT_EVENTS or str(
-        payload.get("clientActionId") or ""
-    ).startswith("masking:")
+    parsed["is_keypad_answer"] = payload.get("callStatus") in DIGIT_EVENTS or is_ours(
+        payload.get("clientActionId")
+    )
     parsed["digits"] = keypad_digits(payload, data) if parsed["is_keypad_answer"] else None
     return parsed
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from callflows.decision import Decision, Outcome
 from callflows.models import Call, CallAction, CallEvent
+from callflows.provider_state import NO_PUSH_CONFIG
 from masking.services.callbacks import emit_call_completed
 
 # The Call Action is the hot path (the caller hears silence meanwhile). Its record is the event,
@@ -24,14 +25,14 @@ from masking.services.callbacks import emit_call_completed
 # nothing. Both PostgreSQL and SQLite (3.35+) speak this dialect of upsert.
 _CALL_COLUMNS = """
     provider_session_id, action_event_id, virtual_number, caller, masking_session_id, outcome,
-    recorded, answer, answered_at, created_at, keypad_tries, status, last_action, error_message,
-    recording_id, recording_path
+    recorded, answer, answered_at, created_at, keypad_tries, recording_withheld, status,
+    last_action, error_message, recording_id, recording_path
 """
-_CALL_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', ''"
+_CALL_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', ''"
 # In INSERT ... SELECT, PostgreSQL cannot infer a parameter's type from its column: say it.
 _PG_CALL_VALUES = (
     "%s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::bigint, %s::varchar, %s::boolean, "
-    "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, '', '', '', '', ''"
+    "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, %s::varchar, '', '', '', '', ''"
 )
 # The call now holds this action's answer...
 _CALL_TAKES_ANSWER = """
@@ -44,7 +45,8 @@ ON CONFLICT (provider_session_id) DO UPDATE SET
     recorded = excluded.recorded,
     answer = excluded.answer,
     answered_at = excluded.answered_at,
-    keypad_tries = excluded.keypad_tries
+    keypad_tries = excluded.keypad_tries,
+    recording_withheld = excluded.recording_withheld
 """
 # ...or, for a follow-up we only hang up on, keeps what it was (a bridge stays a bridge on record).
 _CALL_KEEPS_ANSWER = "ON CONFLICT (provider_session_id) DO NOTHING"
@@ -120,6 +122,7 @@ def call_record_answer(
         now_db,
         now_db,
         decision.tries,
+        NO_PUSH_CONFIG if decision.recording_withheld else "",
     ]
     keeps_answer = decision.outcome == Outcome.HANGUP
     with connection.cursor() as cursor:
@@ -150,8 +153,9 @@ def call_record_answer(
     )
 
 
-def _call_for(session_id: str) -> Call:
-    call, _ = Call.objects.get_or_create(provider_session_id=session_id)
+def _call_for(session_id: str, *, foreign: bool = False) -> Call:
+    defaults = {"outcome": Call.Outcome.OTHER_ACCOUNT} if foreign else {}
+    call, _ = Call.objects.get_or_create(provider_session_id=session_id, defaults=defaults)
     return call
 
 
@@ -172,9 +176,8 @@ def _store_event(*, dedupe_key: str, kind: str, session_id: str, **fields) -> Ca
     fields["payload"] = storable(fields.get("payload", {}))
     try:
         with transaction.atomic():
-            return CallEvent.objects.create(
-                dedupe_key=dedupe_key, kind=kind, call=_call_for(session_id), **fields
-            )
+            call = _call_for(session_id, foreign=bool(fields.get("foreign_subaccount")))
+            return CallEvent.objects.create(dedupe_key=dedupe_key, kind=kind, call=call, **fields)
     except IntegrityError:
         if CallEvent.objects.filter(dedupe_key=dedupe_key).exists():
             return None
@@ -247,3 +250,27 @@ def recording_ingest(*, payload: dict, raw: dict) -> bool:
             recording_seconds=payload.get("durationSeconds"),
         )
     return True
+
+
+FOREIGN_KEYS = {
+    CallEvent.Kind.STATUS: lambda p: p["eventId"],
+    CallEvent.Kind.SUMMARY: lambda p: f"summary:{p['sessionId']}",
+    CallEvent.Kind.RECORDING: lambda p: f"recording:{p['recordingId']}",
+}
+
+
+def foreign_ingest(*, kind: str, payload: dict, raw: dict, subaccount: str) -> bool:
+    """An event of another sub-account (`callflows.subaccounts`): stored once, flagged, and
+    nothing else: the call's record, recordings and callbacks stay untouched."""
+    event = _store_event(
+        dedupe_key=FOREIGN_KEYS[kind](payload),
+        kind=kind,
+        session_id=payload["sessionId"],
+        status=payload.get("callStatus")
+        or payload.get("sessionStatus")
+        or payload.get("status")
+        or "",
+        foreign_subaccount=subaccount,
+        payload=raw,
+    )
+    return event is not None

@@ -4,10 +4,15 @@ The provider document's section 10 describes each endpoint; the calls here follo
 column where 8x8's documents disagree (section 10.6). Every request carries the sub-account's API
 key as a bearer token, has explicit timeouts, and is retried by tenacity when retrying is safe:
 
-- reads and deletes: on a timeout, a connection error, 429 (honouring a short Retry-After) or a
-  5xx answer;
-- creates (POST): only when the request never reached 8x8 (connect errors), since 8x8 does not
-  say what a second create of the same webhook does.
+- every request, reads, deletes and creates alike: on a timeout, a connection error, 429
+  (honouring a short Retry-After) or a 5xx answer.
+
+Creates may be repeated because what they create is keyed by what the request names, not by the
+request: a sub-account has one webhook per type (8x8's DELETE takes only the type, and its VSS
+guide deletes "before re-registering with a new URL") and one recording push configuration (its
+path has no id). A repeated create therefore aims at the same end state; if the first try did
+land, the repeat re-creates it with the same values or is refused, and `callflows.connection`
+reads the webhooks back to tell which, rather than trusting either answer.
 
 Failures come out as `VoiceApiError`, with a message a person can act on. Neither the messages nor
 the logs carry the API key, a webhook's auth header or a recording password: only the method,
@@ -33,7 +38,10 @@ MAX_RETRY_AFTER_SECONDS = 30
 
 
 class VoiceApiError(Exception):
-    """8x8 could not be asked, or refused; the message says what happened and what to check."""
+    """8x8 could not be asked, or refused; the message says what happened and what to check.
+    `tries`: how many requests were actually sent before giving up."""
+
+    tries: int = 1
 
 
 class NotConfigured(VoiceApiError):
@@ -117,6 +125,7 @@ class VoiceApi:
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.read_timeout = read_timeout
+        self.last_tries = 0  # requests sent for the last call, retries included
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
@@ -168,8 +177,8 @@ class VoiceApi:
             )
         return hooks
 
-    def webhook_create(self, *, type: str, url: str, auth_header: str) -> None:
-        body = {"type": type, "url": url, "httpAuthHeader": auth_header, "enabled": True}
+    def webhook_create(self, *, type: str, url: str, auth_header: str | None) -> None:
+        body = {"type": type, "url": url, "httpAuthHeader": auth_header or None, "enabled": True}
         self._request("POST", "webhooks", json=body)
 
     def webhook_delete(self, *, type: str) -> None:
@@ -243,10 +252,7 @@ class VoiceApi:
     def _path(self, tail: str) -> str:
         return f"/api/v1/subaccounts/{quote(self.subaccount_id, safe='')}/{tail}"
 
-    def _worth_retrying(self, method: str, exc: BaseException) -> bool:
-        if method == "POST":
-            # A create that reached 8x8 is not repeated: what a second one does is undocumented.
-            return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+    def _worth_retrying(self, exc: BaseException) -> bool:
         return isinstance(exc, _RetryableStatus | httpx.TransportError)
 
     def _wait(self, retry_state: tenacity.RetryCallState) -> float:
@@ -278,33 +284,41 @@ class VoiceApi:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=self._wait,
-            retry=tenacity.retry_if_exception(lambda exc: self._worth_retrying(method, exc)),
+            retry=tenacity.retry_if_exception(self._worth_retrying),
             before_sleep=lambda state: self._log_retry(method, tail, state),
             reraise=True,
         )
+        self.last_tries = 0
         try:
             for attempt in retrying:
                 with attempt:
+                    self.last_tries += 1
                     response = self._http.request(method, self._path(tail), json=json)
                     if response.status_code in RETRY_STATUSES:
                         raise _RetryableStatus(response)
         except _RetryableStatus as exc:
-            raise Unavailable(
-                f"8x8 answered HTTP {exc.response.status_code} to {where} "
-                f"({self.attempts} tries): try again later."
+            raise self._counted(
+                Unavailable(
+                    f"8x8 answered HTTP {exc.response.status_code} to {where} "
+                    f"({self._tries_text()}): try again later."
+                )
             ) from None
         except httpx.TimeoutException:
-            raise Unavailable(
-                f"8x8 did not answer {where} in time ({self.attempts} tries, "
-                f"{self.read_timeout:g} s each): try again later."
+            raise self._counted(
+                Unavailable(
+                    f"8x8 did not answer {where} in time ({self._tries_text()}, "
+                    f"{self.read_timeout:g} s each): try again later."
+                )
             ) from None
         except httpx.TransportError as exc:
-            raise Unavailable(
-                f"Could not reach 8x8 for {where} ({type(exc).__name__}): check "
-                "EIGHTX8_API_BASE_URL and the network."
+            raise self._counted(
+                Unavailable(
+                    f"Could not reach 8x8 for {where} ({type(exc).__name__}, "
+                    f"{self._tries_text()}): check EIGHTX8_API_BASE_URL and the network."
+                )
             ) from None
         if response.status_code >= 400:
-            raise self._refusal(where, response)
+            raise self._counted(self._refusal(where, response))
         if not response.content:
             return {}
         try:
@@ -312,6 +326,13 @@ class VoiceApi:
         except ValueError:
             raise Unavailable(f"8x8 answered {where} with something that is not JSON.") from None
         return body if isinstance(body, dict) else {}
+
+    def _tries_text(self) -> str:
+        return "1 try" if self.last_tries == 1 else f"{self.last_tries} tries"
+
+    def _counted(self, error: VoiceApiError) -> VoiceApiError:
+        error.tries = self.last_tries
+        return error
 
     def _refusal(self, where: str, response: httpx.Response) -> Refused:
         status = response.status_code

@@ -36,6 +36,12 @@ def check_product_settings(app_configs, **kwargs):
         errors.append(
             Error("MASKING_CALLFLOW_NUMBER_FORMAT must be 'digits' or 'e164'.", id="masking.E003")
         )
+    if settings.MASKING_CALLFLOW_DIALECT not in ("auto", "seed", "current"):
+        errors.append(
+            Error(
+                "MASKING_CALLFLOW_DIALECT must be 'auto', 'seed' or 'current'.", id="masking.E007"
+            )
+        )
     if settings.MASKING_DEFAULT_LANGUAGE not in LANGUAGES:
         errors.append(
             Error(
@@ -96,33 +102,39 @@ def voice_catalogue_messages(
 ):
     """What the sub-account's voice catalogue says about the voices our prompts go out with.
 
-    `catalogue` defaults to the stored one (connect_8x8 reads it); `dialect` to the configured one.
-    Used by the system check and by connect_8x8, which passes the catalogue it has just read.
+    `catalogue` defaults to the stored one (connect_8x8 reads it); `dialect` to the one in
+    force. Used by the system check and by connect_8x8, which passes the catalogue it has just
+    read and the dialect it will leave in force.
     """
-    from callflows.builders import KEYPAD_DEFAULTS
-    from callflows.dialects import CURRENT, SEED, refused_voices
-    from masking.models import Prompt, SpeechProfile
+    from callflows.dialects import AUTO, CURRENT, SEED, refused_voices
+    from callflows.provider_state import provider_facts, voices_in_use
+    from masking.models import SpeechProfile
 
-    dialect = dialect or settings.MASKING_CALLFLOW_DIALECT
+    dialect = dialect or provider_facts().dialect
     catalogue = SpeechProfile.objects.codes() if catalogue is None else catalogue
     if not catalogue:
         return []
-    in_use = set(Prompt.objects.values_list("voice_profile", flat=True))
-    in_use |= {prompt.voice_profile for prompt in KEYPAD_DEFAULTS.values()}
-    refused = refused_voices(in_use, dialect=dialect, catalogue=catalogue)
+    refused = refused_voices(voices_in_use(), dialect=dialect, catalogue=catalogue)
     if not refused:
         return []
     if dialect == SEED:
         fixed = not refused_voices(refused, dialect=CURRENT, catalogue=catalogue)
+        remedy = (
+            "Run connect_8x8: with MASKING_CALLFLOW_DIALECT=auto it then chooses the dialect "
+            "whose voices the catalogue lists"
+            if settings.MASKING_CALLFLOW_DIALECT == AUTO
+            else "Set MASKING_CALLFLOW_DIALECT=auto (or current)"
+        )
         return [
             Warning(
                 "The seed dialect's voices are not in the 8x8 sub-account's catalogue: "
                 f"{', '.join(refused)}. 8x8 would refuse the prompts that use them (-1002).",
-                hint="Set MASKING_CALLFLOW_DIALECT=current"
+                hint=remedy
                 + (
-                    ", which sends speech profiles the catalogue lists for all of them."
+                    ": the current dialect sends speech profiles the catalogue lists for all "
+                    "of them."
                     if fixed
-                    else " and give the prompts voices the catalogue lists (the prompt list "
+                    else ", and give the prompts voices the catalogue lists (the prompt list "
                     "shows which)."
                 ),
                 id="masking.W010",
@@ -131,7 +143,8 @@ def voice_catalogue_messages(
     pairs = ", ".join(f"{code} (for {voice})" for voice, code in refused.items())
     return [
         Warning(
-            f"Speech profiles our prompts use are not in the 8x8 sub-account's catalogue: {pairs}.",
+            f"Speech profiles our prompts use in the {dialect} dialect are not in the 8x8 "
+            f"sub-account's catalogue: {pairs}.",
             hint="Give those prompts another voice (the prompt list shows which 8x8 would refuse).",
             id="masking.W011",
         )

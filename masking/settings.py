@@ -277,9 +277,11 @@ MASKING_RECORDING_CONSENT = env.str("MASKING_RECORDING_CONSENT", default="every_
 # ("+6591230001").
 MASKING_CALLFLOW_NUMBER_FORMAT = env.str("MASKING_CALLFLOW_NUMBER_FORMAT", default="digits")
 
-# Callflow dialect: "seed" (say&capture, language + generic voices, as the seed specifies) or
-# "current" (8x8's sayAndCapture with promptMessage, speech profiles such as en-US-ZiraRUS).
-MASKING_CALLFLOW_DIALECT = env.str("MASKING_CALLFLOW_DIALECT", default="seed")
+# Callflow dialect: "auto" (the seed's until connect_8x8 has read the sub-account's voice
+# catalogue, then the dialect whose voices it lists), or forced: "seed" (say&capture, language +
+# generic voices, as the seed specifies) or "current" (8x8's sayAndCapture with promptMessage,
+# speech profiles such as en-US-ZiraRUS). README, "Which dialect".
+MASKING_CALLFLOW_DIALECT = env.str("MASKING_CALLFLOW_DIALECT", default="auto")
 
 # PIN access (README, "Keypad flows"). PIN tries per call:
 MASKING_PIN_TRIES = env.int("MASKING_PIN_TRIES", default=3)

@@ -26,6 +26,16 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def _provider_state_forgotten():
+    """What connect_8x8 stored is cached per process; each test starts from its own database."""
+    from callflows.provider_state import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item):
     """Empty the database after a transactional test without the web's statement timeout.

@@ -35,8 +35,23 @@ RECORDING_STATUSES = {
 }
 
 
+WITHHELD_WORDS = {
+    "no_push_config": "The session asked for recording, but 8x8 had no recording push "
+    "configuration known when the call came (8x8 records only where it has somewhere to push "
+    "the file), so the call connected unrecorded. The settings page says what is known now.",
+}
+
+
+def recording_withheld_words(call: Call) -> str:
+    if call.recording_withheld:
+        return WITHHELD_WORDS.get(call.recording_withheld, call.recording_withheld)
+    return "-"
+
+
 def recording_at_8x8(call: Call):
     """The recording's status as 8x8 reports it now, so a missing recording is explained."""
+    if call.recording_withheld:
+        return f"Not recorded: {recording_withheld_words(call)}"
     if not (call.recorded or call.recording_id):
         return "Not recorded: no recording was asked for this call."
     if not UUID.match(call.provider_session_id):
@@ -173,6 +188,7 @@ class CallAdmin(ReadOnlyAdmin):
                     "masking_session",
                     "outcome",
                     "recorded",
+                    "why_not_recorded",
                     "answered_at",
                     "answer_json",
                 ]
@@ -239,6 +255,10 @@ class CallAdmin(ReadOnlyAdmin):
                 ]
             )
         return response
+
+    @admin.display(description="why not recorded")
+    def why_not_recorded(self, call):
+        return recording_withheld_words(call)
 
     # Not sortable by caller: the order of hidden numbers beside known ones tells their digits.
     @admin.display(description="caller")

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.template.response import TemplateResponse
 
 from callflows.connection import RecordingTarget, connect
+from callflows.provider_state import provider_facts
 from callflows.voice_api import VoiceApi, VoiceApiError, configured
 from masking.models import SpeechProfile, VirtualNumber
 from masking.services.audit import audit_record
@@ -32,9 +33,16 @@ class ConnectForm(forms.Form):
         label="Register every webhook again",
         help_text="After changing WEBHOOK_AUTH_HEADER: 8x8 never shows the value it has.",
     )
+    keep_dialect = forms.BooleanField(
+        required=False,
+        label="Keep the forced dialect",
+        help_text="Go on although 8x8's voice catalogue lacks voices the dialect forced by "
+        "MASKING_CALLFLOW_DIALECT sends (8x8 would refuse those prompts).",
+    )
 
 
 def connection_state() -> dict:
+    facts = provider_facts()
     catalogue = SpeechProfile.objects.aggregate(read_at=Max("read_at"))
     return {
         "configured": configured(),
@@ -42,7 +50,9 @@ def connection_state() -> dict:
         "api_base": settings.EIGHTX8_API_BASE_URL,
         "auth_header_set": bool(settings.WEBHOOK_AUTH_HEADER),
         "recording_from_env": RecordingTarget.from_settings() is not None,
-        "dialect": settings.MASKING_CALLFLOW_DIALECT,
+        "dialect": facts.dialect,
+        "dialect_reason": facts.dialect_reason,
+        "recording": facts.recording_reason,
         "profiles": SpeechProfile.objects.count(),
         "catalogue_read_at": catalogue["read_at"],
         "unlisted": VirtualNumber.objects.filter(unlisted_since__isnull=False).count(),
@@ -66,6 +76,7 @@ def connect_view(request):
                     recording=RecordingTarget.from_settings(),
                     dry_run=dry_run,
                     force=form.cleaned_data["force"],
+                    keep_dialect=form.cleaned_data["keep_dialect"],
                 )
         except VoiceApiError as exc:
             error = f"{exc} Nothing was changed here."

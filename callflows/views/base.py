@@ -8,6 +8,7 @@ ValidationError names each bad field; the management API (masking/api) stays on 
 """
 
 import json
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -16,9 +17,16 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ValidationError
 
-from callflows.authentication import AUTHENTICATE_HEADER, from_provider_network, is_provider
+from callflows.authentication import (
+    AUTHENTICATE_HEADER,
+    from_provider_network,
+    is_provider,
+    refusal_reason,
+)
 from callflows.parsing import error_fields
 from masking.parsers import NotJSON, parse_json_body
+
+logger = logging.getLogger(__name__)
 
 
 def json_text(body) -> str:
@@ -87,6 +95,9 @@ class ProviderView(View):
                 403, "permission_denied", "This address may not call the provider endpoints."
             )
         if not is_provider(request):
+            logger.warning(
+                "provider request to %s refused (401): %s", request.path, refusal_reason(request)
+            )
             raise Refused(
                 401,
                 "unauthorized",

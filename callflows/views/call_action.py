@@ -12,7 +12,9 @@ from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
+from callflows.provider_state import known_provider_facts, provider_facts
 from callflows.records import call_record_answer
+from callflows.subaccounts import foreign_subaccount
 from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
 from masking.privacy import redact
@@ -66,6 +68,8 @@ class CallActionView(ProviderView):
 
     def decide(self, payload: dict) -> tuple[Decision, dict, AskedBefore | None]:
         """The decision and its callflow, and the keypad prompt this answers (if any)."""
+        if foreign_subaccount(payload):
+            return Decision(Outcome.OTHER_ACCOUNT), hangup_callflow(Outcome.OTHER_ACCOUNT), None
         follow_up = (
             follow_up_of(
                 provider_session_id=payload.get("sessionId"),
@@ -123,12 +127,12 @@ class CallActionView(ProviderView):
             return text
 
 
-def hangup_callflow() -> dict:
+def hangup_callflow(outcome: Outcome = Outcome.HANGUP) -> dict:
     return callflow_for(
-        Decision(Outcome.HANGUP),
+        Decision(outcome),
         virtual_number="",
         prompts={},
-        dialect=settings.MASKING_CALLFLOW_DIALECT,
+        dialect=provider_facts().dialect,
     )
 
 
@@ -149,5 +153,6 @@ def apology_callflow(*, virtual_number: str | None, failure: Exception) -> dict:
         prompts=prompts,
         fallback_apology=fallback,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-        dialect=settings.MASKING_CALLFLOW_DIALECT,
+        # Never the database here: it may be what failed.
+        dialect=known_provider_facts().dialect,
     )

@@ -9,8 +9,16 @@ import logging
 from django.conf import settings
 
 from callflows import events
+from callflows.models import CallEvent, NumberEvent
 from callflows.pool import number_updates_ingest
-from callflows.records import recording_ingest, status_ingest, summary_ingest
+from callflows.records import (
+    foreign_ingest,
+    recording_ingest,
+    status_ingest,
+    storable,
+    summary_ingest,
+)
+from callflows.subaccounts import foreign_subaccount, not_acted_on
 from callflows.views.base import ProviderView, json_response
 
 logger = logging.getLogger(__name__)
@@ -25,11 +33,19 @@ class EventView(ProviderView):
 
     envelope: type
     ingest: staticmethod
+    kind: str
 
     def post(self, request, data):
         serializer = self.envelope(data=data)
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
+        subaccount = foreign_subaccount(data.get("payload"))
+        if subaccount:
+            new = foreign_ingest(kind=self.kind, payload=payload, raw=data, subaccount=subaccount)
+            return json_response(
+                {"result": "stored" if new else "duplicate", "applied": False,
+                 "reason": not_acted_on(subaccount)}
+            )  # fmt: skip
         return _stored(self.ingest(payload=payload, raw=data))
 
 
@@ -38,6 +54,7 @@ class CallStatusView(EventView):
 
     envelope = events.StatusEvent
     ingest = staticmethod(status_ingest)
+    kind = CallEvent.Kind.STATUS
 
 
 class SessionSummaryView(EventView):
@@ -45,6 +62,7 @@ class SessionSummaryView(EventView):
 
     envelope = events.SummaryEvent
     ingest = staticmethod(summary_ingest)
+    kind = CallEvent.Kind.SUMMARY
 
 
 class RecordingUploadedView(EventView):
@@ -52,6 +70,7 @@ class RecordingUploadedView(EventView):
 
     envelope = events.RecordingEvent
     ingest = staticmethod(recording_ingest)
+    kind = CallEvent.Kind.RECORDING
 
 
 class NumberUpdateView(ProviderView):
@@ -65,6 +84,18 @@ class NumberUpdateView(ProviderView):
         serializer = events.NumbersEvent(data=data)
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
+        subaccount = foreign_subaccount(data.get("payload"))
+        if subaccount:
+            stored = foreign_numbers_ingest(
+                update_type=payload["updateEventType"],
+                numbers=payload["virtualNumbers"],
+                raw_numbers=data["payload"]["virtualNumbers"],
+                subaccount=subaccount,
+            )
+            return json_response(
+                {"result": "stored", "applied": False, "stored": stored,
+                 "reason": not_acted_on(subaccount)}
+            )  # fmt: skip
         changed = number_updates_ingest(
             update_type=payload["updateEventType"],
             numbers=payload["virtualNumbers"],
@@ -72,3 +103,24 @@ class NumberUpdateView(ProviderView):
         )
         logger.info("number update %s: %d numbers changed", payload["updateEventType"], changed)
         return json_response({"result": "applied", "changed": changed})
+
+
+def foreign_numbers_ingest(
+    *, update_type: str, numbers: list[dict], raw_numbers: list, subaccount: str
+) -> int:
+    """Another sub-account's number update: each number's event stored, flagged, not applied."""
+    reason = not_acted_on(subaccount)
+    events = [
+        NumberEvent(
+            msisdn=update["msisdn"],
+            update_type=update_type,
+            operational_status=update["operationalStatus"],
+            reason=reason,
+            foreign_subaccount=subaccount,
+            provider_updated_at=update.get("updatedTimestamp"),
+            payload=storable(raw) if isinstance(raw, dict) else {},
+        )
+        for update, raw in zip(numbers, raw_numbers, strict=False)
+    ]
+    NumberEvent.objects.bulk_create(events)
+    return len(events)

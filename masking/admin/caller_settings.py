@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 
 from callflows.builders import KEYPAD_DEFAULTS
+from callflows.provider_state import provider_facts
 from masking.timezones import zone_label
 from masking.voices import LANGUAGES
 
@@ -32,11 +33,13 @@ DIALECT_WORDS = {
     "seed": "seed (say&capture, language and generic voices)",
     "current": "current (8x8's sayAndCapture and speech profiles)",
 }
+SETTING_WORDS = {"auto": "auto", "seed": "forced to seed", "current": "forced to current"}
 
 
 def caller_settings() -> list[Setting]:
     language = LANGUAGES.get(settings.MASKING_DEFAULT_LANGUAGE)
     s = settings
+    provider = provider_facts()
     return [
         Setting(
             "Who must agree to recording",
@@ -54,11 +57,20 @@ def caller_settings() -> list[Setting]:
             "MASKING_DEFAULT_LANGUAGE",
         ),
         Setting(
-            "Callflow dialect",
-            DIALECT_WORDS.get(s.MASKING_CALLFLOW_DIALECT, s.MASKING_CALLFLOW_DIALECT),
+            "Callflow dialect in force",
+            f"{DIALECT_WORDS.get(provider.dialect, provider.dialect)}: {provider.dialect_reason} "
+            f"(setting: {SETTING_WORDS.get(s.MASKING_CALLFLOW_DIALECT, '?')})",
             "How our answers are written for 8x8. If it does not match the sub-account, 8x8 "
             "refuses prompts and callers hear nothing (README, “Which dialect”).",
             "MASKING_CALLFLOW_DIALECT",
+        ),
+        Setting(
+            "Recording at 8x8",
+            ("possible: " if provider.can_record else "NOT POSSIBLE: ") + provider.recording_reason,
+            "8x8 records a call only where it has somewhere to push the file. Without that, "
+            "calls whose session asks for recording connect unrecorded, and nobody is asked "
+            "to press 1 for consent.",
+            "EIGHTX8_RECORDING_* (connect_8x8)",
         ),
         Setting(
             "Numbers in callflows",
@@ -103,6 +115,13 @@ def caller_settings() -> list[Setting]:
             "Built-in wrong-PIN sentence",
             KEYPAD_DEFAULTS["wrong_pin"].text,
             "Spoken after a wrong PIN when there is no wrong PIN prompt in the caller's language.",
+            "(Prompts)",
+        ),
+        Setting(
+            "Built-in recording consent request",
+            KEYPAD_DEFAULTS["consent_request"].text,
+            "Asked (press 1) when there is no consent request prompt, in the language of the "
+            "caller's recording notice where that language has one of the built-in texts.",
             "(Prompts)",
         ),
         Setting(

@@ -4,9 +4,14 @@ from django.contrib import admin
 
 from callflows.builders import KEYPAD_DEFAULTS
 from callflows.dialects import CURRENT, SEED, refused_voices, wire_voice
+from callflows.provider_state import provider_facts
 from masking.admin.base import ProjectAdmin
 from masking.models import Prompt, SpeechProfile
 from masking.voices import LANGUAGES
+
+
+def dialect_in_force() -> str:
+    return provider_facts().dialect
 
 
 def missing_prompts() -> list[dict]:
@@ -40,11 +45,14 @@ def instead(purpose: str, *, language: str, have: dict[str, set[str]]) -> str:
         return "the no-session prompt, or nothing, then the call ends"
     if purpose in ("pin_request", "wrong_pin"):
         return f"the built-in “{KEYPAD_DEFAULTS[purpose].text}” (English)"
-    if purpose == "recording_notice":
+    if purpose == "consent_request":
         return (
-            f"when asked to agree, the built-in “{KEYPAD_DEFAULTS[purpose].text}” (English); "
-            "otherwise nothing before the call connects"
+            "when a caller is asked to press 1 for recording, the built-in request in the "
+            "language of their recording notice (or connecting prompt), else "
+            f"“{KEYPAD_DEFAULTS[purpose].text}” (English)"
         )
+    if purpose == "recording_notice":
+        return "nothing before the call connects"
     if purpose == "connecting":
         return "nothing: the call connects in silence"
     if purpose == "apology":
@@ -55,7 +63,7 @@ def instead(purpose: str, *, language: str, have: dict[str, set[str]]) -> str:
 def voice_check() -> dict:
     """Which prompts 8x8 would refuse in the configured dialect, by the stored catalogue."""
     catalogue = SpeechProfile.objects.codes()
-    dialect = settings.MASKING_CALLFLOW_DIALECT
+    dialect = dialect_in_force()
     refused = []
     if catalogue:
         prompts = list(Prompt.objects.all())
@@ -87,7 +95,7 @@ def refusal_message(voice: str, *, language: str, dialect: str, catalogue: froze
     if dialect == SEED and not refused_voices([voice], dialect=CURRENT, catalogue=catalogue):
         return (
             f"{message} The current dialect would send a voice it offers: "
-            "set MASKING_CALLFLOW_DIALECT=current."
+            "set MASKING_CALLFLOW_DIALECT=auto."
         )
     return message
 
@@ -101,7 +109,7 @@ class PromptForm(forms.ModelForm):
         cleaned = super().clean()
         voice, language = cleaned.get("voice_profile"), cleaned.get("language")
         catalogue = SpeechProfile.objects.codes()
-        dialect = settings.MASKING_CALLFLOW_DIALECT
+        dialect = dialect_in_force()
         if voice and refused_voices([voice], dialect=dialect, catalogue=catalogue):
             self.add_error(
                 "voice_profile",

@@ -29,6 +29,7 @@ class Prompt(models.Model):
     class Purpose(models.TextChoices):
         CONNECTING = "connecting", _("connecting")
         RECORDING_NOTICE = "recording_notice", _("recording notice")
+        CONSENT_REQUEST = "consent_request", _("recording consent request (press 1)")
         NO_SESSION = "no_session", _("no session")
         NOT_IN_SERVICE = "not_in_service", _("not in service")
         PIN_REQUEST = "pin_request", _("PIN request")

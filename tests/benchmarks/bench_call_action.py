@@ -237,7 +237,7 @@ def check_sample(n: int, numbers: int, count: int = 200) -> int:
         answer = json.load(urllib.request.urlopen(request, timeout=5))
         actions = [step["action"] for step in answer["callflow"]]
         ok = (
-            answer["clientActionId"].startswith("masking:")
+            answer["clientActionId"].startswith("masking-")
             and actions
             and (
                 actions[-1] in ("makeCall", "hangup")

@@ -23,6 +23,20 @@ def prompts(db):
 
 
 @pytest.fixture
+def recording_push(db):
+    """8x8 has a recording push configuration, as connect_8x8 read it: calls can be recorded."""
+    from callflows.dialects import SEED
+    from callflows.provider_state import provider_connection_record
+
+    return provider_connection_record(
+        dialect=SEED,
+        dialect_reason="the sub-account's voice catalogue lists the seed's voices (generic-*)",
+        recording_push=True,
+        recording_push_described="SFTP 172.30.2.61:22 as myusername into /my-recordings-path/",
+    )
+
+
+@pytest.fixture
 def pin_session(db, prompts):
     """A, B paired on VN with PINs, and the keypad prompts written."""
     from tests.callflows.phone_calls import PIN_A, PIN_B

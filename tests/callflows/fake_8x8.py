@@ -88,6 +88,11 @@ RECORDINGS = {
 }  # fmt: skip
 
 
+# The delete endpoint's `webhook-type` enum (VOAS): no VNU, which 8x8 will not delete.
+DELETABLE = ("VCS", "VCA", "VSS", "VRU")
+LANDED_500 = "landed, then 500"
+
+
 class Fake8x8:
     """One sub-account: its webhooks, numbers, speech profiles and recording push config."""
 
@@ -100,6 +105,9 @@ class Fake8x8:
         self.recording_config: dict | None = None
         self.recordings = copy.deepcopy(RECORDINGS)
         self.writes: list[str] = []  # "POST webhooks VCA", "DELETE webhooks VCA", ...
+        # Answers to give before behaving normally, per write ("POST webhooks VCA"): an
+        # httpx.Response (the write does not happen), or LANDED_500 (it happens, then 500).
+        self.answers: dict[str, list] = {}
         router.get(f"{PREFIX}/webhooks").mock(side_effect=self._list_webhooks)
         router.post(f"{PREFIX}/webhooks").mock(side_effect=self._create_webhook)
         router.delete(url__regex=rf"{PREFIX}/webhooks/(?P<kind>\w+)$").mock(
@@ -111,6 +119,10 @@ class Fake8x8:
         router.post(f"{PREFIX}/recording-push-config").mock(side_effect=self._set_recording)
         self.recordings_route = router.get(url__regex=rf"{PREFIX}/recordings/(?P<session>[^/]+)$")
         self.recordings_route.mock(side_effect=self._recordings)
+
+    def _injected(self, write: str):
+        queue = self.answers.get(write)
+        return queue.pop(0) if queue else None
 
     def _authorised(self, request):
         return request.headers.get("Authorization") == f"Bearer {API_KEY}"
@@ -134,7 +146,11 @@ class Fake8x8:
         if not self._authorised(request):
             return httpx.Response(401)
         body = json.loads(request.content)
-        self.writes.append(f"POST webhooks {body['type']}")
+        write = f"POST webhooks {body['type']}"
+        self.writes.append(write)
+        injected = self._injected(write)
+        if isinstance(injected, httpx.Response):
+            return injected
         self.auth_headers[body["type"]] = body.get("httpAuthHeader") or ""
         self.webhooks[body["type"]] = {
             "type": body["type"],
@@ -142,12 +158,20 @@ class Fake8x8:
             "enabled": body.get("enabled", True),
             "httpAuthHeaderAvailable": bool(body.get("httpAuthHeader")),
         }
+        if injected == LANDED_500:
+            return httpx.Response(500)
         return self._list_webhooks(request)
 
     def _delete_webhook(self, request, kind):
         if not self._authorised(request):
             return httpx.Response(401)
         self.writes.append(f"DELETE webhooks {kind}")
+        injected = self._injected(f"DELETE webhooks {kind}")
+        if injected is not None:
+            return injected
+        if kind not in DELETABLE:
+            # VOAS `delete-a-specific-type-of-webhook`: `webhook-type` enum VCS, VCA, VSS, VRU.
+            return httpx.Response(404)
         hook = self.webhooks.pop(kind, None)
         if hook is None:
             return httpx.Response(404)

@@ -129,8 +129,8 @@ def test_callflow_for_each_outcome(decision, prompts, actions):
 
 def test_client_action_id_names_the_outcome_and_session():
     connect = Decision(Outcome.CONNECT, session_id=42, destination="+6591230002")
-    assert builders.client_action_id(connect) == "masking:connect:42"
-    assert builders.client_action_id(Decision(Outcome.NO_SESSION)) == "masking:no_session"
+    assert builders.client_action_id(connect) == "masking-connect-42"
+    assert builders.client_action_id(Decision(Outcome.NO_SESSION)) == "masking-no_session"
 
 
 def test_a_wrong_pin_is_told_it_was_wrong_even_without_a_wrong_pin_prompt():

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from callflows.models import Call
+from callflows.provider_state import provider_connection_record
 from masking.models import MaskingSession, VirtualNumber
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.sessions import session_close
@@ -42,7 +44,7 @@ def test_participant_is_connected_to_the_other_party(
     response = provider.post(URL, call_action(caller, dialled), format="json")
     assert response.status_code == 200
     body = response.json()
-    assert body["clientActionId"] == f"masking:connect:{pairing.pk}"
+    assert body["clientActionId"] == f"masking-connect-{pairing.pk}"
     assert spoken(response) == ["[connecting]"]
     make_call = body["callflow"][-1]
     assert make_call == {
@@ -69,7 +71,7 @@ def test_e164_number_format_setting(provider, settings, prompts, pairing):
     ],
 )
 def test_recording_follows_request_and_consent(
-    provider, settings, prompts, opted_in, rule, first_action, recorded
+    provider, settings, prompts, recording_push, opted_in, rule, first_action, recorded
 ):
     settings.MASKING_RECORDING_CONSENT = rule
     open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, recording_requested=True)
@@ -80,11 +82,35 @@ def test_recording_follows_request_and_consent(
     assert flow[0]["action"] == first_action
     if first_action == "say&capture":
         assert [s["action"] for s in flow] == ["say&capture"]
-        assert flow[0]["params"]["text"] == "[recording_notice]"
+        # The consent request, not the notice: it says what pressing 1 does.
+        assert flow[0]["params"]["text"].startswith("This call can be recorded. Press 1")
         return
     params = flow[-1]["params"]
     assert params.get("callRecording", False) is recorded
     assert spoken(response) == (["[recording_notice]"] if recorded else ["[connecting]"])
+
+
+# Issue 27, finding 4: recording asked for only where 8x8 can record.
+@pytest.mark.parametrize("known", ["never read", "8x8 reported none"])
+def test_without_a_recording_push_configuration_the_call_connects_unrecorded(
+    provider, prompts, admin_client, known
+):
+    if known == "8x8 reported none":
+        provider_connection_record(
+            dialect="seed", dialect_reason="", recording_push=False, recording_push_described=""
+        )
+    session = open_session(
+        virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, recording_requested=True
+    )
+    consent_record(number=B, method="admin")  # the caller's yes would decide: not even asked
+    flow = provider.post(URL, call_action(A, VN), format="json").json()["callflow"]
+    assert [step["action"] for step in flow] == ["say", "makeCall"]
+    assert "callRecording" not in flow[-1]["params"]
+    call = Call.objects.get()
+    assert (call.recorded, call.recording_withheld) == (False, "no_push_config")
+    page = admin_client.get(reverse("admin:callflows_call_change", args=[call.pk]))
+    assert "no recording push configuration" in page.content.decode()
+    assert session.pk == call.masking_session_id
 
 
 def test_revoked_consent_stops_recording(provider, prompts):
@@ -221,7 +247,7 @@ def test_odd_caller_id_on_a_number_with_pin_sessions_is_asked_for_a_pin(provider
     open_session(virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, pin_a="482193")
     response = provider.post(URL, call_action("anonymous", VN), format="json")
     assert response.status_code == 200
-    assert response.json()["clientActionId"] == "masking:ask_pin:1"
+    assert response.json()["clientActionId"] == "masking-ask_pin-1"
 
 
 def test_odd_caller_id_to_a_number_not_ours_gets_not_in_service(provider, prompts):

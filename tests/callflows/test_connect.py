@@ -63,8 +63,8 @@ def test_first_connect_registers_webhooks_syncs_the_pool_and_reads_voices(deploy
     )
     assert SpeechProfile.objects.codes() >= {"en-US-ZiraRUS", "da-DK-Naja"}
     assert "Recording push: not configured at 8x8" in output
-    # 8x8's catalogue has none of the seed's generic voices: the run says so, and what to do.
-    assert "generic-en-female" in output and "MASKING_CALLFLOW_DIALECT=current" in output
+    # 8x8's catalogue has none of the seed's generic voices: auto chooses the current dialect.
+    assert "Callflow dialect: current (auto: " in output and "generic-en-female" in output
     assert "7 change(s)" in output  # 5 webhooks, 1 number, the catalogue
 
 
@@ -134,9 +134,13 @@ def test_force_registers_every_webhook_again_after_a_credential_change(deploymen
     run()
     settings.WEBHOOK_AUTH_HEADER = "Bearer rotated-9c2d"
     deployment.writes.clear()
-    run("connect_8x8", "--force")
-    assert len(deployment.writes) == 10
-    assert set(deployment.auth_headers.values()) == {"Bearer rotated-9c2d"}
+    output = run("connect_8x8", "--force")
+    assert len(deployment.writes) == 8  # delete and create each type but VNU
+    assert {kind: deployment.auth_headers[kind] for kind in ("VCA", "VCS", "VSS", "VRU")} == {
+        kind: "Bearer rotated-9c2d" for kind in ("VCA", "VCS", "VSS", "VRU")
+    }
+    # 8x8 will not delete a VNU webhook: a person sets its new header in the portal.
+    assert "Action needed: 8x8 cannot delete a VNU webhook" in output
 
 
 @pytest.mark.parametrize(
@@ -164,11 +168,13 @@ def test_refusals_outages_and_timeouts_are_clear_and_change_nothing(
     assert local_state() == before
 
 
-def test_if_8x8_does_not_keep_the_webhooks_nothing_changes_here(deployment):
+def test_if_8x8_does_not_keep_the_webhooks_the_run_fails_and_the_pool_still_syncs(deployment):
     deployment.router.post(f"{PREFIX}/webhooks").mock(return_value=httpx.Response(200, json={}))
-    with pytest.raises(CommandError, match="did not keep the webhooks"):
+    with pytest.raises(CommandError, match="the VCS webhook could not be created") as caught:
         run()
-    assert local_state() == ([], 0, 0)
+    assert "Nothing was changed here" not in str(caught.value)
+    # The pool and the voices are what 8x8 lists, whatever became of the webhooks.
+    assert local_state()[0] == [("+6531500123", "active", False)]
 
 
 def test_recording_push_is_shown_and_set_from_the_environment_without_its_secrets(
@@ -233,3 +239,87 @@ def test_staff_see_and_filter_the_numbers_8x8_no_longer_lists(admin_client, depl
     assert [n.pk for n in listed.result_list] == [flagged.pk]
     page = admin_client.get(reverse("admin:masking_virtualnumber_change", args=[flagged.pk]))
     assert "not listed by 8x8 since" in page.content.decode().lower()
+
+
+# --- Issue 27: connecting never leaves routing cut ---------------------------------------------
+
+OLD_VCA = "https://old.example.com/vca"
+
+
+def connected_elsewhere(deployment, *kinds):
+    """Connected once, then `kinds` pointed at another host (as a previous deployment left them)."""
+    run()
+    for kind in kinds:
+        deployment.webhooks[kind]["url"] = f"https://old.example.com/{kind.lower()}"
+    deployment.writes.clear()
+
+
+def test_a_create_answered_500_after_its_delete_is_retried_and_routing_holds(deployment):
+    connected_elsewhere(deployment, "VCA")
+    deployment.answers["POST webhooks VCA"] = [httpx.Response(500)]
+    output = run()
+    assert deployment.writes == ["DELETE webhooks VCA", "POST webhooks VCA", "POST webhooks VCA"]
+    assert deployment.webhooks["VCA"]["url"] == BASE_URL + PATHS["VCA"]
+    assert "replaced the VCA webhook (2 tries)" in output
+
+
+def test_a_create_that_landed_despite_its_500_is_read_back_not_doubted(deployment):
+    connected_elsewhere(deployment, "VCA")
+    deployment.answers["POST webhooks VCA"] = ["landed, then 500"]
+    run()
+    assert deployment.webhooks["VCA"]["url"] == BASE_URL + PATHS["VCA"]
+
+
+def test_when_8x8_keeps_refusing_the_create_the_previous_webhook_is_restored(deployment):
+    connected_elsewhere(deployment, "VCA")
+    # Two rounds of three tries for our URL, then 8x8 recovers: the restore lands.
+    deployment.answers["POST webhooks VCA"] = [httpx.Response(500)] * 6
+    deployment.numbers.append(listed_number("+6531500124"))
+    with pytest.raises(CommandError) as caught:
+        run()
+    message = str(caught.value)
+    assert deployment.webhooks["VCA"]["url"] == "https://old.example.com/vca"
+    assert "restored the VCA webhook to https://old.example.com/vca" in message
+    assert "6 tries" in message
+    assert "Nothing was changed here" not in message
+    # Our side still follows what was read: the pool and the voices.
+    assert VirtualNumber.objects.filter(number="+6531500124").exists()
+
+
+def test_when_nothing_holds_the_run_says_the_call_action_webhook_is_missing(deployment):
+    connected_elsewhere(deployment, "VCA")
+    deployment.answers["POST webhooks VCA"] = [httpx.Response(500)] * 100
+    with pytest.raises(CommandError) as caught:
+        run()
+    message = str(caught.value)
+    assert "VCA" not in deployment.webhooks
+    assert "the VCA webhook is MISSING at 8x8" in message
+    assert "https://masking.example.com/callflows/8x8/call-action/" in message
+    assert deployment.writes.count("POST webhooks VCA") == 9  # 2 rounds and the restore, 3 each
+
+
+def test_the_call_action_webhook_is_replaced_last_and_only_once_the_others_hold(deployment):
+    connected_elsewhere(deployment, "VCA", "VSS")
+    deployment.answers["POST webhooks VSS"] = [httpx.Response(500)] * 100
+    with pytest.raises(CommandError, match="VCA webhook left as it was"):
+        run()
+    assert deployment.webhooks["VCA"]["url"] == "https://old.example.com/vca"
+    assert not any(write.endswith("VCA") for write in deployment.writes)
+
+
+def test_with_force_the_call_action_webhook_goes_last(deployment):
+    run()
+    deployment.writes.clear()
+    run("connect_8x8", "--force")
+    assert deployment.writes[-2:] == ["DELETE webhooks VCA", "POST webhooks VCA"]
+
+
+def test_vnu_pointing_elsewhere_is_left_for_the_portal_and_the_rest_applies(deployment):
+    connected_elsewhere(deployment, "VNU", "VSS")
+    deployment.numbers.append(listed_number("+6531500124"))
+    output = run()
+    assert "DELETE webhooks VNU" not in deployment.writes
+    assert deployment.webhooks["VSS"]["url"] == BASE_URL + PATHS["VSS"]
+    assert "Action needed: 8x8 cannot delete a VNU webhook" in output
+    assert "https://masking.example.com/callflows/8x8/virtual-number-updated/" in output
+    assert VirtualNumber.objects.filter(number="+6531500124").exists()

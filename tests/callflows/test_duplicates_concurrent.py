@@ -107,5 +107,5 @@ def test_one_wrong_pin_delivered_8_times_at_once_counts_once(settings):
         answers = deliver_at_once(wrong, DELIVERIES)
         assert len(answers) == DELIVERIES
         assert all(answer == answers[0] for answer in answers)
-        assert answers[0]["clientActionId"] == "masking:retry_pin:2"
+        assert answers[0]["clientActionId"] == "masking-retry_pin-2"
     assert wrong_pins_counted(stranger) == 2

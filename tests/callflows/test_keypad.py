@@ -27,7 +27,7 @@ def test_stranger_on_a_pin_number_is_asked_for_the_pin(provider, pin_session):
             },
         }
     ]
-    assert answer["clientActionId"] == "masking:ask_pin:1"
+    assert answer["clientActionId"] == "masking-ask_pin-1"
 
 
 def test_right_pin_first_time_connects_to_the_other_party(provider, pin_session):
@@ -66,7 +66,7 @@ def test_wrong_then_right(provider, pin_session):
     call.start()
     retry = call.key("1111")
     assert texts(retry) == ["[wrong_pin]", "[pin_request]"]
-    assert retry["clientActionId"] == "masking:retry_pin:2"
+    assert retry["clientActionId"] == "masking-retry_pin-2"
     assert actions(call.key(PIN_A))[-1] == "makeCall"
 
 
@@ -132,7 +132,7 @@ def test_late_redelivery_of_a_wrong_pin_gets_its_first_answer_and_no_fresh_tries
     second = call.key("000000")
     call.key("000001")
     assert call.redeliver(2) == second
-    assert call.redeliver(1)["clientActionId"] == "masking:ask_pin:1"
+    assert call.redeliver(1)["clientActionId"] == "masking-ask_pin-1"
     assert Call.objects.get().keypad_tries == 3
     assert wrong_pins_counted() == 2
     assert actions(call.key("000002")) == ["say", "hangup"]  # the third try was the last
@@ -154,20 +154,29 @@ def test_every_call_action_event_is_stored_once_with_its_answer(provider, pin_se
     "follow_up",
     [
         {"callStatus": "ACTION_COMPLETED", "clientActionId": "masking:connect:{session}"},
+        {"callStatus": "ACTION_COMPLETED", "clientActionId": "masking-connect-{session}"},
         {"callStatus": "ACTION_COMPLETED"},
         {"callStatus": "ACTION_COMPLETED", "clientActionId": "someone-else"},
         {"callStatus": "CALL_RECEIVED", "clientActionId": "masking:connect:{session}"},
         {"callStatus": "DTMF_RECEIVED", "dtmf": "1"},
         {"callStatus": "ACTION_COMPLETED", "clientActionId": "masking:ask_pin:1"},
     ],
-    ids=["connect tag", "no tag", "foreign tag", "tag only", "digits", "keypad tag not asked"],
+    ids=[
+        "connect tag (old form)",
+        "connect tag",
+        "no tag",
+        "foreign tag",
+        "tag only",
+        "digits",
+        "keypad tag not asked",
+    ],
 )
 def test_follow_up_to_a_bridge_hangs_up(provider, pairing, prompts, follow_up):
     call = PhoneCall(provider, A)
     assert actions(call.start())[-1] == "makeCall"
     tag = follow_up.get("clientActionId", "").format(session=pairing.pk)
     answer = call.post(**{**follow_up, "clientActionId": tag or None})
-    assert answer == {"clientActionId": "masking:hangup", "callflow": [{"action": "hangup"}]}
+    assert answer == {"clientActionId": "masking-hangup", "callflow": [{"action": "hangup"}]}
     record = Call.objects.get()
     assert (record.outcome, record.masking_session_id) == ("connect", pairing.pk)
     assert CallAction.objects.filter(outcome="hangup").count() == 1
@@ -188,14 +197,14 @@ def test_tag_we_never_issued_is_a_new_call(provider, pin_session):
     answer = PhoneCall(provider, STRANGER).post(
         clientActionId="masking:ask_pin:7", callStatus="ACTION_COMPLETED", eventData={"dtmf": PIN_A}
     )
-    assert answer["clientActionId"] == "masking:ask_pin:1"
+    assert answer["clientActionId"] == "masking-ask_pin-1"
 
 
 # --- recording consent by keypad ---------------------------------------------------------------
 
 
 @pytest.fixture
-def recorded_session(db, prompts):
+def recorded_session(db, prompts, recording_push):
     session = open_session(
         virtual_number=VirtualNumberFactory(number=VN), a=A, b=B, recording_requested=True
     )
@@ -208,7 +217,7 @@ def test_consent_conversation(provider, recorded_session, digits, recorded):
     call = PhoneCall(provider, A)
     asked = call.start()
     assert actions(asked) == ["say&capture"]
-    assert asked["clientActionId"] == f"masking:ask_consent:{recorded_session.pk}"
+    assert asked["clientActionId"] == f"masking-ask_consent-{recorded_session.pk}"
     answer = call.key(digits)
     assert answer["callflow"][-1]["params"].get("callRecording", False) is recorded
     opt_in = RecordingOptIn.objects.active().filter(number=A).first()
@@ -255,7 +264,6 @@ def test_current_dialect_renders_8x8s_actions(provider, pin_session, settings):
             "params": {
                 "promptMessage": "[pin_request]",
                 "voiceProfile": "en-US-ZiraRUS",
-                "repetition": 1,
                 "speed": 1.0,
                 "minDigits": 6,
                 "maxDigits": 6,
@@ -282,5 +290,5 @@ def test_redelivered_first_call_action_is_not_taken_for_a_keypad_answer(provider
     body = call_action(STRANGER, VN, sessionId="call-9", eventId="first")
     first = provider.post(URL, body, format="json").json()
     again = provider.post(URL, body, format="json").json()
-    assert first == again and first["clientActionId"] == "masking:ask_pin:1"
+    assert first == again and first["clientActionId"] == "masking-ask_pin-1"
     assert wrong_pins_counted() == 0

@@ -60,7 +60,7 @@ def test_a_strangers_50_wrong_pins_lock_that_phone_only(provider, pin_session, l
     counted = guess(provider, STRANGER, 50, session_prefix="stranger")
     assert counted == 5  # MASKING_PIN_LOCK_AFTER: then the phone is refused PIN entry
     refused = PhoneCall(provider, STRANGER, session_id="stranger-again").start()
-    assert refused["clientActionId"] == "masking:pin_locked"
+    assert refused["clientActionId"] == "masking-pin_locked"
     assert texts(refused) == ["[goodbye]"] and actions(refused) == ["say", "hangup"]
     assert connects(provider, THIRD_PHONE, PIN_A, session_id="owner-elsewhere")
     assert connects(provider, A, session_id="owner-own-phone")
@@ -75,7 +75,7 @@ def test_rotating_caller_ids_pause_pin_entry_for_unknown_phones(
         guess(provider, f"+65912{n:05d}", 3, session_prefix=f"rotating-{n}")
     assert PinFailure.objects.count() == 20
     paused = PhoneCall(provider, "+6591277777", session_id="next-guesser").start()
-    assert paused["clientActionId"] == "masking:pin_locked"
+    assert paused["clientActionId"] == "masking-pin_locked"
     # Participants calling from their own phones need no PIN: they still connect.
     assert connects(provider, A, session_id="a-own-phone")
     assert connects(provider, B, session_id="b-own-phone")
@@ -91,9 +91,9 @@ def test_a_lockout_reached_mid_call_refuses_the_next_digits(
     lockout_settings.MASKING_PIN_LOCK_AFTER = 2
     call = PhoneCall(provider, STRANGER)
     call.start()
-    assert call.key("000001")["clientActionId"] == "masking:retry_pin:2"
-    assert call.key("000002")["clientActionId"] == "masking:retry_pin:3"  # the lockout starts
-    assert call.key(PIN_A)["clientActionId"] == "masking:pin_locked"
+    assert call.key("000001")["clientActionId"] == "masking-retry_pin-2"
+    assert call.key("000002")["clientActionId"] == "masking-retry_pin-3"  # the lockout starts
+    assert call.key(PIN_A)["clientActionId"] == "masking-pin_locked"
     assert Call.objects.get().outcome == "pin_locked"
 
 

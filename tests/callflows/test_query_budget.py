@@ -30,7 +30,7 @@ def test_one_read_and_one_write_per_call(provider, prompts, row, outcome):
     provider.post(URL, call_action(B, VN, sessionId="warm", eventId="warm"), format="json")
     with CaptureQueriesContext(connection) as ctx:
         answer = provider.post(URL, call_action(caller, dialled), format="json").json()
-    assert answer["clientActionId"].startswith(f"masking:{outcome}")
+    assert answer["clientActionId"].startswith(f"masking-{outcome}")
     assert statements(ctx) == ["SELECT", *WRITE[connection.vendor]]
 
 
@@ -52,6 +52,6 @@ def test_follow_up_to_a_bridge_reads_the_call_and_writes_its_event(provider, pro
     )
     with CaptureQueriesContext(connection) as ctx:
         assert provider.post(URL, follow_up, format="json").json()["clientActionId"] == (
-            "masking:hangup"
+            "masking-hangup"
         )
     assert statements(ctx) == ["SELECT", *WRITE[connection.vendor]]

@@ -68,7 +68,7 @@ def test_each_decision_row_makes_two_round_trips_health_check_included(served, r
     caller, dialled = setup_row(row)
     sent.clear()
     body = post(caller, dialled)
-    assert body["clientActionId"].startswith(f"masking:{outcome}")
+    assert body["clientActionId"].startswith(f"masking-{outcome}")
     assert sent == ["SELECT", "WITH"]  # the facts, then the event and the call's record
 
 

@@ -84,11 +84,18 @@ def test_a_transient_failure_is_retried_then_succeeds(fake_8x8):
     assert route.call_count == 3
 
 
-def test_a_create_that_reached_8x8_is_not_repeated(fake_8x8):
+def test_a_create_is_retried_like_a_read_and_the_message_counts_the_tries(fake_8x8):
     route = fake_8x8.router.post(f"{PREFIX}/webhooks").mock(side_effect=httpx.ReadTimeout("slow"))
-    with VoiceApi.from_settings() as api, pytest.raises(Unavailable):
+    with VoiceApi.from_settings() as api, pytest.raises(Unavailable, match=r"\(3 tries, ") as e:
         api.webhook_create(type="VCA", url="https://m.example.com/", auth_header="Bearer s")
-    assert route.call_count == 1
+    assert route.call_count == 3 == e.value.tries
+
+
+def test_a_refusal_counts_the_one_try_it_took(fake_8x8):
+    route = fake_8x8.router.post(f"{PREFIX}/webhooks").mock(return_value=httpx.Response(422))
+    with VoiceApi.from_settings() as api, pytest.raises(Refused) as caught:
+        api.webhook_create(type="VCA", url="https://m.example.com/", auth_header="Bearer s")
+    assert route.call_count == 1 == caught.value.tries
 
 
 def test_secrets_are_never_in_errors_or_logs(fake_8x8, caplog):

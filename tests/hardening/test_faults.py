@@ -260,6 +260,6 @@ def test_a_call_row_held_by_another_server_still_gets_the_decision(provider):
     finally:
         release.set()
         holder.join()
-    assert response.json()["clientActionId"].startswith("masking:connect")
+    assert response.json()["clientActionId"].startswith("masking-connect")
     assert elapsed < DEADLINE_S, elapsed
     assert not Call.objects.filter(provider_session_id="locked-session", action_event_id="mine")

@@ -22,7 +22,8 @@ def test_the_settings_page_shows_each_setting_in_words_and_is_linked_from_the_da
     assert rows["Who must agree to recording"] == "only the caller must have opted in"
     assert rows["Capacity of a virtual number"] == "1,500 open sessions"
     assert rows["Default language"] == "French (fr)"
-    assert rows["Callflow dialect"].startswith("current")
+    assert rows["Callflow dialect in force"].startswith("current")
+    assert "set by MASKING_CALLFLOW_DIALECT" in rows["Callflow dialect in force"]
     assert rows["PIN length"] == "6 digits"
     assert rows["PIN tries per call"] == "2"
     assert rows["Built-in wrong-PIN sentence"] == "That PIN is not right."

@@ -84,7 +84,7 @@ def test_seed_form_error_points_at_the_current_dialect(admin_client, settings, c
     settings.MASKING_CALLFLOW_DIALECT = "seed"
     response = admin_client.post(ADD, prompt_form("en", "generic-en-male"))
     error = " ".join(response.context["adminform"].form.errors["voice_profile"])
-    assert "set MASKING_CALLFLOW_DIALECT=current" in error
+    assert "set MASKING_CALLFLOW_DIALECT=auto" in error
 
 
 def test_system_check_warns_about_seed_voices_and_suggests_the_current_dialect(settings, catalogue):
@@ -93,7 +93,7 @@ def test_system_check_warns_about_seed_voices_and_suggests_the_current_dialect(s
     (warning,) = voice_messages()
     assert warning.id == "masking.W010"
     assert "generic-en-female, generic-en-male" in warning.msg
-    assert "MASKING_CALLFLOW_DIALECT=current" in warning.hint
+    assert "Set MASKING_CALLFLOW_DIALECT=auto (or current)" in warning.hint
     assert "sends speech profiles the catalogue lists for all of them" in warning.hint
 
     settings.MASKING_CALLFLOW_DIALECT = "current"

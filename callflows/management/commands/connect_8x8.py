@@ -31,8 +31,14 @@ class Command(BaseCommand):
             help="Register every webhook again (after changing WEBHOOK_AUTH_HEADER: 8x8 never "
             "shows the value it has) and set the recording push again.",
         )
+        parser.add_argument(
+            "--keep-dialect",
+            action="store_true",
+            help="Go on although 8x8's voice catalogue lacks voices the dialect forced by "
+            "MASKING_CALLFLOW_DIALECT sends (without it, such a run stops and changes nothing).",
+        )
 
-    def handle(self, *args, base_url, dry_run, force, **options):
+    def handle(self, *args, base_url, dry_run, force, keep_dialect, **options):
         try:
             with VoiceApi.from_settings() as api:
                 report = connect(
@@ -42,10 +48,23 @@ class Command(BaseCommand):
                     recording=RecordingTarget.from_settings(),
                     dry_run=dry_run,
                     force=force,
+                    keep_dialect=keep_dialect,
                 )
         except VoiceApiError as exc:
+            # Raised only while reading, before anything is written.
             raise CommandError(f"{exc} Nothing was changed here.") from None
         write_report(self, report, subaccount=settings.EIGHTX8_SUBACCOUNT_ID)
+        if report.failures:
+            raise CommandError(failure_summary(report))
+
+
+def failure_summary(report) -> str:
+    """Why a run that read everything and changed what it could still failed."""
+    return (
+        "8x8's side is not fully set: "
+        + "; ".join(report.failures)
+        + ". The number pool and the voice catalogue were updated from what 8x8 lists."
+    )
 
 
 def write_report(command: BaseCommand, report, *, subaccount: str) -> None:
@@ -55,6 +74,10 @@ def write_report(command: BaseCommand, report, *, subaccount: str) -> None:
         command.stdout.write(f"  {line}")
     for warning in report.warnings:
         command.stdout.write(command.style.WARNING(f"  Warning: {warning}"))
+    for action in report.actions_needed:
+        command.stdout.write(command.style.WARNING(f"  Action needed: {action}"))
+    for failure in report.failures:
+        command.stdout.write(command.style.ERROR(f"  Failed: {failure}"))
     command.stdout.write(
         command.style.SUCCESS(f"{heading} {report.changes} change(s){' to make' * report.dry_run}.")
     )
