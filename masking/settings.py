@@ -86,25 +86,42 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("MASKING_DB_CONNECT_TIMEOUT_S", default=2)
     )
+    # Behind PgBouncer in transaction mode (README, "PgBouncer"): the web's timeouts are set per
+    # transaction instead of per connection, statements are bound client-side and never prepared,
+    # and no server-side cursors (each would outlive the transaction that declared it).
+    DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+    DATABASES["default"]["OPTIONS"]["transaction_pooling"] = DATABASE_TRANSACTION_POOLING
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_TRANSACTION_POOLING
     # Server-side parameters, and psycopg preparing a statement once it has run five times on a
     # connection (psycopg's default; Django's is never): PostgreSQL then plans the Call Action's
     # two statements once per connection, not on every call. Planning the facts query cost more
     # than running it (pgbench, both statements, one client: 1.47 ms a call unprepared, 0.40 ms
-    # prepared). Django turns preparing off for transaction-pooling PgBouncer older than 1.21,
-    # which cannot keep prepared statements: behind one, set DATABASE_PREPARE_THRESHOLD=-1.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    # prepared). Off behind a transaction pooler (above), whatever these say.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "server_side_binding",
+        env.bool("DATABASE_SERVER_SIDE_BINDING", default=True) and not DATABASE_TRANSACTION_POOLING,
     )
     PREPARE_THRESHOLD = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     DATABASES["default"]["OPTIONS"].setdefault(
         "prepare_threshold", None if PREPARE_THRESHOLD < 0 else PREPARE_THRESHOLD
     )
     # Bound how long a web request may wait on PostgreSQL (the caller hears silence while the
-    # Call Action waits). Set once per connection as a startup option, so it costs no round trip.
-    # Management commands (migrations, sweeps, retention) run without it: manage.py says so.
+    # Call Action waits): each statement, and each wait for a lock (a little shorter, so that a
+    # lock is named as the cause). Set once per connection as a startup option, or per
+    # transaction behind a pooler; neither costs a round trip (masking/postgres/timeouts.py).
+    # Management commands (migrations, sweeps, retention) run without them: manage.py says so.
     STATEMENT_TIMEOUT_MS = env.int("MASKING_DB_STATEMENT_TIMEOUT_MS", default=300)
-    if STATEMENT_TIMEOUT_MS and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
-        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    LOCK_TIMEOUT_MS = env.int("MASKING_DB_LOCK_TIMEOUT_MS", default=250)
+    web_timeouts = {
+        name: ms
+        for name, ms in (
+            ("statement_timeout", STATEMENT_TIMEOUT_MS),
+            ("lock_timeout", LOCK_TIMEOUT_MS),
+        )
+        if ms
+    }
+    if web_timeouts and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
+        DATABASES["default"]["OPTIONS"]["web_timeouts"] = web_timeouts
     # The server's statement timeout needs a server that answers. Web requests also give up
     # on any single answer after this long (far above every statement timeout, the relaxed 5 s
     # included), closing the connection: a hung server then costs a request seconds, not a
