@@ -34,9 +34,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    # Before django_tasks_db, so that its `db_worker` command is ours (masking/management).
+    "masking",
     "django_tasks",
     "django_tasks_db",
-    "masking",
     "callflows",
 ]
 
@@ -384,3 +385,9 @@ MASKING_FALLBACK_APOLOGY = env.str(
     "MASKING_FALLBACK_APOLOGY",
     default="Sorry, we cannot connect your call right now. Please try again later.",
 )
+
+# --- Operations: workers, health, metrics, cache (README, "Production") ----------------------
+
+# The task worker waits out database outages, up to this long between tries (its backoff's
+# ceiling; masking/management/commands/db_worker.py).
+MASKING_WORKER_MAX_BACKOFF_SECONDS = env.float("MASKING_WORKER_MAX_BACKOFF_SECONDS", default=30.0)
