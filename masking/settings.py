@@ -391,3 +391,12 @@ MASKING_FALLBACK_APOLOGY = env.str(
 # The task worker waits out database outages, up to this long between tries (its backoff's
 # ceiling; masking/management/commands/db_worker.py).
 MASKING_WORKER_MAX_BACKOFF_SECONDS = env.float("MASKING_WORKER_MAX_BACKOFF_SECONDS", default=30.0)
+
+# Probes (masking/health.py) answer first, before the host check and the HTTPS redirect; answers
+# to 8x8 are counted for the metrics (masking/metrics.py).
+MIDDLEWARE = [
+    "masking.health.HealthMiddleware",
+    *MIDDLEWARE[:1],
+    "masking.metrics.ProviderMetricsMiddleware",
+    *MIDDLEWARE[1:],
+]

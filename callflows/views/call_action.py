@@ -2,6 +2,7 @@
 
 import logging
 from contextlib import nullcontext
+from time import perf_counter
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -15,6 +16,7 @@ from callflows.parsing import parse_call_action
 from callflows.records import call_record_answer
 from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
+from masking.metrics import APOLOGIES, CALL_ACTION_SECONDS, CALL_ACTIONS, apology_cause
 from masking.privacy import redact
 from masking.routing import PromptFacts
 from masking.selectors import prompts_for_language
@@ -31,11 +33,14 @@ class CallActionView(ProviderView):
 
     def post(self, request, data):
         payload = parse_call_action(data)
+        started = perf_counter()
         skip_health_check()  # two round trips a call, not three (masking.db)
         # Whatever the database does (refuses, hangs, holds a lock), its part ends in time for
         # the apology to reach the caller within the stated deadline.
         with db_deadline(settings.MASKING_CALL_ACTION_DB_DEADLINE_MS / 1000):
-            return self.answer(payload)
+            response = self.answer(payload)
+        CALL_ACTION_SECONDS.observe(perf_counter() - started)
+        return response
 
     def answer(self, payload: dict) -> HttpResponse:
         caller, virtual_number = payload["source"], payload["destination"]
@@ -57,6 +62,8 @@ class CallActionView(ProviderView):
             )
             decision, asked = Decision(Outcome.APOLOGY), None
             body = apology_callflow(virtual_number=virtual_number, failure=exc)
+            APOLOGIES.labels(apology_cause(exc)).inc()
+        CALL_ACTIONS.labels(decision.outcome.value).inc()
         body = self.record(payload=payload, decision=decision, body=body, asked=asked)
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
