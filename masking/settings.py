@@ -187,7 +187,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "masking.api.errors.exception_handler",
-    # Per process (local memory cache): a guard against a runaway client, not a quota.
+    # Counted in the shared cache (CACHE_URL, below): one count per client across every worker and
+    # host when it is Redis.
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -400,3 +401,11 @@ MIDDLEWARE = [
     "masking.metrics.ProviderMetricsMiddleware",
     *MIDDLEWARE[1:],
 ]
+
+# The cache every process shares (the API's throttles count in it): CACHE_URL, as
+# "redis://127.0.0.1:6379/0" (Django's Redis backend) in production, where several workers and
+# hosts must count one client's requests together. Local memory, per process, by default (make
+# run, tests).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Keys carry this prefix, so that deployments (or test runs) can share one Redis.
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="masking")
