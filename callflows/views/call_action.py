@@ -64,7 +64,13 @@ class CallActionView(ProviderView):
             body = apology_callflow(virtual_number=virtual_number, failure=exc)
             APOLOGIES.labels(apology_cause(exc)).inc()
         CALL_ACTIONS.labels(decision.outcome.value).inc()
-        body = self.record(payload=payload, decision=decision, body=body, asked=asked)
+        body = self.record(
+            payload=payload,
+            decision=decision,
+            body=body,
+            asked=asked,
+            failed_already=decision.outcome == Outcome.APOLOGY,
+        )
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
                 "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
@@ -92,7 +98,13 @@ class CallActionView(ProviderView):
         return answer.decision, answer.body, follow_up.asked
 
     def record(
-        self, *, payload: dict, decision: Decision, body: dict, asked: AskedBefore | None
+        self,
+        *,
+        payload: dict,
+        decision: Decision,
+        body: dict,
+        asked: AskedBefore | None,
+        failed_already: bool = False,
     ) -> str:
         """Put the answer on record; for a redelivered event, answer what we answered first.
         Returns the answer as JSON text: encoded once, for the record and for 8x8 alike.
@@ -100,7 +112,9 @@ class CallActionView(ProviderView):
         A keypad answer's effects (a wrong PIN counted, consent given) are applied by the delivery
         that stored the event and in its transaction, so they happen once per event, however many
         times and however concurrently 8x8 delivers it. A call is worth more than its record: if
-        the write fails, the caller still gets the callflow, and the failure is logged.
+        the write fails, the caller still gets the callflow, and the failure is logged: with its
+        traceback, unless deciding failed already and logged one (the database is down: one
+        traceback per failed call, not two).
         """
         text = json_text(body)
         try:
@@ -125,8 +139,12 @@ class CallActionView(ProviderView):
                         provider_session_id=payload.get("sessionId"),
                     )
             return recorded.answer_json
-        except Exception:
-            logger.exception("could not record the call action's answer")
+        except Exception as exc:
+            if failed_already:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                logger.error("could not record the call action's answer either: %s", reason)
+            else:
+                logger.exception("could not record the call action's answer")
             return text
 
 
