@@ -409,3 +409,9 @@ MIDDLEWARE = [
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Keys carry this prefix, so that deployments (or test runs) can share one Redis.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="masking")
+
+# Origins (scheme://host[:port]) the admin's forms may be posted from, besides this host itself:
+# behind a proxy that does not pass the public port in Host ("https://masking.example.com:8443").
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where collectstatic puts the static files WhiteNoise serves (restart gunicorn after it).
+STATIC_ROOT = env.path("STATIC_ROOT", default=STATIC_ROOT)
