@@ -29,10 +29,16 @@ def test_database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+class Served(int):
+    """The port a gunicorn listens on; `.pid`, its master's process id."""
+
+    pid: int
+
+
 @contextmanager
 def gunicorn(*, workers: int = 1, env: dict | None = None, args: list[str] = ()):
-    """A running gunicorn; yields its port. Its environment: this process's, the test database,
-    then `env`."""
+    """A running gunicorn; yields its port (a `Served`). Its environment: this process's, the
+    test database, then `env`."""
     port = free_port()
     environment = {
         **os.environ,
@@ -71,7 +77,9 @@ def gunicorn(*, workers: int = 1, env: dict | None = None, args: list[str] = ())
                 if server.poll() is not None:
                     raise RuntimeError("gunicorn exited") from None
                 time.sleep(0.1)
-        yield port
+        served = Served(port)
+        served.pid = server.pid
+        yield served
     finally:
         server.terminate()
         server.wait(20)
