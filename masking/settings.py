@@ -409,6 +409,11 @@ MIDDLEWARE = [
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Keys carry this prefix, so that deployments (or test runs) can share one Redis.
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="masking")
+# The API's throttles count there atomically (masking/api/throttles.py), same scopes and rates.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "masking.api.throttles.SharedAnonRateThrottle",
+    "masking.api.throttles.SharedUserRateThrottle",
+]
 
 # Origins (scheme://host[:port]) the admin's forms may be posted from, besides this host itself:
 # behind a proxy that does not pass the public port in Host ("https://masking.example.com:8443").
