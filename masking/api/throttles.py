@@ -4,8 +4,8 @@ DRF's own throttles keep each client's request times as a list in the cache, rea
 back whole: two processes answering the same client at the same moment both read the old list,
 and both requests pass. Here each client has one counter per window, raised with the cache's
 atomic increment (Redis INCR), so a client's limit holds however many processes and hosts answer
-it at once. Fixed windows: a client may spend its limit at the end of one window and again at the
-start of the next, never more than twice the rate in any span of one window.
+it at once. A window opens with the client's first request and lasts the rate's period; a client
+may spend its limit at the end of one window and again at the start of the next.
 """
 
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -19,15 +19,17 @@ class AtomicWindowMixin:
         if self.key is None:
             return True
         now = self.timer()
-        window = int(now // self.duration)
-        key = f"{self.key}:{window}"
-        self.cache.add(key, 0, self.duration + 1)  # no-op when the window's counter exists
+        # No-ops while the window is open: the first request of a window opens it, and its
+        # expiry closes it (incrementing keeps the expiry).
+        self.cache.add(self.key, 0, self.duration)
+        self.cache.add(f"{self.key}:opened", now, self.duration)
         try:
-            count = self.cache.incr(key)
-        except ValueError:  # it expired between add and incr: the window just ended
-            self.cache.add(key, 1, self.duration + 1)
+            count = self.cache.incr(self.key)
+        except ValueError:  # it expired between add and incr: a new window
+            self.cache.add(self.key, 1, self.duration)
             count = 1
-        self.retry_after = (window + 1) * self.duration - now
+        opened = self.cache.get(f"{self.key}:opened", now)
+        self.retry_after = max(opened + self.duration - now, 0)
         return count <= self.num_requests
 
     def wait(self):
