@@ -41,7 +41,7 @@ def paired(db):
 
 
 @pytest.fixture(scope="module")
-def served(django_db_blocker):
+def served():
     with gunicorn(workers=2) as port:
         yield port
 
