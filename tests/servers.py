@@ -29,16 +29,17 @@ def test_database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-class Served(int):
-    """The port a gunicorn listens on; `.pid`, its master's process id."""
-
-    pid: int
+@contextmanager
+def gunicorn(**options):
+    """A running gunicorn (see `gunicorn_process`); yields its port."""
+    with gunicorn_process(**options) as (port, _pid):
+        yield port
 
 
 @contextmanager
-def gunicorn(*, workers: int = 1, env: dict | None = None, args: list[str] = ()):
-    """A running gunicorn; yields its port (a `Served`). Its environment: this process's, the
-    test database, then `env`."""
+def gunicorn_process(*, workers: int = 1, env: dict | None = None, args: list[str] = ()):
+    """A running gunicorn; yields its port and its master's process id. Its environment: this
+    process's, the test database, then `env`."""
     port = free_port()
     environment = {
         **os.environ,
@@ -77,9 +78,7 @@ def gunicorn(*, workers: int = 1, env: dict | None = None, args: list[str] = ())
                 if server.poll() is not None:
                     raise RuntimeError("gunicorn exited") from None
                 time.sleep(0.1)
-        served = Served(port)
-        served.pid = server.pid
-        yield served
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(20)

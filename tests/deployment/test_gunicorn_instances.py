@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.servers import gunicorn
+from tests.servers import gunicorn_process
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="gunicorn shares the test database"
-    ),
-]
+# gunicorn's workers load Django but query nothing here: no database access, no flush.
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="gunicorn serves the PostgreSQL test database"
+)
 
 
 def runtime_dir(master_pid: int) -> Path:
@@ -24,8 +22,8 @@ def runtime_dir(master_pid: int) -> Path:
 
 
 def test_two_instances_keep_their_own_control_socket_and_metrics():
-    with gunicorn() as first, gunicorn() as second:
-        masters = [first.pid, second.pid]
+    with gunicorn_process() as (_, first), gunicorn_process() as (_, second):
+        masters = [first, second]
         sockets = [runtime_dir(pid) / "gunicorn.ctl" for pid in masters]
         deadline = time.monotonic() + 10
         while not all(s.exists() for s in sockets):
