@@ -8,7 +8,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/masking
 # A demo value so the webhooks answer locally; production sets its own (see .env.example).
 DEMO_WEBHOOK_AUTH ?= Bearer demo-webhook-secret
 
-.PHONY: install run test test-sqlite test-postgres lint bench bench-sessions
+.PHONY: install run test test-sqlite test-postgres test-pgbouncer lint bench bench-sessions
 
 $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,20 @@ test-sqlite: install
 test-postgres: install
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
-# The whole suite on SQLite, then on PostgreSQL, after the linters.
-test: lint test-sqlite test-postgres
+# The Call Action and API suites again, through a PgBouncer in transaction mode (README,
+# "PgBouncer"), with a live gunicorn under load; on a database of this run's own. POOLED=false
+# shows what the settings for a direct connection do behind it (every connection refused).
+PGBOUNCER_TESTS ?= tests/pgbouncer tests/callflows/test_call_action.py \
+	tests/callflows/test_round_trips.py tests/masking/api
+PGBOUNCER_DB := masking_pgb_$(shell od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+test-pgbouncer: install
+	PGBOUNCER_DROP_DATABASES="$(PGBOUNCER_DB) test_$(PGBOUNCER_DB)" .ci/with-pgbouncer sh -c \
+	    'DATABASE_URL=postgres://postgres@127.0.0.1:$$PGBOUNCER_PORT/$(PGBOUNCER_DB) \
+	     DATABASE_TRANSACTION_POOLING=$${POOLED:-true} $(BIN)/pytest --reuse-db --durations=3 $(PGBOUNCER_TESTS)'
+
+# The whole suite on SQLite, then on PostgreSQL, then its Call Action and API parts through
+# PgBouncer, after the linters.
+test: lint test-sqlite test-postgres test-pgbouncer
 
 # Session creation on PostgreSQL with 1,000 numbers and 100,000 open sessions (README, "Benchmarks").
 bench-sessions: install

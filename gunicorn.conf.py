@@ -6,8 +6,29 @@ this file.
 """
 
 import os
+import shutil
+import tempfile
 
-bind = "127.0.0.1:8000"
+# Where to listen: GUNICORN_BIND ("127.0.0.1:8000", "0.0.0.0:8000" behind a proxy on another host,
+# "unix:/run/masking/gunicorn.sock"), or --bind.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# This instance's own runtime directory, for its control socket and its workers' metrics: several
+# instances on one host (two releases during a rolling upgrade, tests) must not share either.
+# Under systemd, RuntimeDirectory=masking gives $RUNTIME_DIRECTORY (README's unit sets it);
+# otherwise MASKING_RUNTIME_DIR, else a directory of this master process's own, removed at exit.
+runtime_dir = os.environ.get("MASKING_RUNTIME_DIR") or os.environ.get("RUNTIME_DIRECTORY")
+_own_runtime_dir = not runtime_dir
+if _own_runtime_dir:
+    runtime_dir = os.path.join(tempfile.gettempdir(), f"masking-gunicorn-{os.getpid()}")
+os.makedirs(runtime_dir, mode=0o700, exist_ok=True)
+# gunicorn's control socket (`gunicornc`): by default one per user ($HOME/.gunicorn/gunicorn.ctl),
+# which every instance unlinks and takes over.
+control_socket = os.path.join(runtime_dir, "gunicorn.ctl")
+# prometheus-client's multiprocess mode: each worker writes its counters here and /metrics sums
+# them (masking/metrics.py). Set before the workers import the client.
+METRICS_DIR = os.path.join(runtime_dir, "metrics")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
 
 # Threaded workers: a connection is read by a thread of the pool, so clients sending their headers
 # slowly hold threads, not whole workers, and Call Actions go on being answered. With sync workers,
@@ -47,3 +68,20 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = "info"
 logger_class = "masking.gunicorn_logging.RedactingLogger"
+
+
+def on_starting(server):
+    # Counters of a previous run of this instance are not this run's.
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    os.makedirs(METRICS_DIR, mode=0o700)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_runtime_dir:
+        shutil.rmtree(runtime_dir, ignore_errors=True)

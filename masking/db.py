@@ -17,12 +17,17 @@ _deadline: ContextVar[float | None] = ContextVar("db_deadline", default=None)
 
 
 def relax_statement_timeout(ms: int = WRITE_TIMEOUT_MS) -> None:
-    """Inside a transaction on PostgreSQL: allow its statements `ms` milliseconds each."""
+    """Inside a transaction on PostgreSQL: allow its statements, and their waits for locks, `ms`
+    milliseconds each (the web's timeouts, masking/postgres/timeouts.py, are shorter)."""
     if connection.vendor == "postgresql" and settings.DATABASES["default"].get("OPTIONS", {}).get(
-        "options"
+        "web_timeouts"
     ):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(ms)])
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true), "
+                "set_config('lock_timeout', %s, true)",
+                [str(ms), str(ms)],
+            )
 
 
 @contextmanager

@@ -34,9 +34,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    # Before django_tasks_db, so that its `db_worker` command is ours (masking/management).
+    "masking",
     "django_tasks",
     "django_tasks_db",
-    "masking",
     "callflows",
 ]
 
@@ -86,25 +87,42 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("MASKING_DB_CONNECT_TIMEOUT_S", default=2)
     )
+    # Behind PgBouncer in transaction mode (README, "PgBouncer"): the web's timeouts are set per
+    # transaction instead of per connection, statements are bound client-side and never prepared,
+    # and no server-side cursors (each would outlive the transaction that declared it).
+    DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+    DATABASES["default"]["OPTIONS"]["transaction_pooling"] = DATABASE_TRANSACTION_POOLING
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_TRANSACTION_POOLING
     # Server-side parameters, and psycopg preparing a statement once it has run five times on a
     # connection (psycopg's default; Django's is never): PostgreSQL then plans the Call Action's
     # two statements once per connection, not on every call. Planning the facts query cost more
     # than running it (pgbench, both statements, one client: 1.47 ms a call unprepared, 0.40 ms
-    # prepared). Django turns preparing off for transaction-pooling PgBouncer older than 1.21,
-    # which cannot keep prepared statements: behind one, set DATABASE_PREPARE_THRESHOLD=-1.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    # prepared). Off behind a transaction pooler (above), whatever these say.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "server_side_binding",
+        env.bool("DATABASE_SERVER_SIDE_BINDING", default=True) and not DATABASE_TRANSACTION_POOLING,
     )
     PREPARE_THRESHOLD = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     DATABASES["default"]["OPTIONS"].setdefault(
         "prepare_threshold", None if PREPARE_THRESHOLD < 0 else PREPARE_THRESHOLD
     )
     # Bound how long a web request may wait on PostgreSQL (the caller hears silence while the
-    # Call Action waits). Set once per connection as a startup option, so it costs no round trip.
-    # Management commands (migrations, sweeps, retention) run without it: manage.py says so.
+    # Call Action waits): each statement, and each wait for a lock (a little shorter, so that a
+    # lock is named as the cause). Set once per connection as a startup option, or per
+    # transaction behind a pooler; neither costs a round trip (masking/postgres/timeouts.py).
+    # Management commands (migrations, sweeps, retention) run without them: manage.py says so.
     STATEMENT_TIMEOUT_MS = env.int("MASKING_DB_STATEMENT_TIMEOUT_MS", default=300)
-    if STATEMENT_TIMEOUT_MS and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
-        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    LOCK_TIMEOUT_MS = env.int("MASKING_DB_LOCK_TIMEOUT_MS", default=250)
+    web_timeouts = {
+        name: ms
+        for name, ms in (
+            ("statement_timeout", STATEMENT_TIMEOUT_MS),
+            ("lock_timeout", LOCK_TIMEOUT_MS),
+        )
+        if ms
+    }
+    if web_timeouts and not env.bool("MASKING_MANAGEMENT_COMMAND", default=False):
+        DATABASES["default"]["OPTIONS"]["web_timeouts"] = web_timeouts
     # The server's statement timeout needs a server that answers. Web requests also give up
     # on any single answer after this long (far above every statement timeout, the relaxed 5 s
     # included), closing the connection: a hung server then costs a request seconds, not a
@@ -169,7 +187,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "masking.api.errors.exception_handler",
-    # Per process (local memory cache): a guard against a runaway client, not a quota.
+    # Counted in the shared cache (CACHE_URL, below): one count per client across every worker and
+    # host when it is Redis.
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -373,3 +392,37 @@ MASKING_FALLBACK_APOLOGY = env.str(
     "MASKING_FALLBACK_APOLOGY",
     default="Sorry, we cannot connect your call right now. Please try again later.",
 )
+
+# --- Operations: workers, health, metrics, cache (README, "Production") ----------------------
+
+# The task worker waits out database outages, up to this long between tries (its backoff's
+# ceiling; masking/management/commands/db_worker.py).
+MASKING_WORKER_MAX_BACKOFF_SECONDS = env.float("MASKING_WORKER_MAX_BACKOFF_SECONDS", default=30.0)
+
+# Probes (masking/health.py) answer first, before the host check and the HTTPS redirect; answers
+# to 8x8 are counted for the metrics (masking/metrics.py).
+MIDDLEWARE = [
+    "masking.health.HealthMiddleware",
+    *MIDDLEWARE[:1],
+    "masking.metrics.ProviderMetricsMiddleware",
+    *MIDDLEWARE[1:],
+]
+
+# The cache every process shares (the API's throttles count in it): CACHE_URL, as
+# "redis://127.0.0.1:6379/0" (Django's Redis backend) in production, where several workers and
+# hosts must count one client's requests together. Local memory, per process, by default (make
+# run, tests).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Keys carry this prefix, so that deployments (or test runs) can share one Redis.
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="masking")
+# The API's throttles count there atomically (masking/api/throttles.py), same scopes and rates.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "masking.api.throttles.SharedAnonRateThrottle",
+    "masking.api.throttles.SharedUserRateThrottle",
+]
+
+# Origins (scheme://host[:port]) the admin's forms may be posted from, besides this host itself:
+# behind a proxy that does not pass the public port in Host ("https://masking.example.com:8443").
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where collectstatic puts the static files WhiteNoise serves (restart gunicorn after it).
+STATIC_ROOT = env.path("STATIC_ROOT", default=STATIC_ROOT)

@@ -8,6 +8,7 @@ from callflows.admin.simulator import simulator_view
 from masking.admin.caller_settings import settings_view
 from masking.admin.number_picker import NumberAutocomplete
 from masking.admin.pages import dashboard_index
+from masking.metrics import MetricsView
 
 urlpatterns = [
     # Staff pages beside the model admins, behind the admin's login.
@@ -25,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("callflows/", include("callflows.urls")),
     path("api/", include("masking.api.urls")),
+    path("metrics", MetricsView.as_view(), name="metrics"),
 ]
 
 if settings.MASKING_BENCH_FLOOR:

@@ -10,6 +10,9 @@ from hypothesis import HealthCheck, settings
 from tests.callback_receiver import receiver  # noqa: F401 (a fixture for every test module)
 from tests.callflows.fake_8x8 import fake_8x8  # noqa: F401 (a fixture for every test module)
 
+# tests/pgbouncer needs the whole run to go through a pooler: `make test-pgbouncer` starts one.
+collect_ignore = [] if os.environ.get("PGBOUNCER_PORT") else ["pgbouncer"]
+
 # Fuzzing budgets: "ci" keeps `make test` fast; `HYPOTHESIS_PROFILE=long make test` digs deeper.
 settings.register_profile(
     "ci",
@@ -49,26 +52,27 @@ def pytest_runtest_teardown(item):
     if relax:
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SET statement_timeout = 0")
+                cursor.execute("SET statement_timeout = 0; SET lock_timeout = 0")
         except Exception:  # the test's database never came up: nothing to empty
             relax = False
     yield
     if relax and connection.connection is not None:
         with connection.cursor() as cursor:
-            cursor.execute("RESET statement_timeout")  # back to the connection's startup option
+            # Back to the connection's startup options.
+            cursor.execute("RESET statement_timeout; RESET lock_timeout")
 
 
 # Creating and dropping the test database, and migrating it, are test housekeeping too: they run
 # without the web's statement timeout, and every test runs with it (see masking/settings.py).
 _DB_OPTIONS = django_settings.DATABASES["default"].get("OPTIONS", {})
-_STATEMENT_TIMEOUT = _DB_OPTIONS.pop("options", None)
+_WEB_TIMEOUTS = _DB_OPTIONS.pop("web_timeouts", None)
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
-    if _STATEMENT_TIMEOUT is not None:
-        _DB_OPTIONS["options"] = _STATEMENT_TIMEOUT
-        connection.close()  # the next connection starts with the timeout
+    if _WEB_TIMEOUTS is not None:
+        _DB_OPTIONS["web_timeouts"] = _WEB_TIMEOUTS
+        connection.close()  # the next connection starts with the timeouts
     yield
-    _DB_OPTIONS.pop("options", None)
+    _DB_OPTIONS.pop("web_timeouts", None)
     connection.close()

@@ -2,6 +2,7 @@
 
 import logging
 from contextlib import nullcontext
+from time import perf_counter
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -17,6 +18,7 @@ from callflows.records import call_record_answer
 from callflows.subaccounts import foreign_subaccount
 from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
+from masking.metrics import APOLOGIES, CALL_ACTION_SECONDS, CALL_ACTIONS, apology_cause
 from masking.privacy import redact
 from masking.routing import PromptFacts
 from masking.selectors import prompts_for_language
@@ -33,11 +35,14 @@ class CallActionView(ProviderView):
 
     def post(self, request, data):
         payload = parse_call_action(data)
+        started = perf_counter()
         skip_health_check()  # two round trips a call, not three (masking.db)
         # Whatever the database does (refuses, hangs, holds a lock), its part ends in time for
         # the apology to reach the caller within the stated deadline.
         with db_deadline(settings.MASKING_CALL_ACTION_DB_DEADLINE_MS / 1000):
-            return self.answer(payload)
+            response = self.answer(payload)
+        CALL_ACTION_SECONDS.observe(perf_counter() - started)
+        return response
 
     def answer(self, payload: dict) -> HttpResponse:
         caller, virtual_number = payload["source"], payload["destination"]
@@ -59,7 +64,15 @@ class CallActionView(ProviderView):
             )
             decision, asked = Decision(Outcome.APOLOGY), None
             body = apology_callflow(virtual_number=virtual_number, failure=exc)
-        body = self.record(payload=payload, decision=decision, body=body, asked=asked)
+            APOLOGIES.labels(apology_cause(exc)).inc()
+        CALL_ACTIONS.labels(decision.outcome.value).inc()
+        body = self.record(
+            payload=payload,
+            decision=decision,
+            body=body,
+            asked=asked,
+            failed_already=decision.outcome == Outcome.APOLOGY,
+        )
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
                 "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
@@ -89,7 +102,13 @@ class CallActionView(ProviderView):
         return answer.decision, answer.body, follow_up.asked
 
     def record(
-        self, *, payload: dict, decision: Decision, body: dict, asked: AskedBefore | None
+        self,
+        *,
+        payload: dict,
+        decision: Decision,
+        body: dict,
+        asked: AskedBefore | None,
+        failed_already: bool = False,
     ) -> str:
         """Put the answer on record; for a redelivered event, answer what we answered first.
         Returns the answer as JSON text: encoded once, for the record and for 8x8 alike.
@@ -97,7 +116,9 @@ class CallActionView(ProviderView):
         A keypad answer's effects (a wrong PIN counted, consent given) are applied by the delivery
         that stored the event and in its transaction, so they happen once per event, however many
         times and however concurrently 8x8 delivers it. A call is worth more than its record: if
-        the write fails, the caller still gets the callflow, and the failure is logged.
+        the write fails, the caller still gets the callflow, and the failure is logged: with its
+        traceback, unless deciding failed already and logged one (the database is down: one
+        traceback per failed call, not two).
         """
         text = json_text(body)
         try:
@@ -122,8 +143,12 @@ class CallActionView(ProviderView):
                         provider_session_id=payload.get("sessionId"),
                     )
             return recorded.answer_json
-        except Exception:
-            logger.exception("could not record the call action's answer")
+        except Exception as exc:
+            if failed_already:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                logger.error("could not record the call action's answer either: %s", reason)
+            else:
+                logger.exception("could not record the call action's answer")
             return text
 
 

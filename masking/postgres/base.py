@@ -13,6 +13,10 @@ caller with it. Here the client keeps time itself. psycopg waits for every answe
 
 A connection that missed a deadline is closed (its state is unknown) and Django opens a new one
 on the next request. Set as `ENGINE = "masking.postgres"` by the settings.
+
+The server-side timeouts of web requests (`OPTIONS["web_timeouts"]`) are set per connection, or per
+transaction behind a transaction-pooling PgBouncer (`OPTIONS["transaction_pooling"]`):
+masking/postgres/timeouts.py.
 """
 
 from functools import cache
@@ -24,6 +28,7 @@ from django.db.transaction import atomic
 from psycopg import errors
 
 from masking.db import time_left
+from masking.postgres import timeouts
 
 # psycopg checks for Ctrl-C this often while waiting; our deadlines are checked as often.
 WAIT_INTERVAL = 0.1
@@ -126,13 +131,17 @@ class _Psycopg:
         return getattr(psycopg, name)
 
 
+# The OPTIONS that limit web requests, which jobs (creating the test database, flushing) drop.
+WEB_LIMITS = ("options", "answer_timeout", "web_timeouts")
+
+
 class DatabaseCreation(creation.DatabaseCreation):
     """Creating and dropping the test database are jobs, not web requests: no statement timeout
     (under load, CREATE DATABASE alone takes longer than the web's 300 ms)."""
 
     def _without_web_timeouts(self, method, *args, **kwargs):
         options = self.connection.settings_dict["OPTIONS"]
-        saved = {key: options.pop(key) for key in ("options", "answer_timeout") if key in options}
+        saved = {key: options.pop(key) for key in WEB_LIMITS if key in options}
         self.connection.close()
         try:
             return method(*args, **kwargs)
@@ -151,7 +160,7 @@ class DatabaseOperations(operations.DatabaseOperations):
     def execute_sql_flush(self, sql_list):
         # `flush` (tests between transactional cases) is a job too.
         with atomic(using=self.connection.alias), self.connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = 0")
+            cursor.execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0")
             for sql in sql_list:
                 cursor.execute(sql)
 
@@ -164,7 +173,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self):
         params = super().get_connection_params()
         params.pop("answer_timeout", None)  # ours, not libpq's
-        params["cursor_factory"] = _forgets_stale_plans(params["cursor_factory"])
+        web_timeouts = params.pop("web_timeouts", None)
+        pooled = params.pop("transaction_pooling", False)
+        cursor_factory = _forgets_stale_plans(params["cursor_factory"])
+        if pooled:
+            # Statements prepared on one server connection do not exist on the next (PgBouncer
+            # before 1.21); client-side binding never prepares, and sends the SET LOCALs with
+            # the statement in one query string.
+            params["prepare_threshold"] = None
+            if web_timeouts:
+                cursor_factory = timeouts.per_transaction(
+                    params["cursor_factory"], timeouts.set_local(web_timeouts)
+                )
+        elif web_timeouts:
+            params["options"] = timeouts.startup_options(web_timeouts, params.get("options", ""))
+        params["cursor_factory"] = cursor_factory
         return params
 
     def get_new_connection(self, conn_params):

@@ -8,6 +8,7 @@ gunicorn calls it (request signals included, a persistent connection reused), an
 """
 
 import json
+import re
 from itertools import count
 
 import psycopg
@@ -28,6 +29,22 @@ pytestmark = [
     ),
 ]
 EVENTS = count()
+# Behind a transaction pooler each transaction's first statement carries the web's timeouts in the
+# same query string (masking/postgres/timeouts.py): one execute, one round trip.
+TIMEOUTS_PREFIX = re.compile(r"^(SET LOCAL \w+ = \d+; )+")
+POOLED = connection.settings_dict["OPTIONS"].get("transaction_pooling", False)
+
+
+class Sent(list):
+    """The first word of each statement sent; beside it, whether it carried the timeouts."""
+
+    def __init__(self):
+        super().__init__()
+        self.carrying_timeouts = []
+
+    def clear(self):
+        super().clear()
+        self.carrying_timeouts.clear()
 
 
 @pytest.fixture
@@ -38,11 +55,14 @@ def served(settings, monkeypatch):
     # Persistent connections and health checks, as production runs.
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
     monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
-    sent = []
+    sent = Sent()
     execute = psycopg.Cursor.execute
 
     def counted(self, query, *args, **kwargs):
-        sent.append(str(query if isinstance(query, str) else query.as_string(self)).split()[0])
+        text = str(query if isinstance(query, str) else query.as_string(self))
+        # Direct connections have the timeouts from their start.
+        sent.carrying_timeouts.append(TIMEOUTS_PREFIX.match(text) is not None)
+        sent.append(TIMEOUTS_PREFIX.sub("", text).split()[0])
         return execute(self, query, *args, **kwargs)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", counted)
@@ -70,6 +90,7 @@ def test_each_decision_row_makes_two_round_trips_health_check_included(served, r
     body = post(caller, dialled)
     assert body["clientActionId"].startswith(f"masking-{outcome}")
     assert sent == ["SELECT", "WITH"]  # the facts, then the event and the call's record
+    assert sent.carrying_timeouts == [POOLED, POOLED]
 
 
 def test_a_connection_that_died_between_calls_still_connects_the_next_caller(served):
@@ -94,6 +115,11 @@ def test_the_two_statements_are_planned_once_per_connection(served):
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [" ".join(row[0].split()[:3]) for row in cursor.fetchall()]
+    if POOLED:
+        # Behind a transaction pooler the next call may run on another server connection, where
+        # a prepared statement would not exist: nothing is prepared (README, "PgBouncer").
+        assert prepared == []
+        return
     # The facts query (masking.selectors) and the record (callflows.records), by their openings.
     assert {"SELECT vn.status, s.id,", "WITH action AS"} <= set(prepared)
 

@@ -15,9 +15,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=500)
 
-    def handle(self, *args, batch_size, **options):
+    def handle(self, *args, batch_size, verbosity, **options):
         total = 0
         for closed in sessions_close_expired(batch_size=batch_size):
             total += closed
-            self.stdout.write(f"closed {total} expired sessions so far")
-        self.stdout.write(self.style.SUCCESS(f"Closed {total} expired sessions."))
+            if verbosity >= 2:
+                self.stdout.write(f"closed {total} expired sessions so far")
+        # Cron mails whatever a job prints: a line only when something was done (-v2: always;
+        # -v0: never).
+        if verbosity >= 2 or (total and verbosity >= 1):
+            self.stdout.write(self.style.SUCCESS(f"Closed {total} expired sessions."))

@@ -14,6 +14,9 @@ from masking.services.callbacks import callbacks_requeue
 class Command(BaseCommand):
     help = "Queue again callbacks left by a dead worker or a lost task (run every minute)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args, verbosity, **options):
         requeued = callbacks_requeue()
-        self.stdout.write(self.style.SUCCESS(f"Queued {requeued} callbacks again."))
+        # Cron mails whatever a job prints: a line only when something was done (-v2: always;
+        # -v0: never).
+        if verbosity >= 2 or (requeued and verbosity >= 1):
+            self.stdout.write(self.style.SUCCESS(f"Queued {requeued} callbacks again."))

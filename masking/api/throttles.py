@@ -1,0 +1,44 @@
+"""The API's throttles, counted atomically in the shared cache (CACHE_URL; README, "Production").
+
+DRF's own throttles keep each client's request times as a list in the cache, read and written
+back whole: two processes answering the same client at the same moment both read the old list,
+and both requests pass. Here each client has one counter per window, raised with the cache's
+atomic increment (Redis INCR), so a client's limit holds however many processes and hosts answer
+it at once. A window opens with the client's first request and lasts the rate's period; a client
+may spend its limit at the end of one window and again at the start of the next.
+"""
+
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+
+class AtomicWindowMixin:
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        # No-ops while the window is open: the first request of a window opens it, and its
+        # expiry closes it (incrementing keeps the expiry).
+        self.cache.add(self.key, 0, self.duration)
+        self.cache.add(f"{self.key}:opened", now, self.duration)
+        try:
+            count = self.cache.incr(self.key)
+        except ValueError:  # it expired between add and incr: a new window
+            self.cache.add(self.key, 1, self.duration)
+            count = 1
+        opened = self.cache.get(f"{self.key}:opened", now)
+        self.retry_after = max(opened + self.duration - now, 0)
+        return count <= self.num_requests
+
+    def wait(self):
+        return self.retry_after
+
+
+class SharedAnonRateThrottle(AtomicWindowMixin, AnonRateThrottle):
+    pass
+
+
+class SharedUserRateThrottle(AtomicWindowMixin, UserRateThrottle):
+    pass
