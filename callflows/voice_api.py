@@ -25,6 +25,8 @@ import httpx
 import tenacity
 from django.conf import settings
 
+from masking import outbound
+
 logger = logging.getLogger(__name__)
 
 WEBHOOK_TYPES = ("VCA", "VCS", "VSS", "VRU", "VNU")
@@ -117,7 +119,9 @@ class VoiceApi:
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.read_timeout = read_timeout
-        self._http = httpx.Client(
+        # Guarded like every outbound request (masking/outbound.py): https to public addresses,
+        # no redirects (our bearer key would follow them), answers capped.
+        self._http = outbound.client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
@@ -244,6 +248,8 @@ class VoiceApi:
         return f"/api/v1/subaccounts/{quote(self.subaccount_id, safe='')}/{tail}"
 
     def _worth_retrying(self, method: str, exc: BaseException) -> bool:
+        if isinstance(exc, outbound.OutboundRefused):
+            return False  # our own rule: another try is refused the same way
         if method == "POST":
             # A create that reached 8x8 is not repeated: what a second one does is undocumented.
             return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -293,6 +299,10 @@ class VoiceApi:
                 f"8x8 answered HTTP {exc.response.status_code} to {where} "
                 f"({self.attempts} tries): try again later."
             ) from None
+        except outbound.OutboundRefused as exc:
+            raise Unavailable(
+                f"Refused to ask 8x8 for {where}: {exc}. Check EIGHTX8_API_BASE_URL."
+            ) from None
         except httpx.TimeoutException:
             raise Unavailable(
                 f"8x8 did not answer {where} in time ({self.attempts} tries, "
@@ -303,7 +313,7 @@ class VoiceApi:
                 f"Could not reach 8x8 for {where} ({type(exc).__name__}): check "
                 "EIGHTX8_API_BASE_URL and the network."
             ) from None
-        if response.status_code >= 400:
+        if response.status_code >= 300:  # a redirect is not followed: our key would go along
             raise self._refusal(where, response)
         if not response.content:
             return {}

@@ -357,6 +357,10 @@ MASKING_CALLBACK_URL = env.str("MASKING_CALLBACK_URL", default="")
 MASKING_CALLBACK_SECRET = env.str("MASKING_CALLBACK_SECRET", default="")
 # Seconds to wait for the receiver to connect, and for each read of its answer.
 MASKING_CALLBACK_TIMEOUT_SECONDS = env.float("MASKING_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+# Outbound requests (callbacks, 8x8's API) go only to https on public addresses, checked when
+# connecting (masking/outbound.py). True allows plain http and private, loopback and link-local
+# receivers on purpose (a backend inside the network); `check --deploy` names it when on.
+MASKING_OUTBOUND_ALLOW_PRIVATE = env.bool("MASKING_OUTBOUND_ALLOW_PRIVATE", default=False)
 # Tries per callback before it is marked failed. The first retry waits this many seconds, each
 # next one three times longer (+ up to 10% jitter): 10 tries span about 27 hours.
 MASKING_CALLBACK_ATTEMPTS = env.int("MASKING_CALLBACK_ATTEMPTS", default=10)

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from masking.outbound import url_problem
+
 
 def new_secret() -> str:
     """A Standard Webhooks secret: "whsec_" and 32 random bytes in base64."""
@@ -76,6 +78,13 @@ class CallbackEndpoint(models.Model):
 
     def __str__(self):
         return self.url
+
+    def clean(self):
+        # The same rules the transport applies when connecting (masking/outbound.py), told to
+        # staff when they save; addresses are checked again at every connection.
+        problem = url_problem(self.url) if self.url else None
+        if problem:
+            raise ValidationError({"url": f"The callback URL {problem}."})
 
 
 class CallbackQuerySet(models.QuerySet):
