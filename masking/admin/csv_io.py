@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from masking.privacy import number_for
+from masking.spreadsheets import csv_writer
 
 # The confirmation carries the file back base64-encoded (4/3 larger) in a staff form, which
 # DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) bounds: 1.5 MiB of CSV is some 50,000 numbers.
@@ -146,7 +147,7 @@ class CsvImportExportMixin:
     def _export(self, request, queryset):
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{self.opts.model_name}s.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         columns = [c.rstrip("?") for c in self.csv_columns]
         writer.writerow(columns)
         personal = [column in self.csv_number_columns for column in columns]
