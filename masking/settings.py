@@ -49,6 +49,7 @@ MIDDLEWARE = [
     # Each route's body limit, once its sender is known and before CSRF reads a form
     # (masking/bodies.py). It must come before CsrfViewMiddleware, whose check reads the body.
     "masking.bodies.BodyLimitMiddleware",
+    "masking.querystrings.QueryStringMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "masking.privacy.ViewerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -312,6 +313,10 @@ MASKING_DEFAULT_LANGUAGE = env.str("MASKING_DEFAULT_LANGUAGE", default="en")
 
 # Days call records keep the caller's number and raw provider events (`purge_call_records`).
 MASKING_CALL_RETENTION_DAYS = env.int("MASKING_CALL_RETENTION_DAYS", default=90)
+# Days after which call records, their Call Action events and finished callbacks are deleted
+# (`purge_call_records`); until then anonymised calls still count in reports. 400: a year of
+# monthly reports and their same month a year before. 0 keeps them for ever.
+MASKING_CALL_DELETE_DAYS = env.int("MASKING_CALL_DELETE_DAYS", default=400)
 
 # Serve /bench/floor/ and /bench/database-floor/, the load benchmark's floors (callflows/floor.py).
 # Never in production: they answer without authentication.
