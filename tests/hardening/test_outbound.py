@@ -200,3 +200,20 @@ def test_8x8s_client_does_not_follow_redirects(httpserver):
     with api, pytest.raises(Exception, match="307"):
         api.webhooks()
     assert len(httpserver.log) == 1
+
+
+def test_8x8s_answers_are_capped(httpserver):
+    made = {"bytes": 0}
+
+    def endless():
+        for _ in range(64 * 1024):  # 64 MiB, made only as they are sent
+            made["bytes"] += 1024
+            yield b" " * 1024
+
+    httpserver.expect_request("/api/v1/subaccounts/s/webhooks").respond_with_handler(
+        lambda request: Response(endless(), status=200, content_type="application/json")
+    )
+    api = VoiceApi(api_key="k", subaccount_id="s", base_url=httpserver.url_for(""), attempts=1)
+    with api, pytest.raises(Unavailable, match="AnswerTooLarge"):
+        api.webhooks()
+    assert made["bytes"] < 16 * 1024 * 1024
