@@ -114,15 +114,23 @@ def run() -> None:
             "UPDATE masking_callback SET created_at = created_at - interval '500 days', "
             "status = 'delivered'"
         )
+        cursor.execute(
+            "UPDATE django_tasks_database_dbtaskresult SET status = 'SUCCESSFUL', "
+            "finished_at = now() - interval '500 days'"
+        )
     vacuum()
     vacuum(full=True)
     report(f"{CALLS} calls as stored, compacted")
-    call_command("purge_call_records", days=90, delete_days=0, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("purge_call_records", days=90, delete_days=0, stdout=out)
+    print(out.getvalue().splitlines()[-1])
     # FULL to show what the rows left need; in production autovacuum's plain VACUUM hands the
     # freed space to new calls, so the files stop growing rather than shrink.
     vacuum(full=True)
     report("anonymised; raw events and finished callbacks deleted")
-    call_command("purge_call_records", days=90, delete_days=400, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("purge_call_records", days=90, delete_days=400, stdout=out)
+    print(out.getvalue().splitlines()[-1])
     vacuum(full=True)
     report("deleted")
 

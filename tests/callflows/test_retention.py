@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from callflows.models import Call, CallAction, CallEvent
 from masking.models import AuditEntry, Callback
@@ -73,5 +74,7 @@ def test_finished_callbacks_are_deleted_with_the_events(receiver):
     open_session(virtual_number=VirtualNumberFactory(), a="+6591230001", b="+6591230002")
     Callback.objects.update(status=Callback.Status.DELIVERED)
     Callback.objects.update(created_at=timezone.now() - timedelta(days=100))
+    DBTaskResult.objects.update(status="SUCCESSFUL", finished_at=timezone.now() - timedelta(100))
     call_command("purge_call_records", stdout=io.StringIO())
     assert not Callback.objects.exists()
+    assert not DBTaskResult.objects.exists()

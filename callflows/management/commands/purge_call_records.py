@@ -1,5 +1,6 @@
-"""Retention: anonymise calls, delete raw provider events and finished callbacks older than N
-days; delete calls and their Call Action events older than M days (README, "Retention").
+"""Retention: anonymise calls, delete raw provider events, finished callbacks and their task
+results older than N days; delete calls and their Call Action events older than M days (README,
+"Retention").
 
 A call keeps what reporting needs (when, outcome, status, durations, quality, which number and
 session) and loses who called and what was said to whom: the caller's number, the callflow we
@@ -14,6 +15,7 @@ the audit trail gets one entry a batch, not a row a call.
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -76,6 +78,8 @@ class Command(BaseCommand):
             batch_size,
             "finished callbacks deleted",
         )
+        # The task queue's finished results (a callback each), with the queue's own command.
+        call_command("prune_db_task_results", min_age_days=days, queue_name="*", verbosity=0)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Older than {days} days: {calls} calls anonymised, {events} events deleted, "
