@@ -7,8 +7,9 @@ server), migrates it, opens 100 sessions, and sends BENCH_CALLS (5,000) calls th
 webhooks as 8x8 does (a Call Action, two call statuses, a session summary), with callbacks on.
 Then prints the bytes per call of every table (and its indexes and TOAST) that grew, scaled to a
 million calls; again after `purge_call_records` anonymised them, and after it deleted them
-(VACUUM FULL before each figure after the first, so it counts what the rows need). Not part of
-the suite.
+(VACUUM FULL before each figure after the first, so it counts what the rows need; it reclaims
+nothing while another session on the server holds an older snapshot, so run it on a quiet
+server). Not part of the suite.
 """
 
 import io
