@@ -30,6 +30,8 @@ import httpx
 import tenacity
 from django.conf import settings
 
+from masking import outbound
+
 logger = logging.getLogger(__name__)
 
 WEBHOOK_TYPES = ("VCA", "VCS", "VSS", "VRU", "VNU")
@@ -126,7 +128,9 @@ class VoiceApi:
         self.backoff = backoff
         self.read_timeout = read_timeout
         self.last_tries = 0  # requests sent for the last call, retries included
-        self._http = httpx.Client(
+        # Guarded like every outbound request (masking/outbound.py): https to public addresses,
+        # no redirects (our bearer key would follow them), answers capped.
+        self._http = outbound.client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
@@ -253,6 +257,8 @@ class VoiceApi:
         return f"/api/v1/subaccounts/{quote(self.subaccount_id, safe='')}/{tail}"
 
     def _worth_retrying(self, exc: BaseException) -> bool:
+        if isinstance(exc, outbound.OutboundRefused):
+            return False  # our own rule: another try is refused the same way
         return isinstance(exc, _RetryableStatus | httpx.TransportError)
 
     def _wait(self, retry_state: tenacity.RetryCallState) -> float:
@@ -303,6 +309,10 @@ class VoiceApi:
                     f"({self._tries_text()}): try again later."
                 )
             ) from None
+        except outbound.OutboundRefused as exc:
+            raise Unavailable(
+                f"Refused to ask 8x8 for {where}: {exc}. Check EIGHTX8_API_BASE_URL."
+            ) from None
         except httpx.TimeoutException:
             raise self._counted(
                 Unavailable(
@@ -317,7 +327,7 @@ class VoiceApi:
                     f"{self._tries_text()}): check EIGHTX8_API_BASE_URL and the network."
                 )
             ) from None
-        if response.status_code >= 400:
+        if response.status_code >= 300:  # a redirect is not followed: our key would go along
             raise self._counted(self._refusal(where, response))
         if not response.content:
             return {}

@@ -1,6 +1,8 @@
 """System checks: a production deploy must not accept anonymous provider webhooks, and the
 voices our prompts use should be ones 8x8's catalogue offers."""
 
+import contextlib
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
@@ -18,6 +20,59 @@ def check_webhook_auth_header(app_configs, **kwargs):
             id="masking.E001",
         )
     ]
+
+
+# The secret part of the webhook credential (after "Bearer "), at least this long: 32 random
+# characters cannot be guessed, and 8x8 sends it with every event.
+MIN_WEBHOOK_CREDENTIAL = 32
+
+
+@register(Tags.security, deploy=True)
+def check_webhook_credential_length(app_configs, **kwargs):
+    errors = []
+    for name in ("WEBHOOK_AUTH_HEADER", "WEBHOOK_AUTH_HEADER_PREVIOUS"):
+        value = getattr(settings, name)
+        secret = value.split(" ", 1)[-1].strip() if value else ""
+        if value and len(secret) < MIN_WEBHOOK_CREDENTIAL:
+            errors.append(
+                Error(
+                    f"{name}'s credential is {len(secret)} characters: at least "
+                    f"{MIN_WEBHOOK_CREDENTIAL} are needed.",
+                    hint='For example "Bearer $(openssl rand -hex 24)".',
+                    id="masking.E007",
+                )
+            )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_outbound(app_configs, **kwargs):
+    """Callbacks go over https to a public receiver; allowing private ones is said out loud."""
+    from masking.models import CallbackEndpoint
+    from masking.outbound import url_problem
+
+    urls = [("MASKING_CALLBACK_URL", settings.MASKING_CALLBACK_URL)]
+    # No database yet (a fresh deploy): the environment's URL is still checked.
+    with contextlib.suppress(DatabaseError):
+        admin_urls = CallbackEndpoint.objects.values_list("url", flat=True)
+        urls += [("the admin's callback endpoint", url) for url in admin_urls]
+    messages = []
+    for where, url in urls:
+        if not url:
+            continue
+        problem = "must be https" if not url.startswith("https://") else url_problem(url)
+        if problem:
+            messages.append(Error(f"{where} ({url!r}) {problem}.", id="masking.E022"))
+    if settings.MASKING_OUTBOUND_ALLOW_PRIVATE:
+        messages.append(
+            Warning(
+                "MASKING_OUTBOUND_ALLOW_PRIVATE is on: callbacks and 8x8's API may go to "
+                "private, loopback and link-local addresses, and over plain http.",
+                hint="Only for a receiver inside your network, on purpose (README, Callbacks).",
+                id="masking.W030",
+            )
+        )
+    return messages
 
 
 @register(Tags.compatibility)

@@ -43,13 +43,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Before anything reads a body: chunked bodies get their length (masking/chunked.py).
-    "masking.chunked.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Each route's body limit, once its sender is known and before CSRF reads a form
+    # (masking/bodies.py). It must come before CsrfViewMiddleware, whose check reads the body.
+    "masking.bodies.BodyLimitMiddleware",
+    "masking.querystrings.QueryStringMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "masking.privacy.ViewerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -278,16 +280,20 @@ MASKING_NUMBER_LOOKUPS_PER_HOUR = env.int("MASKING_NUMBER_LOOKUPS_PER_HOUR", def
 MASKING_PROVIDER_IP_ALLOWLIST = env.list("MASKING_PROVIDER_IP_ALLOWLIST", default=[])
 # How many reverse proxies in front of us append to X-Forwarded-For. 0: trust only the socket.
 MASKING_TRUSTED_PROXIES = env.int("MASKING_TRUSTED_PROXIES", default=0)
-# Largest provider request body we read, in bytes (8x8's events are a few kilobytes).
+# Request bodies, bounded per route (masking/bodies.py): larger ones are refused with 413 before
+# they are read, chunked ones as soon as they pass the limit while being read.
+# 8x8's webhooks, checked after their Authorization header (events are a few kilobytes):
 MASKING_PROVIDER_MAX_BODY_BYTES = env.int("MASKING_PROVIDER_MAX_BODY_BYTES", default=65536)
-# Except number updates: a SNAPSHOT lists the whole pool, about 300 bytes a number, so 16 MiB holds
-# some 50,000 numbers.
+# Except number updates: a SNAPSHOT lists the whole pool. Sized for the largest pool we support,
+# 20,000 numbers, at 8x8's about 300 bytes a number plus room for indentation and long
+# references (400 bytes): 8 MiB.
 MASKING_NUMBER_UPDATE_MAX_BODY_BYTES = env.int(
-    "MASKING_NUMBER_UPDATE_MAX_BODY_BYTES", default=16 * 1024 * 1024
+    "MASKING_NUMBER_UPDATE_MAX_BODY_BYTES", default=8 * 1024 * 1024
 )
-# Django refuses to read larger bodies at all (its default, 2.5 MB, is a snapshot of ~8,000
-# numbers). Provider webhooks check their own caps before reading; the API needs a token.
-DATA_UPLOAD_MAX_MEMORY_SIZE = MASKING_NUMBER_UPDATE_MAX_BODY_BYTES
+# The API (after its token) and signed-in staff: Django's default, 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Everyone else (the admin's login form is a few hundred bytes).
+MASKING_ANONYMOUS_MAX_BODY_BYTES = env.int("MASKING_ANONYMOUS_MAX_BODY_BYTES", default=16_384)
 
 # Who must have opted in before a call is recorded: "every_party" or "caller_only".
 MASKING_RECORDING_CONSENT = env.str("MASKING_RECORDING_CONSENT", default="every_party")
@@ -332,6 +338,10 @@ MASKING_DEFAULT_LANGUAGE = env.str("MASKING_DEFAULT_LANGUAGE", default="en")
 
 # Days call records keep the caller's number and raw provider events (`purge_call_records`).
 MASKING_CALL_RETENTION_DAYS = env.int("MASKING_CALL_RETENTION_DAYS", default=90)
+# Days after which call records, their Call Action events and finished callbacks are deleted
+# (`purge_call_records`); until then anonymised calls still count in reports. 400: a year of
+# monthly reports and their same month a year before. 0 keeps them for ever.
+MASKING_CALL_DELETE_DAYS = env.int("MASKING_CALL_DELETE_DAYS", default=400)
 
 # Serve /bench/floor/ and /bench/database-floor/, the load benchmark's floors (callflows/floor.py).
 # Never in production: they answer without authentication.
@@ -377,6 +387,10 @@ MASKING_CALLBACK_URL = env.str("MASKING_CALLBACK_URL", default="")
 MASKING_CALLBACK_SECRET = env.str("MASKING_CALLBACK_SECRET", default="")
 # Seconds to wait for the receiver to connect, and for each read of its answer.
 MASKING_CALLBACK_TIMEOUT_SECONDS = env.float("MASKING_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+# Outbound requests (callbacks, 8x8's API) go only to https on public addresses, checked when
+# connecting (masking/outbound.py). True allows plain http and private, loopback and link-local
+# receivers on purpose (a backend inside the network); `check --deploy` names it when on.
+MASKING_OUTBOUND_ALLOW_PRIVATE = env.bool("MASKING_OUTBOUND_ALLOW_PRIVATE", default=False)
 # Tries per callback before it is marked failed. The first retry waits this many seconds, each
 # next one three times longer (+ up to 10% jitter): 10 tries span about 27 hours.
 MASKING_CALLBACK_ATTEMPTS = env.int("MASKING_CALLBACK_ATTEMPTS", default=10)

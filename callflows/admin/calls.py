@@ -1,4 +1,3 @@
-import csv
 import json
 import re
 
@@ -17,6 +16,7 @@ from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.privacy import number_for, numbers_in_text_for
+from masking.spreadsheets import csv_writer
 
 RECORDING_STATUS_PERMISSION = "callflows.view_recording_status"
 # Fields that say where a recording is stored: shown only with RECORDING_STATUS_PERMISSION.
@@ -238,7 +238,7 @@ class CallAdmin(ReadOnlyAdmin):
             return HttpResponseRedirect("../")
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="calls.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(self.csv_header)
         for call in calls.select_related("masking_session").iterator(chunk_size=2000):
             writer.writerow(

@@ -22,12 +22,8 @@ PERMISSION = "masking.connect_8x8"
 
 
 class ConnectForm(forms.Form):
-    base_url = forms.URLField(
-        assume_scheme="https",
-        label="Public base URL",
-        help_text="This deployment's https address, which 8x8's webhooks will call. "
-        "Example: https://masking.example.com",
-    )
+    # No base URL field: 8x8's webhooks carry our credential and every caller's number, so where
+    # they point is the environment's MASKING_PUBLIC_BASE_URL, never what staff type.
     force = forms.BooleanField(
         required=False,
         label="Register every webhook again",
@@ -53,6 +49,7 @@ def connection_state() -> dict:
         "dialect": facts.dialect,
         "dialect_reason": facts.dialect_reason,
         "recording": facts.recording_reason,
+        "base_url": settings.MASKING_PUBLIC_BASE_URL,
         "profiles": SpeechProfile.objects.count(),
         "catalogue_read_at": catalogue["read_at"],
         "unlisted": VirtualNumber.objects.filter(unlisted_since__isnull=False).count(),
@@ -62,8 +59,8 @@ def connection_state() -> dict:
 def connect_view(request):
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
-    initial = {"base_url": settings.MASKING_PUBLIC_BASE_URL or f"https://{request.get_host()}"}
-    form = ConnectForm(request.POST or None, initial=initial)
+    form = ConnectForm(request.POST or None)
+    base_url = settings.MASKING_PUBLIC_BASE_URL
     report = error = None
     if request.method == "POST" and form.is_valid():
         dry_run = "connect" not in request.POST
@@ -71,7 +68,7 @@ def connect_view(request):
             with VoiceApi.from_settings() as api:
                 report = connect(
                     api=api,
-                    base_url=form.cleaned_data["base_url"],
+                    base_url=base_url,
                     auth_header=settings.WEBHOOK_AUTH_HEADER,
                     recording=RecordingTarget.from_settings(),
                     dry_run=dry_run,
@@ -88,7 +85,7 @@ def connect_view(request):
                 action="connected 8x8",
                 via="admin",
                 actor=request.user,
-                changes={"changes": report.changes, "base_url": form.cleaned_data["base_url"]},
+                changes={"changes": report.changes, "base_url": base_url},
             )
     context = {
         **admin.site.each_context(request),

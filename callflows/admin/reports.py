@@ -1,6 +1,5 @@
 """The reports page: the main call figures for a chosen period, on screen and as CSV."""
 
-import csv
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ from callflows.models import Call
 from callflows.words import decision_words, outcome_words
 from masking.db import relax_statement_timeout
 from masking.models import VirtualNumber
+from masking.spreadsheets import csv_writer
 
 
 class PeriodForm(forms.Form):
@@ -119,7 +119,7 @@ def report_csv(report: dict, start, end) -> HttpResponse:
     """One file, one section a table: its title, its header, its rows, then a blank line."""
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="calls-{start}-{end}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([f"Call report {start} to {end} ({timezone.get_current_timezone()})"])
     writer.writerow([])
     for title, header, rows in report_tables(report):

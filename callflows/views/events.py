@@ -76,7 +76,8 @@ class RecordingUploadedView(EventView):
 class NumberUpdateView(ProviderView):
     """VNU: 8x8's view of our numbers' health; see `callflows.pool` for what it changes."""
 
-    def body_limit(self) -> int:
+    @classmethod
+    def body_limit(cls) -> int:
         # A SNAPSHOT carries the whole pool.
         return settings.MASKING_NUMBER_UPDATE_MAX_BODY_BYTES
 

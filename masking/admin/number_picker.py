@@ -47,6 +47,11 @@ class NumberAutocomplete(AutocompleteJsonView):
         return result
 
 
+def _is_id(value) -> bool:
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18  # within a bigint
+
+
 class NumberPicker(AutocompleteSelect):
     """Autocomplete over the pool; `scope="new-session"` offers only numbers with room."""
 
@@ -59,14 +64,12 @@ class NumberPicker(AutocompleteSelect):
         return f"{url}?{urlencode({'scope': self.scope})}" if self.scope else url
 
     def optgroups(self, name, value, attr=None):
+        # Only values that can be ids: Django's widget looks the chosen ones up, and a typed
+        # ?virtual_number=abc (re-shown with the form's error) would make that lookup a 500.
+        value = [v for v in value or [] if _is_id(v)]
         groups = super().optgroups(name, value, attr)
         # The chosen number's label, as the searches show it.
-        labels = {
-            str(n.pk): number_label(n)
-            for n in VirtualNumber.objects.filter(
-                pk__in=[v for v in value or [] if str(v).isdigit()]
-            )
-        }
+        labels = {str(n.pk): number_label(n) for n in VirtualNumber.objects.filter(pk__in=value)}
         for _, options, _ in groups:
             for option in options:
                 option["label"] = labels.get(str(option["value"]), option["label"])

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from masking.privacy import number_text
+from masking.outbound import url_problem
 
 
 def new_secret() -> str:
@@ -78,6 +79,13 @@ class CallbackEndpoint(models.Model):
 
     def __str__(self):
         return self.url
+
+    def clean(self):
+        # The same rules the transport applies when connecting (masking/outbound.py), told to
+        # staff when they save; addresses are checked again at every connection.
+        problem = url_problem(self.url) if self.url else None
+        if problem:
+            raise ValidationError({"url": f"The callback URL {problem}."})
 
 
 class CallbackQuerySet(models.QuerySet):

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from masking import outbound
 from masking.models import Callback, CallbackAttempt
 from masking.privacy import redact_text
 from masking.services.callbacks import Endpoint, _enqueue, callback_endpoint
@@ -26,6 +27,8 @@ from masking.services.callbacks import Endpoint, _enqueue, callback_endpoint
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "masking-callbacks/1"
+# How much of a failed delivery's answer is read; 200 characters of it are kept.
+EXCERPT_BYTES = 1024
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -59,18 +62,29 @@ def _post(callback: Callback, endpoint: Endpoint | None) -> tuple[int | None, st
     except Exception as exc:  # an empty or malformed secret: the library says which
         return None, f"cannot sign: {exc}"
     try:
-        response = httpx.post(
-            endpoint.url,
-            content=body.encode(),
-            headers=headers,
-            timeout=settings.MASKING_CALLBACK_TIMEOUT_SECONDS,
-            follow_redirects=False,
-        )
+        with (
+            outbound.client(timeout=settings.MASKING_CALLBACK_TIMEOUT_SECONDS) as http,
+            http.stream("POST", endpoint.url, content=body.encode(), headers=headers) as response,
+        ):
+            if 200 <= response.status_code < 300:
+                return response.status_code, ""
+            excerpt = _excerpt(response)
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"
-    if 200 <= response.status_code < 300:
-        return response.status_code, ""
-    return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
+    return response.status_code, f"HTTP {response.status_code}: {excerpt}"
+
+
+def _excerpt(response: httpx.Response) -> str:
+    """The start of an error answer, for staff reading why a delivery failed: at most
+    EXCERPT_BYTES read (a receiver may answer with gigabytes), as printable text; the caller
+    redacts numbers. Undecoded, so a compressed answer cannot grow while it is read."""
+    taken = b""
+    for chunk in response.iter_raw():
+        taken += chunk
+        if len(taken) >= EXCERPT_BYTES:
+            break
+    text = taken[:EXCERPT_BYTES].decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else " " for c in text)[:200]
 
 
 def callback_deliver(*, webhook_id: str) -> str:

@@ -76,3 +76,22 @@ def test_needs_the_connect_permission(client, django_user_model, deployment):
     assert client.get(URL).status_code == 403
     assert client.post(URL, form(connect="1")).status_code == 403
     assert deployment.writes == []
+
+
+def test_the_base_url_comes_from_the_environment_whatever_is_posted(admin_client, deployment):
+    """Staff typing another host would have 8x8 post every caller's number, and our webhook
+    credential, there (issue 25, finding 3)."""
+    admin_client.post(URL, form(connect="1", base_url="https://evil.example"))
+    urls = [hook["url"] for hook in deployment.webhooks.values()]
+    assert len(urls) == 5
+    assert all(url.startswith("https://masking.example.com/callflows/8x8/") for url in urls)
+    page = admin_client.get(URL).content.decode()
+    assert 'name="base_url"' not in page  # nothing to type
+    assert "https://masking.example.com" in page  # shown, read from MASKING_PUBLIC_BASE_URL
+
+
+def test_without_a_public_base_url_nothing_is_connected(admin_client, deployment, settings):
+    settings.MASKING_PUBLIC_BASE_URL = ""
+    html = admin_client.post(URL, form(connect="1")).content.decode()
+    assert "MASKING_PUBLIC_BASE_URL" in html
+    assert deployment.writes == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from callflows.models import Call
+from tests.callback_receiver import SECRET
 from tests.callflows.conftest import AUTH, VN, A, call_action
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +137,9 @@ def deploy_check(**env):
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = deploy_check()
+    result = deploy_check(
+        MASKING_CALLBACK_URL="https://backend.example.com/hook", MASKING_CALLBACK_SECRET=SECRET
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 
@@ -147,6 +150,21 @@ def test_check_deploy_is_clean_with_production_settings():
         ({"WEBHOOK_AUTH_HEADER": ""}, "masking.E001"),
         ({"SECRET_KEY": "short"}, "security.W009"),
         ({"SECURE_SSL_REDIRECT": "false"}, "security.W008"),
+        ({"WEBHOOK_AUTH_HEADER": "x"}, "masking.E007"),
+        ({"WEBHOOK_AUTH_HEADER": "Bearer 5b2f7c1d9e3a4b6c8d0e1f2a3b4c5d6"}, "masking.E007"),
+        ({"WEBHOOK_AUTH_HEADER_PREVIOUS": "Bearer old"}, "masking.E007"),
+        (
+            {
+                "MASKING_CALLBACK_URL": "http://backend.example.com/hook",
+                "MASKING_CALLBACK_SECRET": SECRET,
+            },
+            "masking.E022",
+        ),
+        (
+            {"MASKING_CALLBACK_URL": "https://10.0.0.5/hook", "MASKING_CALLBACK_SECRET": SECRET},
+            "masking.E022",
+        ),
+        ({"MASKING_OUTBOUND_ALLOW_PRIVATE": "true"}, "masking.W030"),
     ],
 )
 def test_check_deploy_fails_on_unsafe_settings(env, message):

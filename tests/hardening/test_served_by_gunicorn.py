@@ -92,3 +92,35 @@ def test_a_chunked_call_action_through_gunicorn_is_connected(gunicorn):
         "action": "makeCall",
         "params": {"source": VN.lstrip("+"), "destination": B.lstrip("+")},
     }
+
+
+@pytest.mark.parametrize(
+    "path, headers, status",
+    [
+        # A webhook without its credential: refused before a byte of the body is read.
+        ("/callflows/8x8/call-status/", {"Authorization": "Bearer wrong"}, 401),
+        # The login form, anonymous, with its CSRF cookie (so the form is read): past its 16 KiB
+        # the rest is never read.
+        ("/admin/login/", {"Content-Type": "application/x-www-form-urlencoded"}, 413),
+    ],
+)
+def test_a_chunked_upload_is_answered_without_waiting_for_its_body(gunicorn, path, headers, status):
+    """One 64 KiB chunk of a body that never ends: the answer comes anyway, because nothing waits
+    for the rest (before, every chunked body was read whole, up to 16 MiB, before any check)."""
+    conn = http.client.HTTPConnection("127.0.0.1", gunicorn, timeout=5)
+    if path == "/admin/login/":
+        conn.request("GET", path)
+        login = conn.getresponse()
+        login.read()
+        headers = {**headers, "Cookie": login.headers["Set-Cookie"].split(";")[0]}
+    conn.putrequest("POST", path)
+    for name, value in {**headers, "Transfer-Encoding": "chunked"}.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    chunk = b"username=" + b"a" * (64 * 1024 - 9)
+    conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    started = time.monotonic()
+    response = conn.getresponse()
+    assert response.status == status
+    assert time.monotonic() - started < 2
+    conn.close()

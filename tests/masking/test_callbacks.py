@@ -6,7 +6,6 @@ the `standardwebhooks` package; the worker is django-tasks' own, run in-process.
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from masking import outbound
 from masking.models import Callback, CallbackEndpoint, MaskingSession
 from masking.services import callback_delivery
 from masking.services.callback_delivery import retry_delay
@@ -154,16 +154,16 @@ def test_a_worker_dead_mid_delivery_leaves_it_to_be_delivered_again_with_the_sam
 ):
     """The worker's process ends right after the receiver got the POST, before it could record
     anything: here `SystemExit` from inside the HTTP call, past which none of our code runs."""
-    real_post = httpx.post
+    real_send = outbound.GuardedTransport.handle_request
 
-    def post_then_die(*args, **kwargs):
-        real_post(*args, **kwargs)
+    def send_then_die(self, request):
+        real_send(self, request)
         raise SystemExit("worker killed")
 
     open_one()
-    monkeypatch.setattr(callback_delivery.httpx, "post", post_then_die)
+    monkeypatch.setattr(outbound.GuardedTransport, "handle_request", send_then_die)
     run_worker()
-    monkeypatch.setattr(callback_delivery.httpx, "post", real_post)
+    monkeypatch.setattr(outbound.GuardedTransport, "handle_request", real_send)
     callback = Callback.objects.get()
     assert callback.status == "delivering"  # held by the dead worker's lease
 

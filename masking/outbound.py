@@ -1,0 +1,161 @@
+"""Requests this product makes to other hosts: callbacks to the business backend, 8x8's API.
+
+Every one goes through `GuardedTransport`, which decides where a request may go when it connects,
+not when a URL was saved (a name can resolve elsewhere later):
+
+- https only, no credentials in the URL (they would be logged and shown with it);
+- the host is resolved, every address it resolves to must be public (not loopback, private,
+  link-local such as the cloud metadata service 169.254.169.254, or otherwise reserved), and the
+  connection is made to the address that was checked, so a second lookup cannot change it (the
+  TLS handshake still checks the certificate against the name);
+- redirects are never followed (the clients here say so too);
+- an answer is read up to a cap: more raises AnswerTooLarge.
+
+MASKING_OUTBOUND_ALLOW_PRIVATE turns the address and scheme rules off on purpose, for a receiver
+inside the network (and the test suite's local receivers); `check --deploy` names it when on.
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+from django.conf import settings
+
+# What an answer may weigh before we stop reading it. Callbacks keep far less (an excerpt).
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+class OutboundRefused(httpx.ConnectError):
+    """We would not connect there; the message says why. A ConnectError, so every caller already
+    handles it as a request that never reached its receiver."""
+
+
+class _RefusedAddress(httpcore.ConnectError):
+    """Raised inside httpcore's pool, which turns it into httpx's ConnectError."""
+
+
+class AnswerTooLarge(httpx.ReadError):
+    pass
+
+
+def allow_private() -> bool:
+    return settings.MASKING_OUTBOUND_ALLOW_PRIVATE
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (the one resolver the guard uses: tests patch it)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def url_problem(url: str, *, private_ok: bool | None = None) -> str | None:
+    """Why `url` may not be a receiver's address, judged without resolving it (for forms and
+    `check --deploy`; the transport judges again, with addresses, when connecting)."""
+    private_ok = allow_private() if private_ok is None else private_ok
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "must be an https:// URL"
+    if parts.scheme != "https" and not private_ok:
+        return "must be https (plain http is allowed only with MASKING_OUTBOUND_ALLOW_PRIVATE)"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry credentials (user:password@); the receiver checks the signature"
+    if not private_ok:
+        try:
+            literal = ipaddress.ip_address(parts.hostname)
+        except ValueError:
+            literal = None
+        if literal is not None and not is_public(str(literal)):
+            return "must be a public address, not a private, loopback or link-local one"
+        if parts.hostname.lower() in ("localhost", "localhost.localdomain"):
+            return "must be a public address, not this machine"
+    return None
+
+
+def pinned_address(host: str, port: int, *, private_ok: bool) -> str:
+    """The address to connect to for `host`: its first, once every one passed the rules."""
+    try:
+        addresses = resolve(host, port)
+    except OSError as exc:
+        raise _RefusedAddress(f"cannot resolve {host}: {exc}") from None
+    if not addresses:
+        raise _RefusedAddress(f"{host} resolves to no address")
+    if not private_ok:
+        refused = [a for a in addresses if not is_public(a)]
+        if refused:
+            raise _RefusedAddress(
+                f"{host} resolves to a non-public address ({refused[0]}): refused "
+                "(MASKING_OUTBOUND_ALLOW_PRIVATE allows private receivers)"
+            )
+    return addresses[0]
+
+
+class _CappedStream(httpx.SyncByteStream):
+    def __init__(self, stream, limit: int):
+        self.stream, self.limit = stream, limit
+
+    def __iter__(self):
+        taken = 0
+        for chunk in self.stream:
+            taken += len(chunk)
+            if taken > self.limit:
+                raise AnswerTooLarge(f"the answer is larger than {self.limit} bytes")
+            yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Opens every TCP connection to an address that passed the rules, looked up right then."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        address = pinned_address(host, port, private_ok=allow_private())
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with the URL rules checked per request and the address rules per
+    connection (its pool's network backend), and every answer capped."""
+
+    def __init__(self, *, max_answer_bytes: int = MAX_ANSWER_BYTES):
+        # trust_env off: a proxy from the environment would connect where it likes.
+        super().__init__(trust_env=False)
+        self.max_answer_bytes = max_answer_bytes
+        # httpx builds its pool with httpcore's default backend and no way to pass another;
+        # the same pool with ours (httpx is pinned in requirements.txt).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            network_backend=_GuardedBackend(),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        problem = url_problem(str(request.url))
+        if problem:
+            raise OutboundRefused(f"the URL {problem}", request=request)
+        try:
+            response = super().handle_request(request)
+        except httpx.ConnectError as exc:
+            if isinstance(exc.__cause__, _RefusedAddress):
+                raise OutboundRefused(str(exc.__cause__), request=request) from None
+            raise
+        response.stream = _CappedStream(response.stream, self.max_answer_bytes)
+        return response
+
+
+def client(**options) -> httpx.Client:
+    """An httpx client for outbound requests: guarded, never following redirects."""
+    transport = options.pop("transport", None) or GuardedTransport()
+    return httpx.Client(transport=transport, follow_redirects=False, trust_env=False, **options)
