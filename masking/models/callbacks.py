@@ -16,8 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from masking.privacy import number_text
 from masking.outbound import url_problem
+from masking.privacy import number_text
 
 
 def new_secret() -> str:

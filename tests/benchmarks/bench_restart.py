@@ -18,6 +18,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -207,7 +208,7 @@ def main():
                         headers={"Authorization": AUTH, "Content-Type": "application/json"},
                     )
                     answer = json.loads(web.getresponse().read())
-                    outcome = answer["clientActionId"].split(":")[1]
+                    outcome = re.split("[:-]", answer["clientActionId"])[1]
                 except (OSError, http.client.HTTPException, ValueError):
                     web, outcome = None, "no answer"
                 results.append((sent - started, outcome, time.monotonic() - sent))

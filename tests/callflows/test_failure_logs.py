@@ -24,7 +24,7 @@ def test_a_call_while_the_database_is_gone_logs_one_traceback(provider, db, monk
     monkeypatch.undo()
     connection.close()
     assert response.status_code == 200
-    assert response.json()["clientActionId"].startswith("masking:apology")
+    assert response.json()["clientActionId"].startswith("masking-apology")
     with_traceback = [record for record in caplog.records if record.exc_info]
     assert len(with_traceback) == 1, [record.getMessage() for record in with_traceback]
     assert any("could not record" in record.getMessage() for record in caplog.records)

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from django.db import connection
 
+from callflows.tags import tag_outcome
 from tests.callflows.conftest import VN, A, B, call_action
 from tests.factories import PromptFactory, VirtualNumberFactory, open_session
 from tests.servers import AUTH, gunicorn
@@ -66,7 +67,7 @@ class Caller:
         response = self.http.getresponse()
         answer = json.loads(response.read())
         assert response.status == 200
-        return answer["clientActionId"].split(":")[1], time.monotonic() - started
+        return tag_outcome(answer["clientActionId"]), time.monotonic() - started
 
 
 def calls(port, total, *, concurrency=CONCURRENCY):
