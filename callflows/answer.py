@@ -19,6 +19,7 @@ from callflows.decision import Decision, Outcome, decide, decide_consent_answer,
 from masking.routing import CallFacts
 from masking.selectors import call_facts, pin_match
 
+PIN_PROMPTS = (Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value)
 KEYPAD_PROMPTS = {Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value, Outcome.ASK_CONSENT.value}
 
 

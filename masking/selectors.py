@@ -16,6 +16,7 @@ from masking.models import (
     RecordingOptIn,
     VirtualNumber,
 )
+from masking.models.pin_access import pin_caller
 from masking.routing import CallFacts, PromptFacts, SessionFacts
 from masking.voices import COUNTRY_LANGUAGES
 
@@ -150,7 +151,10 @@ def call_facts_row(*, virtual_number: str, caller: str, now: datetime) -> tuple:
     """The row of `_CALL_FACTS_SQL` for a call, as the database returns it: one round trip.
     `call_facts` reads it; the load benchmark's database floor runs it alone (callflows.floor)."""
     with connection.cursor() as cursor:
-        cursor.execute(_CALL_FACTS_SQL, [caller, caller, _db_now(now), virtual_number, caller])
+        cursor.execute(
+            _CALL_FACTS_SQL,
+            [caller, pin_caller(caller), _db_now(now), virtual_number, caller],
+        )
         return cursor.fetchone()
 
 
