@@ -299,6 +299,9 @@ MASKING_PIN_LOCK_MINUTES = env.int("MASKING_PIN_LOCK_MINUTES", default=60)
 # 1 in 1,000 would make that chance 2%. Every PIN is exactly MASKING_PIN_LENGTH digits: PINs of
 # another length (made before a change) can no longer be keyed in; reissue them.
 MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=6)
+# PINs are stored as HMAC-SHA256 over the virtual number and the PIN, keyed with this (default:
+# SECRET_KEY). Changing it makes every stored PIN unmatchable: give sessions new PINs after.
+MASKING_PIN_KEY = env.str("MASKING_PIN_KEY", default="") or SECRET_KEY
 MASKING_PIN_GUESS_ONE_IN = env.int("MASKING_PIN_GUESS_ONE_IN", default=10_000)
 
 # Prompts are looked up in the caller's language (their preference, else their number's country),

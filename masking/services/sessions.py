@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
-from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.models.audit import AuditEntry
-from masking.pins import pin_room, pin_sessions_per_number
+from masking.pins import pin_hash, pin_room, pin_sessions_per_number
 from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import SYSTEM, audit_record, audit_value
@@ -97,12 +96,17 @@ def _take_place(virtual_number: VirtualNumber) -> None:
 def _participants_for(
     session: MaskingSession, numbers: dict[str, object], pins: dict[str, str] | None = None
 ) -> list[Participant]:
+    """The participants, each PIN stored as its keyed hash (never the digits)."""
     return [
         Participant(
             session=session,
             role=role,
             number=number,
-            pin=(pins or {}).get(role, ""),
+            pin_hash=(
+                pin_hash(virtual_number=session.virtual_number.number, pin=pins[role])
+                if (pins or {}).get(role) and session.virtual_number_id
+                else ""
+            ),
             virtual_number=session.virtual_number,
             holds_routing_key=session.status == MaskingSession.Status.OPEN,
         )
@@ -211,13 +215,12 @@ def session_validate(
 
 
 def active_pins(virtual_number: VirtualNumber) -> int:
-    """PINs of open sessions on the number, of the length callers are asked for (the others can
-    never be keyed in)."""
+    """PINs of open sessions on the number. (Stored as hashes, their length is unknown: a PIN of
+    another length, from before a change of MASKING_PIN_LENGTH, counts though it can never be
+    keyed, which only keeps the bound safer.)"""
     return (
         Participant.objects.filter(virtual_number=virtual_number, holds_routing_key=True)
-        .exclude(pin="")
-        .alias(pin_length=Length("pin"))
-        .filter(pin_length=settings.MASKING_PIN_LENGTH)
+        .exclude(pin_hash="")
         .count()
     )
 
@@ -302,7 +305,7 @@ def session_open(
                 # First, so concurrent openings on one number queue on its row here, briefly,
                 # before they touch any routing key; the last place goes to one of them only.
                 _take_place(virtual_number)
-                new_pins = len([p for p in participants if p.pin])
+                new_pins = len([p for p in participants if p.pin_hash])
                 if new_pins and not pin_room_left(virtual_number, new_pins):
                     # Checked again behind the row lock: two openings at the bound's edge
                     # cannot both pass.
@@ -375,8 +378,10 @@ def session_create(
     """Open a session, choosing the virtual number by the allocation rule when none is given.
 
     With `generate_pins`, each participant gets a fresh PIN (MASKING_PIN_LENGTH digits), unique
-    among the open sessions of the chosen number; read them from the returned session's
-    participants. Raises PoolExhausted when no number is free, ValidationError for bad input.
+    among the open sessions of the chosen number. The PINs (generated or given) are on the
+    returned session as `issued_pins` ({"a": ..., "b": ...}), for the caller to show once: only
+    their keyed hashes are stored. Raises PoolExhausted when no number is free, ValidationError
+    for bad input.
     """
     fields = dict(
         participant_a=participant_a,
@@ -400,7 +405,7 @@ def session_create(
                 if not pin_room_left(virtual_number):
                     raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
                 fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
-            return session_open(virtual_number=virtual_number, **fields)
+            return _with_pins(session_open(virtual_number=virtual_number, **fields), fields)
         lost: list[int] = []
         for _attempt in range(ALLOCATION_ATTEMPTS):
             number = number_allocate(
@@ -412,12 +417,17 @@ def session_create(
             if generate_pins:
                 fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=number)
             try:
-                return session_open(virtual_number=number, **fields)
+                return _with_pins(session_open(virtual_number=number, **fields), fields)
             except ValidationError as exc:
                 if not _lost_a_race(exc):
                     raise
                 lost.append(number.pk)
     raise PoolExhausted
+
+
+def _with_pins(session: MaskingSession, fields: dict) -> MaskingSession:
+    session.issued_pins = {"a": fields["pin_a"], "b": fields["pin_b"]}
+    return session
 
 
 def session_reopen(*, session: MaskingSession, actor=None, via: str = SYSTEM) -> MaskingSession:
@@ -457,7 +467,7 @@ def session_reopen(*, session: MaskingSession, actor=None, via: str = SYSTEM) ->
                 code = next(chain.from_iterable(exc.error_dict.values())).code
                 raise ValidationError(exc.messages[0], code=code) from exc
             # Its PINs come back into play: they must fit the guessing bound (masking.pins).
-            pins = session.participants.exclude(pin="").count()
+            pins = session.participants.exclude(pin_hash="").count()
             if pins and not pin_room_left(session.virtual_number, pins):
                 raise pin_room_error(session.virtual_number)
             session.participants.update(holds_routing_key=True)
@@ -687,12 +697,13 @@ def pins_generate(*, virtual_number: VirtualNumber | None = None, length: int | 
     if virtual_number is not None:
         taken = set(
             Participant.objects.filter(virtual_number=virtual_number, holds_routing_key=True)
-            .exclude(pin="")
-            .values_list("pin", flat=True)
+            .exclude(pin_hash="")
+            .values_list("pin_hash", flat=True)
         )
     pins: list[str] = []
     while len(pins) < 2:
         pin = "".join(secrets.choice("0123456789") for _ in range(length))
-        if pin not in taken and pin not in pins:
+        hashed = pin_hash(virtual_number=virtual_number.number, pin=pin) if virtual_number else ""
+        if hashed not in taken and pin not in pins:
             pins.append(pin)
     return pins[0], pins[1]
