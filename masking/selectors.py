@@ -1,9 +1,10 @@
 """The reads: which session a call belongs to, and what the decision needs to know about it."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import phonenumbers
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -52,8 +53,13 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
        EXISTS (SELECT 1 FROM masking_participant k
                WHERE k.virtual_number_id = vn.id AND k.holds_routing_key AND k.pin_hash <> ''),
        EXISTS (SELECT 1 FROM masking_pinlockout l
-               WHERE l.virtual_number_id = vn.id AND l.caller IN ('', %s)
+               WHERE l.virtual_number_id = vn.id AND l.caller = %s
                  AND l.cleared_at IS NULL AND l.locked_until > %s)
+       OR CASE WHEN EXISTS (SELECT 1 FROM masking_pinlockout l
+                            WHERE l.virtual_number_id = vn.id AND l.caller = ''
+                              AND l.cleared_at IS NULL AND l.locked_until > %s)
+               THEN NOT EXISTS ({trusted})
+               ELSE FALSE END
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
@@ -62,8 +68,18 @@ LEFT JOIN masking_participant p
 LEFT JOIN masking_maskingsession s ON s.id = p.session_id
 LEFT JOIN masking_participant o ON o.session_id = p.session_id AND o.id <> p.id
 """
-_FACTS_BY_CALLER = _CALL_FACTS_SQL.format(key="number")
-_FACTS_BY_PIN = _CALL_FACTS_SQL.format(key="pin_hash")
+# A number's pause (its wrong-PIN ceiling reached) spares the phones that connected with a PIN to
+# one of its open PIN sessions within MASKING_PIN_TRUSTED_DAYS (for a PIN answer: to the session
+# of the PIN keyed). So a stranger can hold a number's PIN entry shut only for phones new to it.
+# Read only while a pause is on (CASE), through the calls of this number (its index).
+_TRUSTED_PHONE = """SELECT 1 FROM callflows_call t
+                    JOIN masking_participant q ON q.session_id = t.masking_session_id
+                    WHERE t.virtual_number = %s AND t.created_at > %s AND t.caller = %s
+                      AND t.outcome = 'connect' AND t.caller <> q.number
+                      AND q.holds_routing_key AND q.pin_hash <> ''
+                      AND (p.id IS NULL OR t.masking_session_id = p.session_id)"""
+_FACTS_BY_CALLER = _CALL_FACTS_SQL.format(key="number", trusted=_TRUSTED_PHONE)
+_FACTS_BY_PIN = _CALL_FACTS_SQL.format(key="pin_hash", trusted=_TRUSTED_PHONE)
 
 
 def _db_now(now: datetime):
@@ -170,8 +186,11 @@ def call_facts_row(
     if pin is not None:
         sql = _FACTS_BY_PIN
         key = pin_hash(virtual_number=virtual_number, pin=pin) if virtual_number and pin else NO_PIN
+    since = now - timedelta(days=settings.MASKING_PIN_TRUSTED_DAYS)
+    db_now = _db_now(now)
+    params = [pin_caller(caller), db_now, db_now, virtual_number, _db_now(since), caller]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [pin_caller(caller), _db_now(now), virtual_number, key])
+        cursor.execute(sql, [*params, virtual_number, key])
         return cursor.fetchone()
 
 

@@ -43,7 +43,10 @@ def record_statement(*, event: str, dialled: str, caller: str, session: str = "N
 
 
 def script() -> str:
-    facts = fill(_FACTS_BY_CALLER, [CALLER, "now()", DIALLED, CALLER])
+    facts = fill(
+        _FACTS_BY_CALLER,
+        [CALLER, "now()", "now()", DIALLED, "now()", CALLER, DIALLED, CALLER],
+    )
     variables = [
         "\\set i random(0, :n - 1)",
         "\\set v :i % :numbers",
