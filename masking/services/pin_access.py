@@ -70,28 +70,6 @@ def _lock_if_reached(
     return lockout
 
 
-def pin_failure_record(
-    *, virtual_number: str, caller: str, provider_session_id: str = "", now: datetime | None = None
-) -> list[PinLockout]:
-    """Count a wrong PIN keyed by `caller` on `virtual_number` (E.164) and return the lockouts it
-    started (the caller's, the number's, or none).
-
-    Call it once per wrong PIN: the Call Action does so only for the delivery that stored the
-    event, in its transaction.
-    """
-    now = now or timezone.now()
-    number = VirtualNumber.objects.filter(number=virtual_number).first()
-    if number is None:
-        return []
-    caller = pin_caller(caller)
-    failure = PinFailure(
-        virtual_number=number, caller=caller, provider_session_id=provider_session_id or "", at=now
-    )
-    failure.full_clean(exclude=["virtual_number"])  # just read: no need to look it up again
-    failure.save()
-    return pin_lockouts_reached(virtual_number=number, caller=caller, now=now)
-
-
 def pin_lockouts_reached(
     *, virtual_number: VirtualNumber, caller: str, now: datetime
 ) -> list[PinLockout]:
