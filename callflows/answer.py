@@ -19,8 +19,9 @@ from callflows.decision import Decision, Outcome, decide, decide_consent_answer,
 from callflows.provider_state import provider_facts
 from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it from here)
 from masking.routing import CallFacts
-from masking.selectors import call_facts, pin_match
+from masking.selectors import call_facts
 
+PIN_PROMPTS = (Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value)
 KEYPAD_PROMPTS = {Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value, Outcome.ASK_CONSENT.value}
 
 
@@ -52,21 +53,22 @@ def answer_call_action(
     `asked` is the keypad prompt this is the answer to, if any, with `digits` the caller keyed.
     """
     now = now or timezone.now()
+    pin_entry = asked is not None and asked.outcome in PIN_PROMPTS
+    # Only PINs of the length asked for can match: the guessing bound counts those.
+    keyed = digits if digits and len(digits) == settings.MASKING_PIN_LENGTH else None
     facts = call_facts(
         virtual_number=virtual_number,
         caller=caller,
         language=settings.MASKING_DEFAULT_LANGUAGE,
         now=now,
+        # A PIN answer's session is the one the PIN opens, matched by hash in the same read.
+        pin=(keyed or "") if pin_entry else None,
     )
     rule = settings.MASKING_RECORDING_CONSENT
     provider = provider_facts()
-    if asked is not None and asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN):
-        match = None
-        # Only PINs of the length asked for can match: the guessing bound counts those.
-        if digits and len(digits) == settings.MASKING_PIN_LENGTH and not facts.pin_paused:
-            match = pin_match(virtual_number=virtual_number, pin=digits, now=now)
+    if pin_entry:
         decision = decide_pin_entry(
-            match=match,
+            match=facts.session if keyed and not facts.pin_paused else None,
             now=now,
             tries=asked.tries,
             max_tries=settings.MASKING_PIN_TRIES,

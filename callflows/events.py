@@ -9,7 +9,7 @@ fields are accepted; only what we act on is required.
 
 from rest_framework import serializers
 
-from callflows.parsing import ProviderNumberField
+from callflows.parsing import ProviderNumberField, readable_number
 
 SESSION_STATUSES = ["COMPLETED", "NO_ANSWER", "BUSY", "CANCELED", "FAILED", "ERROR"]
 
@@ -74,11 +74,21 @@ class StatusPayload(serializers.Serializer):
     callId = serializers.CharField(max_length=ID_LENGTH, required=False, allow_null=True)
     callStatus = StatusField()
     callDirection = serializers.CharField(max_length=10, required=False, allow_null=True)
-    source = ProviderNumberField(required=False)
-    destination = ProviderNumberField(required=False)
+    # Telemetry: a number we cannot read (a withheld caller's "anonymous", 8x8's own example
+    # "+656833033") is kept as sent in the stored payload and flagged, never refused.
+    source = serializers.JSONField(required=False, allow_null=True)
+    destination = serializers.JSONField(required=False, allow_null=True)
     callDuration = LenientInteger(required=False, allow_null=True, min_value=0)
     sipCode = LenientInteger(required=False, allow_null=True)
     timestamp = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, data):
+        data["unreadable"] = [
+            name
+            for name in ("source", "destination")
+            if name in data and readable_number(data[name]) is None
+        ]
+        return data
 
 
 class StatusEvent(Envelope):
@@ -166,8 +176,12 @@ class NumberUpdate(serializers.Serializer):
 
 
 class NumbersPayload(serializers.Serializer):
+    """The entries are read one by one (`read_number_entries`): one we cannot read is skipped and
+    recorded, never a reason to refuse the rest. No cap on their count: a SNAPSHOT lists the whole
+    pool, and the body's size (MASKING_NUMBER_UPDATE_MAX_BODY_BYTES) bounds it."""
+
     updateEventType = StatusField(choices=["SNAPSHOT", "UPDATES"])
-    virtualNumbers = NumberUpdate(many=True, max_length=10_000)
+    virtualNumbers = serializers.ListField(child=serializers.JSONField())
 
 
 class NumbersEvent(Envelope):
@@ -179,3 +193,49 @@ class NumbersEvent(Envelope):
         if value.upper() not in ("VIRTUAL_NUMBER_UPDATE", "VIRTUAL_NUMBER_UPDATED"):
             raise serializers.ValidationError(f"Expected {self.event_type!r}, got {value[:40]!r}.")
         return value
+
+
+def _entry_label(raw, index: int) -> str:
+    """How a skipped entry is named on record: its msisdn as sent (cut to the column), or where
+    it was."""
+    if not isinstance(raw, dict):
+        return f"(entry {index})"
+    msisdn = raw.get("msisdn")
+    if msisdn is None or msisdn == "":
+        return "(missing)"
+    return str(msisdn)[:20]
+
+
+def _skip_reason(raw, errors: dict) -> str:
+    if not isinstance(raw, dict):
+        return "skipped: not an object"
+    if "msisdn" in errors:
+        if raw.get("msisdn") is None or raw.get("msisdn") == "":
+            return "skipped: msisdn is missing"
+        return "skipped: msisdn is not a phone number we can read"
+    if "operationalStatus" in errors and raw.get("operationalStatus") is not None:
+        status = normal_status(str(raw["operationalStatus"]))[:40]
+        return f"skipped: operationalStatus {status!r} is not one we know"
+    return f"skipped: unreadable {', '.join(sorted(errors))}"[:200]
+
+
+def read_number_entries(entries: list) -> tuple[list[tuple[dict, object]], list[dict]]:
+    """A number event's entries, read one by one: ([(entry, raw entry)], [skipped]), each skipped
+    one as {"msisdn": label, "status": as sent, "reason": why, "raw": raw entry}."""
+    readable, skipped = [], []
+    for index, raw in enumerate(entries):
+        reader = NumberUpdate(data=raw) if isinstance(raw, dict) else None
+        if reader is not None and reader.is_valid():
+            readable.append((reader.validated_data, raw))
+            continue
+        errors = reader.errors if reader is not None else {}
+        status = raw.get("operationalStatus") if isinstance(raw, dict) else None
+        skipped.append(
+            {
+                "msisdn": _entry_label(raw, index),
+                "status": str(status or "")[:20],
+                "reason": _skip_reason(raw, errors),
+                "raw": raw,
+            }
+        )
+    return readable, skipped

@@ -8,12 +8,10 @@ eight times at once counts once, and a redelivery long after changes nothing.
 from dataclasses import dataclass
 
 from callflows.answer import KEYPAD_PROMPTS, AskedBefore, tag_outcome
-from callflows.decision import Decision, Outcome
+from callflows.decision import Decision
 from callflows.models import Call
 from masking.models import RecordingOptIn
-from masking.services.callbacks import emit_pin_locked
 from masking.services.consent import consent_record
-from masking.services.pin_access import pin_failure_record
 
 
 @dataclass(frozen=True)
@@ -55,11 +53,6 @@ def follow_up_of(*, provider_session_id: str | None, echoed_tag: str | None) -> 
     return HANG_UP
 
 
-# How wrong PINs from callers whose ID we could not read are counted (not "": that is the
-# number-wide scope of masking.services.pin_access).
-WITHHELD_CALLER = "withheld"
-
-
 def apply_keypad_effects(
     *,
     decision: Decision,
@@ -69,12 +62,10 @@ def apply_keypad_effects(
     virtual_number: str,
     provider_session_id: str | None,
 ) -> None:
-    """What the keypad answer changes: a keypad opt-in, or a wrong PIN counted (and the lockouts
-    it may start). Keying nothing is no guess and counts nothing.
+    """What the keypad answer changes: a keypad opt-in. (PIN guesses are counted by the Call
+    Action as they are judged: `CallActionView.judge_pin_guess`.)
 
-    A withheld or unreadable caller ID (`caller` None) gives no consent (nobody to hold it to),
-    and its wrong PINs count together under WITHHELD_CALLER: one phone's lockout for all of them,
-    and the number's ceiling as for any unknown phone.
+    A withheld or unreadable caller ID (`caller` None) gives no consent (nobody to hold it to).
     """
     if (
         caller
@@ -86,17 +77,3 @@ def apply_keypad_effects(
             method=RecordingOptIn.Method.KEYPAD,
             evidence=f"8x8 session {provider_session_id or 'unknown'}",
         )
-    if (
-        asked.outcome in (Outcome.ASK_PIN, Outcome.RETRY_PIN)
-        and decision.outcome in (Outcome.RETRY_PIN, Outcome.PIN_FAILED)
-        and digits
-    ):
-        started = pin_failure_record(
-            virtual_number=virtual_number,
-            caller=caller or WITHHELD_CALLER,
-            provider_session_id=provider_session_id or "",
-        )
-        # In the same transaction as the lockout: the backend hears of it if, and only if, it
-        # happened.
-        for lockout in started:
-            emit_pin_locked(lockout=lockout)

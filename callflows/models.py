@@ -208,6 +208,14 @@ class CallEvent(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     payload = number_text(models.JSONField(_("payload"), default=dict))
+    # What 8x8 sent that we could not read, kept as sent in `payload` rather than refused
+    # (a withheld caller's "anonymous", a number in no plan). Example: "source".
+    unreadable = models.CharField(
+        _("unreadable fields"),
+        max_length=100,
+        blank=True,
+        help_text=_("Fields kept as 8x8 sent them, not understood. Example: “source”."),
+    )
 
     class Meta:
         verbose_name = _("call event")

@@ -110,8 +110,12 @@ def latest_per_number(numbers: list[dict], raw_numbers: list) -> dict[str, tuple
     return latest
 
 
-def number_updates_ingest(*, update_type: str, numbers: list[dict], raw_numbers: list) -> int:
-    """Apply a VNU event. Returns how many numbers changed."""
+def number_updates_ingest(
+    *, update_type: str, numbers: list[dict], raw_numbers: list, skipped: list[dict] = ()
+) -> int:
+    """Apply a VNU event. Returns how many numbers changed. Each entry we could not read
+    (`callflows.events.read_number_entries`) is recorded as a number event saying why it was
+    skipped; the readable ones apply all the same."""
     entries = latest_per_number(numbers, raw_numbers)
     known = {str(n.number): n for n in VirtualNumber.objects.filter(number__in=list(entries))}
     # One query for the rule VirtualNumber.clean() keeps row by row: a person's number in an open
@@ -168,13 +172,26 @@ def number_updates_ingest(*, update_type: str, numbers: list[dict], raw_numbers:
                 payload=storable(raw) if isinstance(raw, dict) else {},
             )
         )
+    changed = len(events)
+    events += [
+        NumberEvent(
+            msisdn=entry["msisdn"],
+            update_type=update_type,
+            operational_status=entry["status"],
+            status_before="",
+            status_after="",
+            reason=entry["reason"],
+            payload=storable(entry["raw"]) if isinstance(entry["raw"], dict) else {},
+        )
+        for entry in skipped
+    ]
     with transaction.atomic():
         relax_statement_timeout()
         VirtualNumber.objects.bulk_create(added, batch_size=1000)
         for status, ids in moved.items():
             numbers_set_status(number_ids=ids, status=status)
         NumberEvent.objects.bulk_create(events, batch_size=1000)
-    return len(events)
+    return changed
 
 
 # --- resync from 8x8's number list ----------------------------------------------------------

@@ -195,6 +195,7 @@ def status_ingest(*, payload: dict, raw: dict) -> bool:
         sip_code=payload.get("sipCode"),
         occurred_at=payload.get("timestamp"),
         payload=raw,
+        unreadable=",".join(payload.get("unreadable") or []),
     )
     return event is not None
 

@@ -8,6 +8,9 @@ explicitly is refused). Every PIN is MASKING_PIN_LENGTH digits, the length the k
 README, "Keypad flows", gives the figures.
 """
 
+import hashlib
+import hmac
+
 from django.conf import settings
 
 
@@ -16,6 +19,20 @@ def pin_room(*, length: int | None = None, one_in: int | None = None) -> int:
     length = settings.MASKING_PIN_LENGTH if length is None else length
     one_in = settings.MASKING_PIN_GUESS_ONE_IN if one_in is None else one_in
     return 10**length // one_in
+
+
+def pin_hash(*, virtual_number, pin: str) -> str:
+    """What is stored for a PIN: HMAC-SHA256, keyed with MASKING_PIN_KEY, over the virtual number
+    (E.164) and the PIN. The digits are never stored; the Call Action matches the hash of what
+    the caller keyed. The number in the message keeps a PIN's hash different on each number, so
+    one number's hashes say nothing about another's, and uniqueness among a number's open PINs
+    is uniqueness of their hashes."""
+    message = f"{virtual_number}:{pin}".encode()
+    return hmac.new(settings.MASKING_PIN_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+# Matches no stored hash: what the Call Action looks up for digits that cannot be a PIN.
+NO_PIN = "-"
 
 
 def pin_sessions_per_number() -> int:

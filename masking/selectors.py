@@ -1,21 +1,22 @@
 """The reads: which session a call belongs to, and what the decision needs to know about it."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import phonenumbers
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from masking.models import (
     MaskingSession,
-    Participant,
     PinLockout,
     Prompt,
-    RecordingOptIn,
     VirtualNumber,
 )
+from masking.models.pin_access import pin_caller
+from masking.pins import NO_PIN, pin_hash
 from masking.routing import CallFacts, PromptFacts, SessionFacts
 from masking.voices import COUNTRY_LANGUAGES
 
@@ -38,26 +39,47 @@ def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
 # reload, and whether PIN entry is paused for this caller on the number (a PIN lockout of the
 # caller, or of every unknown phone: the partial index on active lockouts). The one-row base (`pv`)
 # makes an unknown number still return a row.
+#
+# For digits keyed at our PIN prompt, the same read finds the session by the PIN's keyed hash
+# instead of by the caller's number (the partial unique index on open PINs): `p` is then the
+# participant whose PIN it is, and the caller reaches the other one.
 _CALL_FACTS_SQL = """
 SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_requested, o.number,
        EXISTS (SELECT 1 FROM masking_recordingoptin c
-               WHERE c.number = %s AND c.revoked_at IS NULL),
+               WHERE c.number = p.number AND c.revoked_at IS NULL),
        EXISTS (SELECT 1 FROM masking_recordingoptin c
                WHERE c.number = o.number AND c.revoked_at IS NULL),
        pv.prompt_count, pv.prompts_changed, p.preferred_language,
        EXISTS (SELECT 1 FROM masking_participant k
-               WHERE k.virtual_number_id = vn.id AND k.holds_routing_key AND k.pin <> ''),
+               WHERE k.virtual_number_id = vn.id AND k.holds_routing_key AND k.pin_hash <> ''),
        EXISTS (SELECT 1 FROM masking_pinlockout l
-               WHERE l.virtual_number_id = vn.id AND l.caller IN ('', %s)
+               WHERE l.virtual_number_id = vn.id AND l.caller = %s
                  AND l.cleared_at IS NULL AND l.locked_until > %s)
+       OR CASE WHEN EXISTS (SELECT 1 FROM masking_pinlockout l
+                            WHERE l.virtual_number_id = vn.id AND l.caller = ''
+                              AND l.cleared_at IS NULL AND l.locked_until > %s)
+               THEN NOT EXISTS ({trusted})
+               ELSE FALSE END
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
 LEFT JOIN masking_participant p
-       ON p.virtual_number_id = vn.id AND p.number = %s AND p.holds_routing_key
+       ON p.virtual_number_id = vn.id AND p.{key} = %s AND p.holds_routing_key
 LEFT JOIN masking_maskingsession s ON s.id = p.session_id
 LEFT JOIN masking_participant o ON o.session_id = p.session_id AND o.id <> p.id
 """
+# A number's pause (its wrong-PIN ceiling reached) spares the phones that connected with a PIN to
+# one of its open PIN sessions within MASKING_PIN_TRUSTED_DAYS (for a PIN answer: to the session
+# of the PIN keyed). So a stranger can hold a number's PIN entry shut only for phones new to it.
+# Read only while a pause is on (CASE), through the calls of this number (its index).
+_TRUSTED_PHONE = """SELECT 1 FROM callflows_call t
+                    JOIN masking_participant q ON q.session_id = t.masking_session_id
+                    WHERE t.virtual_number = %s AND t.created_at > %s AND t.caller = %s
+                      AND t.outcome = 'connect' AND t.caller <> q.number
+                      AND q.holds_routing_key AND q.pin_hash <> ''
+                      AND (p.id IS NULL OR t.masking_session_id = p.session_id)"""
+_FACTS_BY_CALLER = _CALL_FACTS_SQL.format(key="number", trusted=_TRUSTED_PHONE)
+_FACTS_BY_PIN = _CALL_FACTS_SQL.format(key="pin_hash", trusted=_TRUSTED_PHONE)
 
 
 def _db_now(now: datetime):
@@ -97,9 +119,18 @@ prompt_cache = _PromptCache()
 
 
 def call_facts(
-    *, virtual_number: str, caller: str, language: str, now: datetime | None = None
+    *,
+    virtual_number: str,
+    caller: str,
+    language: str,
+    now: datetime | None = None,
+    pin: str | None = None,
 ) -> CallFacts:
     """What the call decision needs for a call from `caller` to `virtual_number` (both E.164).
+
+    With `pin` (the digits keyed at our PIN prompt), the session is the one whose participant
+    holds that PIN, matched by its keyed hash, as that participant sees it; None if no open PIN
+    on the number is those digits.
 
     One query whatever the size of the tables (see `_CALL_FACTS_SQL`), plus one more only in the
     rare request after a prompt changed.
@@ -120,7 +151,7 @@ def call_facts(
         preferred_language,
         pin_sessions,
         pin_paused,
-    ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now)
+    ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now, pin=pin)
     version = (prompt_count, str(prompts_changed))
     prompts = prompts_in(language_for(caller, preferred=preferred_language), version, language)
     session = None
@@ -146,11 +177,20 @@ def call_facts(
     )
 
 
-def call_facts_row(*, virtual_number: str, caller: str, now: datetime) -> tuple:
+def call_facts_row(
+    *, virtual_number: str, caller: str, now: datetime, pin: str | None = None
+) -> tuple:
     """The row of `_CALL_FACTS_SQL` for a call, as the database returns it: one round trip.
     `call_facts` reads it; the load benchmark's database floor runs it alone (callflows.floor)."""
+    sql, key = _FACTS_BY_CALLER, caller
+    if pin is not None:
+        sql = _FACTS_BY_PIN
+        key = pin_hash(virtual_number=virtual_number, pin=pin) if virtual_number and pin else NO_PIN
+    since = now - timedelta(days=settings.MASKING_PIN_TRUSTED_DAYS)
+    db_now = _db_now(now)
+    params = [pin_caller(caller), db_now, db_now, virtual_number, _db_now(since), caller]
     with connection.cursor() as cursor:
-        cursor.execute(_CALL_FACTS_SQL, [caller, caller, _db_now(now), virtual_number, caller])
+        cursor.execute(sql, [*params, virtual_number, key])
         return cursor.fetchone()
 
 
@@ -175,34 +215,3 @@ def _region_of(number: str) -> str:
         return phonenumbers.region_code_for_number(phonenumbers.parse(number)) or ""
     except phonenumbers.NumberParseException:
         return ""
-
-
-def pin_match(*, virtual_number: str, pin: str, now: datetime) -> SessionFacts | None:
-    """The open session on `virtual_number` where a participant has `pin`, as seen by that
-    participant (the other party is who they reach)."""
-    participant = (
-        Participant.objects.filter(
-            virtual_number__number=virtual_number, pin=pin, holds_routing_key=True
-        )
-        .select_related("session")
-        .first()
-    )
-    if participant is None:
-        return None
-    other = participant.session.participants.exclude(pk=participant.pk).first()
-    session = participant.session
-    consented = set(
-        RecordingOptIn.objects.active()
-        .filter(number__in=[participant.number, other.number])
-        .values_list("number", flat=True)
-    )
-    return SessionFacts(
-        session_id=session.pk,
-        starts_at=session.started_at,
-        expires_at=session.expires_at,
-        closed=session.status == MaskingSession.Status.CLOSED,
-        other_party=str(other.number),
-        recording_requested=session.recording_requested,
-        caller_consented=participant.number in consented,
-        other_party_consented=other.number in consented,
-    )

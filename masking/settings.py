@@ -320,6 +320,9 @@ MASKING_PIN_LOCK_AFTER = env.int("MASKING_PIN_LOCK_AFTER", default=5)
 MASKING_PIN_NUMBER_CEILING = env.int("MASKING_PIN_NUMBER_CEILING", default=20)
 MASKING_PIN_WINDOW_MINUTES = env.int("MASKING_PIN_WINDOW_MINUTES", default=24 * 60)
 MASKING_PIN_LOCK_MINUTES = env.int("MASKING_PIN_LOCK_MINUTES", default=60)
+# A number's pause spares phones that connected with a PIN to one of its open PIN sessions within
+# this many days: a stranger can keep PIN entry shut only for phones new to the number.
+MASKING_PIN_TRUSTED_DAYS = env.int("MASKING_PIN_TRUSTED_DAYS", default=30)
 # The guessing bound, chosen with the PIN length. One stranger's guess on a number connects with
 # chance (active PINs on the number) / 10**MASKING_PIN_LENGTH; allocation keeps it at most
 # 1 in MASKING_PIN_GUESS_ONE_IN by holding at most 10**length / one_in PINs a number (a number
@@ -330,6 +333,9 @@ MASKING_PIN_LOCK_MINUTES = env.int("MASKING_PIN_LOCK_MINUTES", default=60)
 # 1 in 1,000 would make that chance 2%. Every PIN is exactly MASKING_PIN_LENGTH digits: PINs of
 # another length (made before a change) can no longer be keyed in; reissue them.
 MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=6)
+# PINs are stored as HMAC-SHA256 over the virtual number and the PIN, keyed with this (default:
+# SECRET_KEY). Changing it makes every stored PIN unmatchable: give sessions new PINs after.
+MASKING_PIN_KEY = env.str("MASKING_PIN_KEY", default="") or SECRET_KEY
 MASKING_PIN_GUESS_ONE_IN = env.int("MASKING_PIN_GUESS_ONE_IN", default=10_000)
 
 # Prompts are looked up in the caller's language (their preference, else their number's country),

@@ -103,7 +103,7 @@ class ReadOnlyAdmin(ProjectAdmin):
 
 class CallEventInline(admin.TabularInline):
     model = CallEvent
-    fields = ["occurred_at", "kind", "leg", "status", "sip_code", "received_at"]
+    fields = ["occurred_at", "kind", "leg", "status", "sip_code", "unreadable", "received_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -7,12 +7,13 @@ reads, so support can try any caller without writing a call record or touching a
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from phonenumber_field.formfields import PhoneNumberField
 
-from callflows.answer import KEYPAD_PROMPTS, AskedBefore, answer_call_action
+from callflows.answer import KEYPAD_PROMPTS, PIN_PROMPTS, AskedBefore, answer_call_action
 from callflows.words import decision_words
 from masking.admin.number_picker import NumberPicker
 from masking.models import MaskingSession, VirtualNumber
@@ -31,10 +32,18 @@ class SimulatorForm(forms.Form):
     digits = forms.RegexField(
         r"^[0-9]{1,20}$",
         required=False,
-        help_text="For keypad flows: what the caller keys when asked (a PIN, or 1 to agree to "
-        "recording). Example: 482193.",
+        help_text="For the recording notice: what the caller keys (1 to agree). PINs are not "
+        "tried here: the PIN step is explained instead.",
     )
 
+
+PIN_STEP = (
+    "The caller is asked for a PIN (%(length)d digits). The simulator does not try digits "
+    "against PINs: they are secrets, stored only as keyed hashes. On a real call, digits that "
+    "are the PIN of a participant in an open session on this number connect the caller to the "
+    "other participant; anything else plays the wrong-PIN prompt and asks again, up to "
+    "%(tries)d tries, and counts as a wrong PIN towards the lockouts (README, Keypad flows)."
+)
 
 # Answers that did not connect the caller, where "is this caller paired elsewhere?" is the next
 # question support asks.
@@ -75,8 +84,15 @@ def simulator_view(request):
             virtual_number=str(form.cleaned_data["virtual_number"].number),
         )
         answer = answer_call_action(**call)
-        first = None
-        if answer.decision.outcome.value in KEYPAD_PROMPTS and form.cleaned_data["digits"]:
+        first, pin_step = None, None
+        if answer.decision.outcome.value in PIN_PROMPTS:
+            # PINs are secrets: the simulator explains the step and never judges digits against
+            # real PINs (that would be a guessing oracle that counts nothing).
+            pin_step = PIN_STEP % {
+                "length": settings.MASKING_PIN_LENGTH,
+                "tries": settings.MASKING_PIN_TRIES,
+            }
+        elif answer.decision.outcome.value in KEYPAD_PROMPTS and form.cleaned_data["digits"]:
             # The keypad answer to that prompt, read-only like the first step.
             first = answer
             answer = answer_call_action(
@@ -96,6 +112,7 @@ def simulator_view(request):
             "session": MaskingSession.objects.filter(pk=decision.session_id).first(),
             "destination": number_for(decision.destination) if decision.destination else None,
             "record": decision.record,
+            "pin_step": pin_step,
             "json": numbers_in_text_for(json.dumps(answer.body, indent=2, ensure_ascii=False)),
             "first": first
             and {

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 
-from callflows.answer import AskedBefore, answer_call_action
+from callflows.answer import PIN_PROMPTS, AskedBefore, answer_call_action
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
@@ -22,8 +22,12 @@ from masking.metrics import APOLOGIES, CALL_ACTION_SECONDS, CALL_ACTIONS, apolog
 from masking.privacy import redact
 from masking.routing import PromptFacts
 from masking.selectors import prompts_for_language
+from masking.services.callbacks import emit_pin_locked
+from masking.services.pin_access import pin_guess_begin, pin_guess_settle
 
 logger = logging.getLogger(__name__)
+# Answers that judged the digits keyed a wrong PIN: they count.
+WRONG_PIN = (Outcome.RETRY_PIN, Outcome.PIN_FAILED)
 
 
 class CallActionView(ProviderView):
@@ -56,6 +60,9 @@ class CallActionView(ProviderView):
                 if not replace_dead_connection():
                     raise
                 decision, body, asked = self.decide(payload)
+            if isinstance(body, str):  # a PIN guess: judged, counted and recorded already
+                CALL_ACTIONS.labels(decision.outcome.value).inc()
+                return self.respond(payload, decision, body)
         except Exception as exc:
             logger.exception(
                 "call action failed, answering apology: %s -> %s",
@@ -73,14 +80,21 @@ class CallActionView(ProviderView):
             asked=asked,
             failed_already=decision.outcome == Outcome.APOLOGY,
         )
+        return self.respond(payload, decision, body)
+
+    def respond(self, payload: dict, decision: Decision, body: str) -> HttpResponse:
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
-                "call action %s: %s -> %s", decision.outcome, redact(caller), redact(virtual_number)
+                "call action %s: %s -> %s",
+                decision.outcome,
+                redact(payload["source"]),
+                redact(payload["destination"]),
             )
         return json_response(body)
 
-    def decide(self, payload: dict) -> tuple[Decision, dict, AskedBefore | None]:
-        """The decision and its callflow, and the keypad prompt this answers (if any)."""
+    def decide(self, payload: dict) -> tuple[Decision, dict | str, AskedBefore | None]:
+        """The decision and its callflow, and the keypad prompt this answers (if any). For a PIN
+        guess, the callflow comes as the JSON text already on record (`judge_pin_guess`)."""
         if foreign_subaccount(payload):
             return Decision(Outcome.OTHER_ACCOUNT), hangup_callflow(Outcome.OTHER_ACCOUNT), None
         follow_up = (
@@ -93,6 +107,9 @@ class CallActionView(ProviderView):
         )
         if follow_up.hang_up:
             return Decision(Outcome.HANGUP), hangup_callflow(), None
+        if follow_up.asked and follow_up.asked.outcome in PIN_PROMPTS and payload["digits"]:
+            decision, text = self.judge_pin_guess(payload, follow_up.asked)
+            return decision, text, follow_up.asked
         answer = answer_call_action(
             caller=payload["source"],
             virtual_number=payload["destination"],
@@ -100,6 +117,41 @@ class CallActionView(ProviderView):
             asked=follow_up.asked,
         )
         return answer.decision, answer.body, follow_up.asked
+
+    def judge_pin_guess(self, payload: dict, asked: AskedBefore) -> tuple[Decision, str]:
+        """Judge keyed digits, failing closed: in one transaction, the guess is written down
+        holding the number's row (guesses on a number queue there), then the facts are read and
+        the PIN judged, the event recorded, and the guess kept as a wrong PIN (with the lockouts
+        it starts and their callbacks) or struck off. Any failure, a lock held elsewhere or the
+        deadline included, rolls it all back and the caller hears the apology: the judgement
+        leaves only with its count committed. A redelivered event answers what was answered
+        first and counts nothing."""
+        with transaction.atomic():
+            guess = pin_guess_begin(
+                virtual_number=payload["destination"],
+                caller=payload["source"],
+                provider_session_id=payload.get("sessionId") or "",
+            )
+            answer = answer_call_action(
+                caller=payload["source"],
+                virtual_number=payload["destination"],
+                digits=payload["digits"],
+                asked=asked,
+            )
+            recorded = call_record_answer(
+                provider_session_id=payload.get("sessionId"),
+                event_id=payload.get("eventId"),
+                virtual_number=payload["destination"] or "",
+                caller=payload["source"] or "",
+                decision=answer.decision,
+                answer_json=json_text(answer.body),
+            )
+            wrong = recorded.first and answer.decision.outcome in WRONG_PIN
+            # In the same transaction as the lockout: the backend hears of it if, and only if,
+            # it happened.
+            for lockout in pin_guess_settle(guess=guess, wrong=wrong):
+                emit_pin_locked(lockout=lockout)
+        return answer.decision, recorded.answer_json
 
     def record(
         self,

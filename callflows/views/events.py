@@ -85,12 +85,13 @@ class NumberUpdateView(ProviderView):
         serializer = events.NumbersEvent(data=data)
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
+        readable, skipped = events.read_number_entries(payload["virtualNumbers"])
         subaccount = foreign_subaccount(data.get("payload"))
         if subaccount:
             stored = foreign_numbers_ingest(
                 update_type=payload["updateEventType"],
-                numbers=payload["virtualNumbers"],
-                raw_numbers=data["payload"]["virtualNumbers"],
+                numbers=[entry for entry, _raw in readable],
+                raw_numbers=[raw for _entry, raw in readable],
                 subaccount=subaccount,
             )
             return json_response(
@@ -99,11 +100,17 @@ class NumberUpdateView(ProviderView):
             )  # fmt: skip
         changed = number_updates_ingest(
             update_type=payload["updateEventType"],
-            numbers=payload["virtualNumbers"],
-            raw_numbers=data["payload"]["virtualNumbers"],
+            numbers=[entry for entry, _raw in readable],
+            raw_numbers=[raw for _entry, raw in readable],
+            skipped=skipped,
         )
-        logger.info("number update %s: %d numbers changed", payload["updateEventType"], changed)
-        return json_response({"result": "applied", "changed": changed})
+        logger.info(
+            "number update %s: %d numbers changed, %d entries skipped",
+            payload["updateEventType"],
+            changed,
+            len(skipped),
+        )
+        return json_response({"result": "applied", "changed": changed, "skipped": len(skipped)})
 
 
 def foreign_numbers_ingest(

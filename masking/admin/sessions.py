@@ -131,7 +131,7 @@ class SessionAddForm(forms.ModelForm):
 
 class ParticipantInline(admin.TabularInline):
     model = Participant
-    fields = ["role", "shown_number", "pin", "preferred_language", "holds_routing_key"]
+    fields = ["role", "shown_number", "pin_access", "preferred_language", "holds_routing_key"]
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -157,6 +157,11 @@ class ParticipantInline(admin.TabularInline):
     @admin.display(description="number")
     def shown_number(self, obj):
         return number_for(obj.number)
+
+    @admin.display(description="PIN")
+    def pin_access(self, obj):
+        # Only its keyed hash is stored: the PIN was shown once, when the session was saved.
+        return "yes (shown once, when issued)" if obj.pin_hash else "no"
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -309,6 +314,15 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             # Lost a race after the form validated: say so instead of an error page.
             raise ConcurrentChange(str(exc)) from exc
         obj.virtual_number = session.virtual_number
+        pins = getattr(session, "issued_pins", {})
+        if pins.get("a"):
+            # The only time anyone sees them: only their keyed hashes are stored.
+            self.message_user(
+                request,
+                f"PIN for participant A: {pins['a']}, for participant B: {pins['b']}. Give them "
+                "to the participants now: they are shown only this once, to nobody afterwards.",
+                messages.WARNING,
+            )
         # The admin goes on with the form's instance (redirect, history): make it the saved row.
         obj.pk = session.pk
         obj._state.adding = False

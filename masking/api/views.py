@@ -118,9 +118,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         session = session_create(**data, actor=request.user, via=audit.API)
         response = self._answer(session, status.HTTP_201_CREATED)
         if data.get("generate_pins"):
-            # Shown once: later reads of the session do not return PINs.
-            pins = {p.role: p.pin for p in session.participants.all()}
-            response.data.update(pin_a=pins["a"], pin_b=pins["b"])
+            # Shown once: only their keyed hashes are stored, so no later read can return them.
+            response.data.update(pin_a=session.issued_pins["a"], pin_b=session.issued_pins["b"])
         return response
 
     @extend_schema(request=s.SessionUpdateSerializer, responses=s.SessionSerializer)

@@ -17,6 +17,18 @@ from django.utils.translation import gettext_lazy as _
 
 from masking.privacy import mask, personal_number
 
+# The bucket of wrong PINs from callers whose ID 8x8 withheld or we could not read ("anonymous",
+# "Restricted", blank, a short code): one phone for the lockouts, so hiding the caller ID buys a
+# guesser nothing. Not "": that is a number-wide lockout's scope.
+WITHHELD_CALLER = "withheld"
+
+
+def pin_caller(caller: str | None) -> str:
+    """The scope a caller's wrong PINs count in: their number (E.164) or the withheld bucket.
+    The count (masking.services.pin_access) and the Call Action's read (masking.selectors) both
+    name callers by it, so a lockout written is a lockout enforced."""
+    return caller or WITHHELD_CALLER
+
 
 class PinFailure(models.Model):
     """One wrong PIN keyed on a virtual number, counted once however often 8x8 delivers it."""
@@ -92,6 +104,10 @@ class PinLockout(models.Model):
         related_name="+",
         verbose_name=_("cleared by"),
     )
+    # The scope's latest lockout. A new one retires the previous (over or cleared) first, and the
+    # database keeps one current lockout per scope: two requests that both reached a threshold
+    # cannot both lock, whatever the code path.
+    current = models.BooleanField(_("current"), default=True, editable=False)
 
     objects = PinLockoutQuerySet.as_manager()
 
@@ -111,7 +127,12 @@ class PinLockout(models.Model):
             models.CheckConstraint(
                 condition=Q(locked_until__gt=models.F("locked_at")),
                 name="masking_pinlockout_ends_after_start",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["virtual_number", "caller"],
+                condition=Q(current=True),
+                name="masking_pinlockout_one_current_per_scope",
+            ),
         ]
 
     def __str__(self):

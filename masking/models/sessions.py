@@ -1,6 +1,5 @@
 from datetime import datetime
 
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -178,15 +177,14 @@ class Participant(models.Model):
         related_name="+",
         verbose_name=_("virtual number"),
     )
-    pin = models.CharField(
-        _("PIN"),
-        max_length=12,
+    # Never the digits: a keyed hash (masking.pins.pin_hash), so nobody reading the database, a
+    # page, an export or the API can learn a PIN. The digits are shown once, when issued.
+    pin_hash = models.CharField(
+        _("PIN (keyed hash)"),
+        max_length=64,
         blank=True,
-        validators=[RegexValidator(r"^[0-9]{4,12}$", _("A PIN is 4 to 12 digits."))],
-        help_text=_(
-            "Lets this person call from any phone: they key it in. Example: “482193”. Leave empty "
-            "for no PIN access."
-        ),
+        editable=False,
+        help_text=_("Empty: no PIN access. Otherwise the PIN's keyed hash, never the PIN."),
     )
     preferred_language = models.CharField(
         _("preferred language"),
@@ -223,8 +221,8 @@ class Participant(models.Model):
             ),
             # A PIN picks the session: among open sessions on one number it must be unique.
             models.UniqueConstraint(
-                fields=["virtual_number", "pin"],
-                condition=Q(holds_routing_key=True) & ~Q(pin=""),
+                fields=["virtual_number", "pin_hash"],
+                condition=Q(holds_routing_key=True) & ~Q(pin_hash=""),
                 name="masking_participant_unique_open_pin",
                 violation_error_code="pin_taken",
                 violation_error_message=_("This PIN is already used on this virtual number."),

@@ -18,7 +18,7 @@ took the chosen key first: the database constraint on routing keys decides races
 import phonenumbers
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from masking.models import MaskingSession, Participant, VirtualNumber
@@ -62,9 +62,7 @@ def allocation_candidates(*, participant_a, participant_b, pins: bool = False):
     if pins:
         active_pins = (
             Participant.objects.filter(virtual_number=OuterRef("pk"), holds_routing_key=True)
-            .exclude(pin="")
-            .alias(pin_length=Length("pin"))
-            .filter(pin_length=settings.MASKING_PIN_LENGTH)
+            .exclude(pin_hash="")
             .order_by()
             .values("virtual_number")
             .annotate(n=Count("pk"))

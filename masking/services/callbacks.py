@@ -155,7 +155,7 @@ def emit_pin_locked(*, lockout: PinLockout) -> Callback | None:
     number = lockout.virtual_number
     sessions = (
         MaskingSession.objects.live()
-        .filter(virtual_number=number, participants__pin__gt="")
+        .filter(virtual_number=number, participants__pin_hash__gt="")
         .distinct()
         .order_by("pk")
     )

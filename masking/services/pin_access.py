@@ -7,15 +7,23 @@ not in a session on it; each for MASKING_PIN_LOCK_MINUTES. The counts look back 
 window, so once it is reached, every further wrong PIN after a lockout ends locks again at once:
 a guesser gets the ceiling's guesses, then one per lock period. Clearing a lockout forgives the
 wrong PINs counted so far for its scope.
+
+Every guess is counted before it is judged, and judged one at a time per number:
+`pin_guess_begin` takes the number's row and writes the guess down, in the Call Action's
+transaction, before the facts are read; `pin_guess_settle` keeps it (a wrong PIN, and the
+lockouts it starts) or strikes it off (a right PIN, or no judgement). If the guess cannot be
+written, the transaction fails, and the caller hears the apology: no judgement without the count.
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from masking.models import PinFailure, PinLockout, VirtualNumber
+from masking.models.pin_access import pin_caller
 from masking.privacy import redact
 from masking.services.audit import audit_record
 
@@ -48,29 +56,25 @@ def _lock_if_reached(
         locked_at=now,
         locked_until=now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES),
     )
-    lockout.full_clean(exclude=["virtual_number"])  # just read: no need to look it up again
-    lockout.save()
+    # Unique constraints are the database's word (below), not full_clean's.
+    lockout.full_clean(exclude=["virtual_number"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            # The scope's previous lockout is over or cleared (an active one returned above).
+            PinLockout.objects.filter(
+                virtual_number=virtual_number, caller=caller, current=True
+            ).exclude(cleared_at__isnull=True, locked_until__gt=now).update(current=False)
+            lockout.save()
+    except IntegrityError:
+        return None  # locked a moment ago by a concurrent request: one lockout, one callback
     return lockout
 
 
-def pin_failure_record(
-    *, virtual_number: str, caller: str, provider_session_id: str = "", now: datetime | None = None
+def pin_lockouts_reached(
+    *, virtual_number: VirtualNumber, caller: str, now: datetime
 ) -> list[PinLockout]:
-    """Count a wrong PIN keyed by `caller` on `virtual_number` (E.164) and return the lockouts it
-    started (the caller's, the number's, or none).
-
-    Call it once per wrong PIN: the Call Action does so only for the delivery that stored the
-    event, in its transaction.
-    """
-    now = now or timezone.now()
-    number = VirtualNumber.objects.filter(number=virtual_number).first()
-    if number is None:
-        return []
-    failure = PinFailure(
-        virtual_number=number, caller=caller, provider_session_id=provider_session_id or "", at=now
-    )
-    failure.full_clean(exclude=["virtual_number"])  # just read: no need to look it up again
-    failure.save()
+    """The lockouts a wrong PIN just counted starts: the caller's, the number's, or none."""
+    number = virtual_number
     started = [
         _lock_if_reached(
             virtual_number=number,
@@ -86,6 +90,46 @@ def pin_failure_record(
         ),
     ]
     return [lockout for lockout in started if lockout is not None]
+
+
+def pin_guess_begin(
+    *, virtual_number: str | None, caller: str | None, provider_session_id: str = ""
+) -> PinFailure | None:
+    """Write a PIN guess down before it is judged, holding the number's row until the caller's
+    transaction ends: guesses on one number are judged one at a time, each after the previous
+    one's count (and lockout) committed. None for a number not in the pool (nothing to guess).
+
+    Must run inside a transaction, before the facts the judgement reads.
+    """
+    number = (
+        VirtualNumber.objects.select_for_update().filter(number=virtual_number).first()
+        if virtual_number
+        else None
+    )
+    if number is None:
+        return None
+    guess = PinFailure(
+        virtual_number=number,
+        caller=pin_caller(caller),
+        provider_session_id=provider_session_id or "",
+        at=timezone.now(),
+    )
+    guess.full_clean(exclude=["virtual_number"])
+    guess.save()
+    return guess
+
+
+def pin_guess_settle(*, guess: PinFailure | None, wrong: bool) -> list[PinLockout]:
+    """Keep a wrong guess, counted, and return the lockouts it starts; strike off any other (a
+    right PIN, a redelivered event, a guess refused unjudged)."""
+    if guess is None:
+        return []
+    if not wrong:
+        guess.delete()
+        return []
+    return pin_lockouts_reached(
+        virtual_number=guess.virtual_number, caller=guess.caller, now=guess.at
+    )
 
 
 def pin_lockout_clear(*, lockout: PinLockout, actor, via: str = "admin") -> PinLockout:

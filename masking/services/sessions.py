@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
-from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.models.audit import AuditEntry
-from masking.pins import pin_room, pin_sessions_per_number
+from masking.pins import pin_hash, pin_room, pin_sessions_per_number
 from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import SYSTEM, audit_record, audit_value
@@ -35,6 +34,24 @@ ROUTING_KEY_TAKEN = gettext_lazy(
 def _count_open(virtual_number_id: int, delta: int) -> None:
     VirtualNumber.objects.filter(pk=virtual_number_id).update(
         open_sessions=F("open_sessions") + delta
+    )
+
+
+def _hold_numbers(virtual_number_ids) -> None:
+    """Lock the numbers' rows, in id order, until the transaction ends.
+
+    Every change of a session's status (open, close, reopen, expire, retire) takes its number's
+    row first: concurrent changes of one session then queue there, and each reads the status the
+    previous one committed. The change itself is still a conditional UPDATE (`WHERE status = ...`)
+    whose row count says whether this request made it; only that request moves the counter and
+    writes the audit entry and the callback. One lock order (numbers, then sessions, then routing
+    keys) keeps any two of them from deadlocking.
+    """
+    list(
+        VirtualNumber.objects.select_for_update()
+        .filter(pk__in=list(virtual_number_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
@@ -79,12 +96,17 @@ def _take_place(virtual_number: VirtualNumber) -> None:
 def _participants_for(
     session: MaskingSession, numbers: dict[str, object], pins: dict[str, str] | None = None
 ) -> list[Participant]:
+    """The participants, each PIN stored as its keyed hash (never the digits)."""
     return [
         Participant(
             session=session,
             role=role,
             number=number,
-            pin=(pins or {}).get(role, ""),
+            pin_hash=(
+                pin_hash(virtual_number=session.virtual_number.number, pin=pins[role])
+                if (pins or {}).get(role) and session.virtual_number_id
+                else ""
+            ),
             virtual_number=session.virtual_number,
             holds_routing_key=session.status == MaskingSession.Status.OPEN,
         )
@@ -193,13 +215,12 @@ def session_validate(
 
 
 def active_pins(virtual_number: VirtualNumber) -> int:
-    """PINs of open sessions on the number, of the length callers are asked for (the others can
-    never be keyed in)."""
+    """PINs of open sessions on the number. (Stored as hashes, their length is unknown: a PIN of
+    another length, from before a change of MASKING_PIN_LENGTH, counts though it can never be
+    keyed, which only keeps the bound safer.)"""
     return (
         Participant.objects.filter(virtual_number=virtual_number, holds_routing_key=True)
-        .exclude(pin="")
-        .alias(pin_length=Length("pin"))
-        .filter(pin_length=settings.MASKING_PIN_LENGTH)
+        .exclude(pin_hash="")
         .count()
     )
 
@@ -284,7 +305,7 @@ def session_open(
                 # First, so concurrent openings on one number queue on its row here, briefly,
                 # before they touch any routing key; the last place goes to one of them only.
                 _take_place(virtual_number)
-                new_pins = len([p for p in participants if p.pin])
+                new_pins = len([p for p in participants if p.pin_hash])
                 if new_pins and not pin_room_left(virtual_number, new_pins):
                     # Checked again behind the row lock: two openings at the bound's edge
                     # cannot both pass.
@@ -357,8 +378,10 @@ def session_create(
     """Open a session, choosing the virtual number by the allocation rule when none is given.
 
     With `generate_pins`, each participant gets a fresh PIN (MASKING_PIN_LENGTH digits), unique
-    among the open sessions of the chosen number; read them from the returned session's
-    participants. Raises PoolExhausted when no number is free, ValidationError for bad input.
+    among the open sessions of the chosen number. The PINs (generated or given) are on the
+    returned session as `issued_pins` ({"a": ..., "b": ...}), for the caller to show once: only
+    their keyed hashes are stored. Raises PoolExhausted when no number is free, ValidationError
+    for bad input.
     """
     fields = dict(
         participant_a=participant_a,
@@ -382,7 +405,7 @@ def session_create(
                 if not pin_room_left(virtual_number):
                     raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
                 fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
-            return session_open(virtual_number=virtual_number, **fields)
+            return _with_pins(session_open(virtual_number=virtual_number, **fields), fields)
         lost: list[int] = []
         for _attempt in range(ALLOCATION_ATTEMPTS):
             number = number_allocate(
@@ -394,7 +417,7 @@ def session_create(
             if generate_pins:
                 fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=number)
             try:
-                return session_open(virtual_number=number, **fields)
+                return _with_pins(session_open(virtual_number=number, **fields), fields)
             except ValidationError as exc:
                 if not _lost_a_race(exc):
                     raise
@@ -402,34 +425,53 @@ def session_create(
     raise PoolExhausted
 
 
+def _with_pins(session: MaskingSession, fields: dict) -> MaskingSession:
+    session.issued_pins = {"a": fields["pin_a"], "b": fields["pin_b"]}
+    return session
+
+
 def session_reopen(*, session: MaskingSession, actor=None, via: str = SYSTEM) -> MaskingSession:
     """Open a closed session again, if it has not expired, its number is active and has room,
     its routing keys are free and its PINs fit the guessing bound. Each refusal is a
     ValidationError with its code: "expired", "number_inactive", "number_full", "pin_room",
-    "routing_key_taken"."""
-    if session.status == MaskingSession.Status.OPEN:
-        return session
-    if session.expires_at is not None and session.expires_at <= timezone.now():
-        raise ValidationError(_("The session has expired: extend it first."), code="expired")
-    if session.virtual_number.status != VirtualNumber.Status.ACTIVE:
-        raise ValidationError(_("Its virtual number is no longer active."), code="number_inactive")
+    "routing_key_taken".
+
+    Reopening an open session changes nothing and returns it (the API answers 200, as for a
+    second close): of concurrent reopenings, the one whose conditional UPDATE found the session
+    closed reopens it, counts it, and writes its callback and history; the others see it open.
+    """
     try:
         with transaction.atomic():
-            session.status = MaskingSession.Status.OPEN
-            session.closed_at = None
-            session.close_reason = ""
-            session.full_clean()
+            _hold_numbers([session.virtual_number_id])
+            now = timezone.now()
+            current = MaskingSession.objects.filter(pk=session.pk).values("status", "expires_at")
+            row = current.get()
+            if row["status"] == MaskingSession.Status.OPEN:
+                session.refresh_from_db()
+                return session
+            if row["expires_at"] is not None and row["expires_at"] <= now:
+                raise ValidationError(
+                    _("The session has expired: extend it first."), code="expired"
+                )
+            reopened = MaskingSession.objects.filter(
+                pk=session.pk, status=MaskingSession.Status.CLOSED
+            ).update(
+                status=MaskingSession.Status.OPEN, closed_at=None, close_reason="", updated_at=now
+            )
+            if not reopened:  # cannot happen behind the number's lock; never count twice
+                session.refresh_from_db()
+                return session
             try:
                 _take_place(session.virtual_number)
             except ValidationError as exc:
                 code = next(chain.from_iterable(exc.error_dict.values())).code
                 raise ValidationError(exc.messages[0], code=code) from exc
             # Its PINs come back into play: they must fit the guessing bound (masking.pins).
-            pins = session.participants.exclude(pin="").count()
+            pins = session.participants.exclude(pin_hash="").count()
             if pins and not pin_room_left(session.virtual_number, pins):
                 raise pin_room_error(session.virtual_number)
-            session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
             session.participants.update(holds_routing_key=True)
+            session.refresh_from_db()
             emit_session_opened(session=session)
             audit_record(obj=session, action="reopened", via=via, actor=actor)
     except IntegrityError as exc:
@@ -445,33 +487,45 @@ def session_reopen(*, session: MaskingSession, actor=None, via: str = SYSTEM) ->
 
 
 def sessions_close_expired(*, batch_size: int = 500, now: datetime | None = None):
-    """Close open sessions past their expiry and free their keys, in batches. Yields each count."""
+    """Close open sessions past their expiry and free their keys, in batches. Yields each count.
+
+    A session closed (or extended) by someone else while the batch was chosen is left alone: the
+    batch is read again behind its numbers' row locks, and only what is still open and expired
+    then is closed, counted and reported, once.
+    """
     now = now or timezone.now()
     while True:
         with transaction.atomic():
-            ids = list(
+            candidates = (
                 MaskingSession.objects.expired(now)
                 .order_by("pk")
-                .values_list("pk", flat=True)[:batch_size]
+                .values_list("pk", "virtual_number_id")[:batch_size]
             )
-            if not ids:
+            candidates = list(candidates)
+            if not candidates:
                 return
+            # Numbers' rows first, in id order, as every status change does: one lock order.
+            _hold_numbers({number_id for _pk, number_id in candidates})
+            ids = list(
+                MaskingSession.objects.expired(now)
+                .filter(pk__in=[pk for pk, _number_id in candidates])
+                .values_list("pk", flat=True)
+            )
+            MaskingSession.objects.filter(pk__in=ids, status=MaskingSession.Status.OPEN).update(
+                status=MaskingSession.Status.CLOSED,
+                closed_at=now,
+                close_reason=MaskingSession.CloseReason.EXPIRED,
+                updated_at=now,
+            )
             per_number = (
                 MaskingSession.objects.filter(pk__in=ids)
                 .values("virtual_number_id")
                 .annotate(n=Count("id"))
                 .order_by("virtual_number_id")
             )
-            # Numbers' rows first, in id order, as session_open does: one lock order.
             for row in per_number:
                 _count_open(row["virtual_number_id"], -row["n"])
             Participant.objects.filter(session_id__in=ids).update(holds_routing_key=False)
-            MaskingSession.objects.filter(pk__in=ids).update(
-                status=MaskingSession.Status.CLOSED,
-                closed_at=now,
-                close_reason=MaskingSession.CloseReason.EXPIRED,
-                updated_at=now,
-            )
             emit_sessions_closed(
                 session_ids=ids, reason=MaskingSession.CloseReason.EXPIRED, now=now
             )
@@ -490,6 +544,7 @@ def sessions_close_on_numbers(
     ends at zero, equal to its open sessions.
     """
     now = now or timezone.now()
+    _hold_numbers(number_ids)
     here = MaskingSession.objects.open().filter(virtual_number_id__in=number_ids)
     ids = list(here.values_list("pk", flat=True))
     Participant.objects.filter(session_id__in=ids).update(holds_routing_key=False)
@@ -535,26 +590,35 @@ def session_update(
 
     The session's history gets one entry naming each field that changed, old and new.
     """
-    # From the database, not the instance: a form may have set the new values on it already.
-    before = MaskingSession.objects.filter(pk=session.pk).values(*TRACKED_FIELDS).get()
-    if recording_requested is not None:
-        session.recording_requested = recording_requested
-    if reference is not None:
-        session.reference = reference
-    if clear_expiry:
-        session.expires_at = None
-    elif expires_at is not None:
-        session.expires_at = expires_at
-    session.full_clean()
-    changes = {
-        str(MaskingSession._meta.get_field(f).verbose_name): (
-            f"{audit_value(before[f])} → {audit_value(getattr(session, f))}"
-        )
-        for f in TRACKED_FIELDS
-        if before[f] != getattr(session, f)
-    }
     with transaction.atomic():
-        session.save()
+        # From the database, not the instance (a form may have set the new values on it already),
+        # and behind the session's row lock: concurrent changes queue, and each history entry's
+        # "before" is what the previous change left.
+        before = (
+            MaskingSession.objects.select_for_update()
+            .filter(pk=session.pk)
+            .values(*TRACKED_FIELDS)
+            .get()
+        )
+        if recording_requested is not None:
+            session.recording_requested = recording_requested
+        if reference is not None:
+            session.reference = reference
+        if clear_expiry:
+            session.expires_at = None
+        elif expires_at is not None:
+            session.expires_at = expires_at
+        session.full_clean()
+        changes = {
+            str(MaskingSession._meta.get_field(f).verbose_name): (
+                f"{audit_value(before[f])} → {audit_value(getattr(session, f))}"
+            )
+            for f in TRACKED_FIELDS
+            if before[f] != getattr(session, f)
+        }
+        # Only these fields: the status is the status services' alone (a close committed
+        # meanwhile must not be written back as open from this instance).
+        session.save(update_fields=[*TRACKED_FIELDS, "updated_at"])
         if changes:
             audit_record(obj=session, action=action, via=via, actor=actor, changes=changes)
     return session
@@ -592,20 +656,27 @@ def session_close(
     via: str = SYSTEM,
     note: str = "",
 ) -> MaskingSession:
-    """Close a session and free its routing keys. Closing a closed session changes nothing.
+    """Close a session and free its routing keys. Closing a closed session changes nothing:
+    of concurrent closings, only the one whose conditional UPDATE found it open counts it, writes
+    its callback and its history; the others return it closed.
 
     `note` is why, in staff's words; it goes to the session's history with who and how.
     """
-    if session.status == MaskingSession.Status.CLOSED:
-        return session
     with transaction.atomic():
-        session.status = MaskingSession.Status.CLOSED
-        session.closed_at = now or timezone.now()
-        session.close_reason = reason
-        session.full_clean()
-        # The number's row first, as session_open does: one lock order, no deadlock.
+        _hold_numbers([session.virtual_number_id])
+        closed_at = now or timezone.now()
+        closed = MaskingSession.objects.filter(
+            pk=session.pk, status=MaskingSession.Status.OPEN
+        ).update(
+            status=MaskingSession.Status.CLOSED,
+            closed_at=closed_at,
+            close_reason=reason,
+            updated_at=timezone.now(),
+        )
+        session.refresh_from_db()
+        if not closed:  # closed already, maybe a moment ago by a concurrent request
+            return session
         _count_open(session.virtual_number_id, -1)
-        session.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
         session.participants.update(holds_routing_key=False)
         emit_session_closed(session=session)
         changes = {"reason": str(MaskingSession.CloseReason(reason).label)}
@@ -626,12 +697,13 @@ def pins_generate(*, virtual_number: VirtualNumber | None = None, length: int | 
     if virtual_number is not None:
         taken = set(
             Participant.objects.filter(virtual_number=virtual_number, holds_routing_key=True)
-            .exclude(pin="")
-            .values_list("pin", flat=True)
+            .exclude(pin_hash="")
+            .values_list("pin_hash", flat=True)
         )
     pins: list[str] = []
     while len(pins) < 2:
         pin = "".join(secrets.choice("0123456789") for _ in range(length))
-        if pin not in taken and pin not in pins:
+        hashed = pin_hash(virtual_number=virtual_number.number, pin=pin) if virtual_number else ""
+        if hashed not in taken and pin not in pins:
             pins.append(pin)
     return pins[0], pins[1]

@@ -67,7 +67,7 @@ def load():
                     print(f"  loaded {i:,} sessions", flush=True)
         with raw.copy(
             "COPY masking_participant (session_id, role, number, virtual_number_id, "
-            "holds_routing_key, pin, preferred_language) FROM STDIN"
+            "holds_routing_key, pin_hash, preferred_language) FROM STDIN"
         ) as copy:
             for i in range(1, SESSIONS + 1):
                 vn = first_vn + i % NUMBERS

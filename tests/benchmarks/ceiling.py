@@ -1,7 +1,7 @@
 """The database's own ceiling for the Call Action: its two statements, run by pgbench.
 
 The script is rendered from the very SQL the Call Action sends (masking.selectors'
-`_CALL_FACTS_SQL` and callflows.records' write), each statement its own transaction as in a web
+`_FACTS_BY_CALLER` and callflows.records' write), each statement its own transaction as in a web
 request, with the benchmark's callers and numbers (tests/benchmarks/load.py's layout), so the table
 shows floor, ceiling and ours side by side and the ceiling never drifts from the code.
 """
@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 
 from callflows.records import pg_record_sql
-from masking.selectors import _CALL_FACTS_SQL
+from masking.selectors import _FACTS_BY_CALLER
 
 CALLER = "('+658' || lpad((:i)::bigint::text, 7, '0'))"
 DIALLED = "('+6531' || lpad((:v)::bigint::text, 6, '0'))"
@@ -43,7 +43,10 @@ def record_statement(*, event: str, dialled: str, caller: str, session: str = "N
 
 
 def script() -> str:
-    facts = fill(_CALL_FACTS_SQL, [CALLER, CALLER, "now()", DIALLED, CALLER])
+    facts = fill(
+        _FACTS_BY_CALLER,
+        [CALLER, "now()", "now()", DIALLED, "now()", CALLER, DIALLED, CALLER],
+    )
     variables = [
         "\\set i random(0, :n - 1)",
         "\\set v :i % :numbers",

@@ -54,7 +54,7 @@ def load_sessions(n: int, *, progress=print) -> int:
                     )
         with raw.copy(
             "COPY masking_participant (session_id, role, number, virtual_number_id, "
-            "holds_routing_key, pin, preferred_language) FROM STDIN"
+            "holds_routing_key, pin_hash, preferred_language) FROM STDIN"
         ) as copy:
             for i in range(n):
                 copy.write_row((i + 1, "a", f"+658{i:07d}", i % numbers + 1, True, "", ""))

@@ -43,7 +43,7 @@ def test_a_snapshot_of_10000_numbers_is_accepted_and_applied_in_a_fixed_number_o
     with django_assert_max_num_queries(60):
         response = post(provider, body)
     assert response.status_code == 200, response.content[:300]
-    assert response.json() == {"result": "applied", "changed": 1_000 + 300 + 200}
+    assert response.json() == {"result": "applied", "changed": 1_000 + 300 + 200, "skipped": 0}
     counts = dict(
         VirtualNumber.objects.values("status").annotate(n=Count("id")).values_list("status", "n")
     )
@@ -59,7 +59,7 @@ def test_a_snapshot_of_10000_numbers_is_accepted_and_applied_in_a_fixed_number_o
     retiring.refresh_from_db()
     assert retiring.open_sessions == 0
     # Delivered again, it changes nothing.
-    assert post(provider, body).json() == {"result": "applied", "changed": 0}
+    assert post(provider, body).json() == {"result": "applied", "changed": 0, "skipped": 0}
 
 
 def test_a_snapshot_listing_a_number_twice_is_applied_by_its_latest_entry(provider):

@@ -152,9 +152,27 @@ def test_withheld_callers_wrong_pins_count_together_and_lock_no_number(
     provider, pin_session, lockout_settings
 ):
     """A caller ID we cannot read is still a caller: its wrong PINs count under one key (not the
-    number-wide scope), and a participant with the right PIN still connects afterwards."""
+    number-wide scope), its lockout is enforced (issue 24, finding 3), and a participant with the
+    right PIN from a phone that shows its number still connects afterwards."""
     counted = guess(provider, "anonymous", 8, session_prefix="withheld")
-    assert counted == 8
+    assert counted == 5  # MASKING_PIN_LOCK_AFTER, then the withheld bucket is locked
     assert set(PinFailure.objects.values_list("caller", flat=True)) == {"withheld"}
     assert list(PinLockout.objects.values_list("caller", flat=True)) == ["withheld"]
     assert connects(provider, THIRD_PHONE, PIN_A, session_id="owner")
+
+
+def test_a_numbers_pause_spares_phones_that_connected_with_their_pin_before(
+    provider, pin_session, lockout_settings
+):
+    """Issue 24, finding 6: 20 wrong PINs from any caller IDs kept every PIN holder off the number.
+    The pause still stops strangers, but not a phone that connected with its PIN before."""
+    assert connects(provider, THIRD_PHONE, PIN_A, session_id="owner-before")
+    for n in range(20):
+        guess(provider, f"+65912{n:05d}", 3, session_prefix=f"holding-{n}")
+    assert PinLockout.objects.of_numbers().active().count() == 1
+    new_phone = PhoneCall(provider, "+6591277777", session_id="new-phone").start()
+    assert new_phone["clientActionId"] == "masking:pin_locked"
+    assert connects(provider, THIRD_PHONE, PIN_A, session_id="owner-during-pause")
+    # Its wrong PINs still count, against its own lockout.
+    assert guess(provider, THIRD_PHONE, 6, session_prefix="owner-wrong") == 5
+    assert not connects(provider, THIRD_PHONE, PIN_A, session_id="owner-locked")

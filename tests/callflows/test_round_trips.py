@@ -166,3 +166,39 @@ def test_a_migration_on_another_connection_does_not_turn_prepared_calls_into_apo
         finally:
             connection.close()  # its locks and statements go before the column is put back
             other.execute(alter.format(length))
+
+
+# What a PIN answer sends: the call's record (what was asked), the number's row (FOR UPDATE), the
+# guess written down, the facts (the PIN matched by hash in that one read), the record, then the
+# guess struck off (right PIN) or its lockout checks (wrong PIN: two reads per scope).
+PIN_ANSWER_STATEMENTS = {
+    "connect": ["SELECT", "SELECT", "INSERT", "SELECT", "WITH", "DELETE"],
+    "retry_pin": ["SELECT", "SELECT", "INSERT", "SELECT", "WITH"] + ["SELECT"] * 4,
+}
+
+
+@pytest.mark.parametrize("digits, outcome", [("482193", "connect"), ("000000", "retry_pin")])
+def test_a_pin_answer_is_judged_in_one_transaction_with_its_count(served, digits, outcome):
+    """Issue 24: digits keyed at the PIN prompt cost more than a first call's two round trips,
+    all in one transaction: the call's record (what was asked), the number's row and the guess
+    written down, the facts (PIN matched by its hash, in the same single read), the record, and
+    the guess kept or struck off (a wrong one: its lockout checks)."""
+    post, sent = served
+    caller, dialled = setup_row("ask_pin")
+    assert post(caller, dialled)["clientActionId"] == "masking:ask_pin:1"
+    n = next(EVENTS)
+    body = call_action(
+        caller,
+        dialled,
+        eventId=f"rt-event-{n}",
+        sessionId=f"rt-session-{n - 1}",
+        callStatus="ACTION_COMPLETED",
+        clientActionId="masking:ask_pin:1",
+        eventData={"dtmf": digits},
+    )
+    sent.clear()
+    status, content = wsgi_post(
+        WSGIHandler(), "/callflows/8x8/call-action/", json.dumps(body).encode(), authorization=AUTH
+    )
+    assert json.loads(content)["clientActionId"].startswith(f"masking:{outcome}")
+    assert sent == PIN_ANSWER_STATEMENTS[outcome]

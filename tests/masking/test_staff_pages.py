@@ -205,19 +205,24 @@ def test_not_a_csv_is_a_form_error(admin_client):
     assert "file" in page.context["form"].errors
 
 
-def test_simulator_plays_a_keypad_flow_with_digits_and_writes_nothing(admin_client):
+def test_simulator_explains_the_pin_step_and_judges_no_real_pin(admin_client):
+    """Issue 23, finding 4: 30 wrong PINs through the simulator were judged against real PINs and
+    counted nowhere; the right one said "connect" and named the session. Now the right PIN and a
+    wrong one get the same page: the PIN step, explained, and no session."""
     vn = VirtualNumberFactory(number="+6531500101")
-    session = open_session(virtual_number=vn, a=A, b=B, pin_a="482193", pin_b="903417")
-    page = admin_client.get(
-        "/admin/simulator/", {"virtual_number": vn.pk, "caller": "+6591239999", "digits": "482193"}
-    )
-    result = page.context["result"]
-    assert result["first"]["outcome"] == "ask_pin"
-    assert (result["outcome"], result["session"]) == ("connect", session)
-    wrong = admin_client.get(
-        "/admin/simulator/", {"virtual_number": vn.pk, "caller": "+6591239999", "digits": "000000"}
-    )
-    assert wrong.context["result"]["outcome"] == "retry_pin"
+    open_session(virtual_number=vn, a=A, b=B, pin_a="482193", pin_b="903417")
+    pages = [
+        admin_client.get(
+            "/admin/simulator/",
+            {"virtual_number": vn.pk, "caller": "+6591239999", "digits": digits},
+        )
+        for digits in ("482193", "000000")
+    ]
+    for page in pages:
+        result = page.context["result"]
+        assert (result["outcome"], result["session"], result["first"]) == ("ask_pin", None, None)
+        assert "does not try digits against PINs" in page.content.decode()
+    assert pages[0].context["result"]["json"] == pages[1].context["result"]["json"]
     assert not PinFailure.objects.exists()  # the simulator counts nothing
 
 
