@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from callflows.models import Call
+from callflows.tags import tag_outcome as outcome_of_tag
 from masking.models import Callback, CallbackEndpoint, PinFailure, PinLockout
 from tests.callback_receiver import SECRET
 from tests.callflows.conftest import VN, call_action
@@ -28,7 +29,7 @@ JUDGED = ("retry_pin", "pin_failed", "connect")
 
 
 def tag_outcome(answer) -> str:
-    return answer["clientActionId"].split(":")[1]
+    return outcome_of_tag(answer["clientActionId"])
 
 
 @pytest.fixture

@@ -171,7 +171,7 @@ def test_a_numbers_pause_spares_phones_that_connected_with_their_pin_before(
         guess(provider, f"+65912{n:05d}", 3, session_prefix=f"holding-{n}")
     assert PinLockout.objects.of_numbers().active().count() == 1
     new_phone = PhoneCall(provider, "+6591277777", session_id="new-phone").start()
-    assert new_phone["clientActionId"] == "masking:pin_locked"
+    assert new_phone["clientActionId"] == "masking-pin_locked"
     assert connects(provider, THIRD_PHONE, PIN_A, session_id="owner-during-pause")
     # Its wrong PINs still count, against its own lockout.
     assert guess(provider, THIRD_PHONE, 6, session_prefix="owner-wrong") == 5

@@ -185,7 +185,7 @@ def test_a_pin_answer_is_judged_in_one_transaction_with_its_count(served, digits
     the guess kept or struck off (a wrong one: its lockout checks)."""
     post, sent = served
     caller, dialled = setup_row("ask_pin")
-    assert post(caller, dialled)["clientActionId"] == "masking:ask_pin:1"
+    assert post(caller, dialled)["clientActionId"] == "masking-ask_pin-1"
     n = next(EVENTS)
     body = call_action(
         caller,
@@ -193,12 +193,12 @@ def test_a_pin_answer_is_judged_in_one_transaction_with_its_count(served, digits
         eventId=f"rt-event-{n}",
         sessionId=f"rt-session-{n - 1}",
         callStatus="ACTION_COMPLETED",
-        clientActionId="masking:ask_pin:1",
+        clientActionId="masking-ask_pin-1",
         eventData={"dtmf": digits},
     )
     sent.clear()
     status, content = wsgi_post(
         WSGIHandler(), "/callflows/8x8/call-action/", json.dumps(body).encode(), authorization=AUTH
     )
-    assert json.loads(content)["clientActionId"].startswith(f"masking:{outcome}")
+    assert json.loads(content)["clientActionId"].startswith(f"masking-{outcome}")
     assert sent == PIN_ANSWER_STATEMENTS[outcome]
