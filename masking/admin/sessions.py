@@ -21,6 +21,8 @@ from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import ADMIN
 from masking.services.sessions import (
+    pin_room_error,
+    pin_room_left,
     session_create,
     session_update,
     session_validate,
@@ -54,18 +56,11 @@ class SessionAddForm(forms.ModelForm):
         label="Participant B", help_text="The other party's real number. Example: +6591230002."
     )
 
+    # No typed PINs: a typed PIN that collided had to be refused, and that refusal told staff
+    # (uncounted, unaudited) which PINs are live on the number. Generated PINs cannot be probed.
     generate_pins = forms.BooleanField(
         required=False,
-        help_text="Give both participants a PIN to call from any phone (or type them below).",
-    )
-    pin_a = forms.RegexField(
-        r"^[0-9]{1,12}$",
-        required=False,
-        label="PIN A",
-        help_text="MASKING_PIN_LENGTH digits (6 by default). Example: 482193.",
-    )
-    pin_b = forms.RegexField(
-        r"^[0-9]{1,12}$", required=False, label="PIN B", help_text="Different from PIN A."
+        help_text="Give both participants a PIN to call from any phone, shown once after saving.",
     )
 
     class Meta:
@@ -79,8 +74,6 @@ class SessionAddForm(forms.ModelForm):
             "started_at",
             "expires_at",
             "generate_pins",
-            "pin_a",
-            "pin_b",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -101,7 +94,9 @@ class SessionAddForm(forms.ModelForm):
             # The same choice the save will make (session_create), so errors show on the form.
             try:
                 virtual_number = number_allocate(
-                    participant_a=data["participant_a"], participant_b=data["participant_b"]
+                    participant_a=data["participant_a"],
+                    participant_b=data["participant_b"],
+                    pins=bool(data.get("generate_pins")),
                 )
             except PoolExhausted as exc:
                 self.add_error("virtual_number", str(exc))
@@ -115,9 +110,10 @@ class SessionAddForm(forms.ModelForm):
                 reference=data.get("reference", ""),
                 started_at=data.get("started_at"),
                 expires_at=data.get("expires_at"),
-                pin_a=data.get("pin_a") or "",
-                pin_b=data.get("pin_b") or "",
             )
+            if data.get("generate_pins") and not pin_room_left(virtual_number):
+                # The PINs are drawn on save; their room is known now, so say it on the form.
+                raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
@@ -304,9 +300,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
                 reference=data["reference"],
                 started_at=data["started_at"],
                 expires_at=data["expires_at"],
-                pin_a=data.get("pin_a") or "",
-                pin_b=data.get("pin_b") or "",
-                generate_pins=data.get("generate_pins") and not data.get("pin_a"),
+                generate_pins=bool(data.get("generate_pins")),
                 actor=request.user,
                 via=ADMIN,
             )
