@@ -43,9 +43,14 @@ def lookups_left(*, user, now=None) -> int:
 def number_lookup(*, user, numbers, via: str, where: str, field: str = "") -> None:
     """Note that `user` looked up `numbers` (the readings of one typed term) through `via`, on
     `where`; raise `LookupLimitReached`, writing nothing, when the hour's lookups are used up."""
-    numbers = sorted(str(n) for n in numbers)
-    if not numbers or VirtualNumber.objects.filter(number__in=numbers).exists():
-        return  # the pool's numbers are ours, not a person's
+    numbers = {str(n) for n in numbers}
+    # The pool's numbers are ours, not a person's: free to look up. Only those readings are free:
+    # the search still matches people on the others, so any left make it a counted lookup.
+    pool = VirtualNumber.objects.filter(number__in=numbers).values_list("number", flat=True)
+    numbers -= {str(n) for n in pool}
+    numbers = sorted(numbers)
+    if not numbers:
+        return
     if not may_see_full_numbers(user) and lookups_left(user=user) <= 0:
         limit = settings.MASKING_NUMBER_LOOKUPS_PER_HOUR
         raise LookupLimitReached(
