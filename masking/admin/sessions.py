@@ -5,7 +5,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import formats, timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -242,6 +244,24 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def response_add(self, request, obj, post_url_continue=None):
+        if not getattr(obj, "issued_pins", None):
+            return super().response_add(request, obj, post_url_continue)
+        # The only time anyone sees the PINs: on this answer, not after a redirect (that would
+        # carry them in the messages cookie), and kept out of every cache.
+        response = TemplateResponse(
+            request,
+            "admin/masking/maskingsession/pins_once.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "session": obj,
+                "pins": obj.issued_pins,
+            },
+        )
+        add_never_cache_headers(response)
+        return response
+
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
 
@@ -308,15 +328,10 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             # Lost a race after the form validated: say so instead of an error page.
             raise ConcurrentChange(str(exc)) from exc
         obj.virtual_number = session.virtual_number
+        # Shown by response_add on its own answer: never through messages, whose storage is a
+        # signed (readable) cookie. Only their keyed hashes are stored.
         pins = getattr(session, "issued_pins", {})
-        if pins.get("a"):
-            # The only time anyone sees them: only their keyed hashes are stored.
-            self.message_user(
-                request,
-                f"PIN for participant A: {pins['a']}, for participant B: {pins['b']}. Give them "
-                "to the participants now: they are shown only this once, to nobody afterwards.",
-                messages.WARNING,
-            )
+        obj.issued_pins = pins if pins.get("a") else {}
         # The admin goes on with the form's instance (redirect, history): make it the saved row.
         obj.pk = session.pk
         obj._state.adding = False
