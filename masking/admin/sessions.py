@@ -22,6 +22,7 @@ from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import ADMIN
+from masking.services.lookups import LookupLimitReached, refusal_lookup
 from masking.services.sessions import (
     pin_room_error,
     pin_room_left,
@@ -64,6 +65,8 @@ class SessionAddForm(forms.ModelForm):
         required=False,
         help_text="Give both participants a PIN to call from any phone, shown once after saving.",
     )
+
+    user = None  # who is asking: set by the admin's get_form
 
     class Meta:
         model = MaskingSession
@@ -117,6 +120,19 @@ class SessionAddForm(forms.ModelForm):
                 # The PINs are drawn on save; their room is known now, so say it on the form.
                 raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
         except ValidationError as exc:
+            try:
+                refusal_lookup(
+                    user=self.user,
+                    error=exc,
+                    codes={"routing_key_taken"},
+                    fields={f: data[f] for f in ("participant_a", "participant_b")},
+                    via=ADMIN,
+                    where="admin:session add",
+                )
+            except LookupLimitReached as limit:
+                # Past the hour's lookups: refuse without saying whether the number is paired.
+                self.add_error(limit.field, str(limit))
+                return data
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
         return data
@@ -267,7 +283,9 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["form"] = SessionAddForm
+            # The form counts a refusal that tells whether a number is paired as a lookup by
+            # this user (masking.services.lookups), so it needs to know who is asking.
+            kwargs["form"] = type("SessionAddForm", (SessionAddForm,), {"user": request.user})
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):

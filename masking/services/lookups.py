@@ -15,6 +15,7 @@ Staff holding the permission see numbers whole anyway, so their lookups are audi
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from masking.models import AuditEntry, VirtualNumber
@@ -67,3 +68,29 @@ def number_lookup(*, user, numbers, via: str, where: str, field: str = "") -> No
         object_repr=mask(numbers[0])[:200],
         changes={"where": where},
     )
+
+
+def refusal_lookup(
+    *, user, error: ValidationError, codes: set, fields: dict, via: str, where: str
+) -> None:
+    """Count a refusal that tells whether a whole number is known ("+65... is already paired on
+    ...", "already opted in") as a lookup of that number, for a user without the full-numbers
+    permission: otherwise opening a session or an opt-in answers, uncounted, what search limits.
+    `codes`: the error codes that tell (None for a constraint's uncoded message); `fields`: each
+    input's name and its number. Raises `LookupLimitReached` (naming the field) past the limit,
+    so the caller refuses without the telling message."""
+    if may_see_full_numbers(user) or not hasattr(error, "error_dict"):
+        return
+    told = [
+        field
+        for field, errors in error.error_dict.items()
+        if field in fields and any(e.code in codes for e in errors)
+    ]
+    if told:
+        number_lookup(
+            user=user,
+            numbers={fields[field] for field in told},
+            via=via,
+            where=where,
+            field=told[0],
+        )
