@@ -53,3 +53,24 @@ def test_session_form_is_no_unthrottled_pin_oracle(client):
         f"PIN {secret} identified as live by the session form: {answers}, "
         f"nothing counted ({guesses_counted})"
     )
+
+
+@pytest.mark.django_db
+def test_a_generated_pin_that_collides_is_drawn_again_silently(monkeypatch):
+    number = VirtualNumberFactory(number=VN)
+    victim = session_create(
+        virtual_number=number,
+        participant_a="+6591230001",
+        participant_b="+6591230002",
+        generate_pins=True,
+    )
+    # As if a concurrent opening had just taken the PIN drawn: the draw is repeated, unsaid.
+    draws = iter([(victim.issued_pins["a"], "111111"), ("222222", "333333")])
+    monkeypatch.setattr("masking.services.sessions.pins_generate", lambda **_: next(draws))
+    opened = session_create(
+        virtual_number=number,
+        participant_a="+6591230003",
+        participant_b="+6591230004",
+        generate_pins=True,
+    )
+    assert opened.issued_pins == {"a": "222222", "b": "333333"}
