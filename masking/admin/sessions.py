@@ -5,7 +5,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import formats, timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -20,7 +22,10 @@ from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import ADMIN
+from masking.services.lookups import LookupLimitReached, refusal_lookup
 from masking.services.sessions import (
+    pin_room_error,
+    pin_room_left,
     session_create,
     session_update,
     session_validate,
@@ -54,19 +59,14 @@ class SessionAddForm(forms.ModelForm):
         label="Participant B", help_text="The other party's real number. Example: +6591230002."
     )
 
+    # No typed PINs: a typed PIN that collided had to be refused, and that refusal told staff
+    # (uncounted, unaudited) which PINs are live on the number. Generated PINs cannot be probed.
     generate_pins = forms.BooleanField(
         required=False,
-        help_text="Give both participants a PIN to call from any phone (or type them below).",
+        help_text="Give both participants a PIN to call from any phone, shown once after saving.",
     )
-    pin_a = forms.RegexField(
-        r"^[0-9]{1,12}$",
-        required=False,
-        label="PIN A",
-        help_text="MASKING_PIN_LENGTH digits (6 by default). Example: 482193.",
-    )
-    pin_b = forms.RegexField(
-        r"^[0-9]{1,12}$", required=False, label="PIN B", help_text="Different from PIN A."
-    )
+
+    user = None  # who is asking: set by the admin's get_form
 
     class Meta:
         model = MaskingSession
@@ -79,8 +79,6 @@ class SessionAddForm(forms.ModelForm):
             "started_at",
             "expires_at",
             "generate_pins",
-            "pin_a",
-            "pin_b",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -101,7 +99,9 @@ class SessionAddForm(forms.ModelForm):
             # The same choice the save will make (session_create), so errors show on the form.
             try:
                 virtual_number = number_allocate(
-                    participant_a=data["participant_a"], participant_b=data["participant_b"]
+                    participant_a=data["participant_a"],
+                    participant_b=data["participant_b"],
+                    pins=bool(data.get("generate_pins")),
                 )
             except PoolExhausted as exc:
                 self.add_error("virtual_number", str(exc))
@@ -115,10 +115,24 @@ class SessionAddForm(forms.ModelForm):
                 reference=data.get("reference", ""),
                 started_at=data.get("started_at"),
                 expires_at=data.get("expires_at"),
-                pin_a=data.get("pin_a") or "",
-                pin_b=data.get("pin_b") or "",
             )
+            if data.get("generate_pins") and not pin_room_left(virtual_number):
+                # The PINs are drawn on save; their room is known now, so say it on the form.
+                raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
         except ValidationError as exc:
+            try:
+                refusal_lookup(
+                    user=self.user,
+                    error=exc,
+                    codes={"routing_key_taken"},
+                    fields={f: data[f] for f in ("participant_a", "participant_b")},
+                    via=ADMIN,
+                    where="admin:session add",
+                )
+            except LookupLimitReached as limit:
+                # Past the hour's lookups: refuse without saying whether the number is paired.
+                self.add_error(limit.field, str(limit))
+                return data
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
         return data
@@ -246,12 +260,32 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def response_add(self, request, obj, post_url_continue=None):
+        if not getattr(obj, "issued_pins", None):
+            return super().response_add(request, obj, post_url_continue)
+        # The only time anyone sees the PINs: on this answer, not after a redirect (that would
+        # carry them in the messages cookie), and kept out of every cache.
+        response = TemplateResponse(
+            request,
+            "admin/masking/maskingsession/pins_once.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "session": obj,
+                "pins": obj.issued_pins,
+            },
+        )
+        add_never_cache_headers(response)
+        return response
+
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["form"] = SessionAddForm
+            # The form counts a refusal that tells whether a number is paired as a lookup by
+            # this user (masking.services.lookups), so it needs to know who is asking.
+            kwargs["form"] = type("SessionAddForm", (SessionAddForm,), {"user": request.user})
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -304,9 +338,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
                 reference=data["reference"],
                 started_at=data["started_at"],
                 expires_at=data["expires_at"],
-                pin_a=data.get("pin_a") or "",
-                pin_b=data.get("pin_b") or "",
-                generate_pins=data.get("generate_pins") and not data.get("pin_a"),
+                generate_pins=bool(data.get("generate_pins")),
                 actor=request.user,
                 via=ADMIN,
             )
@@ -314,15 +346,10 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             # Lost a race after the form validated: say so instead of an error page.
             raise ConcurrentChange(str(exc)) from exc
         obj.virtual_number = session.virtual_number
+        # Shown by response_add on its own answer: never through messages, whose storage is a
+        # signed (readable) cookie. Only their keyed hashes are stored.
         pins = getattr(session, "issued_pins", {})
-        if pins.get("a"):
-            # The only time anyone sees them: only their keyed hashes are stored.
-            self.message_user(
-                request,
-                f"PIN for participant A: {pins['a']}, for participant B: {pins['b']}. Give them "
-                "to the participants now: they are shown only this once, to nobody afterwards.",
-                messages.WARNING,
-            )
+        obj.issued_pins = pins if pins.get("a") else {}
         # The admin goes on with the form's instance (redirect, history): make it the saved row.
         obj.pk = session.pk
         obj._state.adding = False

@@ -20,7 +20,7 @@ from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualN
 from masking.numbers import whole_numbers
 from masking.services import audit
 from masking.services.consent import consent_record, consent_revoke
-from masking.services.lookups import number_lookup
+from masking.services.lookups import number_lookup, refusal_lookup
 from masking.services.numbers import number_set_status
 from masking.services.sessions import (
     session_close,
@@ -115,7 +115,19 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def create(self, request):
         data = self._valid(s.SessionCreateSerializer, request.data)
-        session = session_create(**data, actor=request.user, via=audit.API)
+        try:
+            session = session_create(**data, actor=request.user, via=audit.API)
+        except ValidationError as exc:
+            # "+65... is already paired on ..." tells whether a number is in a session: a lookup.
+            refusal_lookup(
+                user=request.user,
+                error=exc,
+                codes={"routing_key_taken"},
+                fields={f: data[f] for f in ("participant_a", "participant_b")},
+                via=audit.API,
+                where="api:sessions",
+            )
+            raise
         response = self._answer(session, status.HTTP_201_CREATED)
         if data.get("generate_pins"):
             # Shown once: only their keyed hashes are stored, so no later read can return them.
@@ -285,11 +297,24 @@ class RecordingOptInViewSet(
     queryset = RecordingOptIn.objects.order_by("-opted_in_at", "-id")
 
     def perform_create(self, serializer):
-        serializer.instance = consent_record(
-            method=RecordingOptIn.Method.API,
-            recorded_by=self.request.user,
-            **serializer.validated_data,
-        )
+        try:
+            serializer.instance = consent_record(
+                method=RecordingOptIn.Method.API,
+                recorded_by=self.request.user,
+                **serializer.validated_data,
+            )
+        except ValidationError as exc:
+            # "Already opted in" tells whether the number is known: a lookup. (The one-active
+            # constraint's message carries no code.)
+            refusal_lookup(
+                user=self.request.user,
+                error=exc,
+                codes={None, "unique"},
+                fields={"number": serializer.validated_data["number"]},
+                via=audit.API,
+                where="api:opt-ins",
+            )
+            raise
 
     @extend_schema(request=None, responses=s.RecordingOptInSerializer)
     @action(detail=True, methods=["post"])

@@ -15,6 +15,7 @@ Staff holding the permission see numbers whole anyway, so their lookups are audi
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from masking.models import AuditEntry, VirtualNumber
@@ -43,9 +44,14 @@ def lookups_left(*, user, now=None) -> int:
 def number_lookup(*, user, numbers, via: str, where: str, field: str = "") -> None:
     """Note that `user` looked up `numbers` (the readings of one typed term) through `via`, on
     `where`; raise `LookupLimitReached`, writing nothing, when the hour's lookups are used up."""
-    numbers = sorted(str(n) for n in numbers)
-    if not numbers or VirtualNumber.objects.filter(number__in=numbers).exists():
-        return  # the pool's numbers are ours, not a person's
+    numbers = {str(n) for n in numbers}
+    # The pool's numbers are ours, not a person's: free to look up. Only those readings are free:
+    # the search still matches people on the others, so any left make it a counted lookup.
+    pool = VirtualNumber.objects.filter(number__in=numbers).values_list("number", flat=True)
+    numbers -= {str(n) for n in pool}
+    numbers = sorted(numbers)
+    if not numbers:
+        return
     if not may_see_full_numbers(user) and lookups_left(user=user) <= 0:
         limit = settings.MASKING_NUMBER_LOOKUPS_PER_HOUR
         raise LookupLimitReached(
@@ -62,3 +68,29 @@ def number_lookup(*, user, numbers, via: str, where: str, field: str = "") -> No
         object_repr=mask(numbers[0])[:200],
         changes={"where": where},
     )
+
+
+def refusal_lookup(
+    *, user, error: ValidationError, codes: set, fields: dict, via: str, where: str
+) -> None:
+    """Count a refusal that tells whether a whole number is known ("+65... is already paired on
+    ...", "already opted in") as a lookup of that number, for a user without the full-numbers
+    permission: otherwise opening a session or an opt-in answers, uncounted, what search limits.
+    `codes`: the error codes that tell (None for a constraint's uncoded message); `fields`: each
+    input's name and its number. Raises `LookupLimitReached` (naming the field) past the limit,
+    so the caller refuses without the telling message."""
+    if may_see_full_numbers(user) or not hasattr(error, "error_dict"):
+        return
+    told = [
+        field
+        for field, errors in error.error_dict.items()
+        if field in fields and any(e.code in codes for e in errors)
+    ]
+    if told:
+        number_lookup(
+            user=user,
+            numbers={fields[field] for field in told},
+            via=via,
+            where=where,
+            field=told[0],
+        )

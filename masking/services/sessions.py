@@ -404,7 +404,7 @@ def session_create(
             if generate_pins:
                 if not pin_room_left(virtual_number):
                     raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
-                fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
+                return _open_with_new_pins(virtual_number=virtual_number, fields=fields)
             return _with_pins(session_open(virtual_number=virtual_number, **fields), fields)
         lost: list[int] = []
         for _attempt in range(ALLOCATION_ATTEMPTS):
@@ -414,15 +414,38 @@ def session_create(
                 exclude_ids=lost,
                 pins=generate_pins or bool(pin_a or pin_b),
             )
-            if generate_pins:
-                fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=number)
             try:
+                if generate_pins:
+                    return _open_with_new_pins(virtual_number=number, fields=fields)
                 return _with_pins(session_open(virtual_number=number, **fields), fields)
             except ValidationError as exc:
                 if not _lost_a_race(exc):
                     raise
                 lost.append(number.pk)
     raise PoolExhausted
+
+
+# A generated PIN collides only with one drawn at the same moment by a concurrent opening on the
+# same number (pins_generate skips the stored ones): drawing again settles it within a few tries.
+PIN_DRAWS = 5
+
+
+def _pin_taken(exc: ValidationError) -> bool:
+    return any(error.code == "pin_taken" for error in chain.from_iterable(exc.error_dict.values()))
+
+
+def _open_with_new_pins(*, virtual_number: VirtualNumber, fields: dict) -> MaskingSession:
+    """Open with freshly drawn PINs, drawing again, silently, when one was just taken: a refusal
+    saying "this PIN is used" would tell whoever opens sessions which PINs are live."""
+    for _draw in range(PIN_DRAWS):
+        fields["pin_a"], fields["pin_b"] = pins_generate(virtual_number=virtual_number)
+        try:
+            with transaction.atomic():
+                return _with_pins(session_open(virtual_number=virtual_number, **fields), fields)
+        except ValidationError as exc:
+            if not _pin_taken(exc):
+                raise
+    raise ValidationError({"virtual_number": pin_room_error(virtual_number)})
 
 
 def _with_pins(session: MaskingSession, fields: dict) -> MaskingSession:

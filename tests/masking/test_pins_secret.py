@@ -80,7 +80,7 @@ def test_generated_pins_are_shown_once_by_the_api_and_never_again(admin_client, 
 
 
 @pytest.mark.django_db
-def test_typed_pins_are_shown_once_in_the_admins_message(admin_client, backend):
+def test_generated_pins_are_shown_once_on_the_admins_answer(admin_client, backend):
     number = VirtualNumberFactory(number=VN)
     saved = admin_client.post(
         "/admin/masking/maskingsession/add/",
@@ -90,18 +90,17 @@ def test_typed_pins_are_shown_once_in_the_admins_message(admin_client, backend):
             "participant_b": "+6591230002",
             "started_at_0": "2026-01-01",
             "started_at_1": "00:00:00",
-            "pin_a": "482193",
-            "pin_b": "903417",
+            "generate_pins": "on",
         },
-        follow=True,
     )
     assert saved.status_code == 200
-    message = " ".join(str(m) for m in saved.context["messages"])
-    assert "482193" in message and "903417" in message and "only this once" in message
+    pins = [saved.context["pins"]["a"], saved.context["pins"]["b"]]
+    assert all(pin in saved.content.decode() for pin in pins)
+    assert "shown <strong>once</strong>" in saved.content.decode()
     session = MaskingSession.objects.get()
     read = everything_staff_and_the_api_can_read(admin_client, backend, session)
-    assert "482193" not in read and "903417" not in read
-    assert "482193" not in str(list(Participant.objects.values()))
+    assert not any(pin in read for pin in pins)
+    assert not any(pin in str(list(Participant.objects.values())) for pin in pins)
 
 
 @pytest.mark.django_db(transaction=True)
