@@ -13,7 +13,8 @@ Call routing is never left cut (issue 27):
   last, and only once every other webhook holds;
 - a create after a delete is tried until 8x8's list shows it (requests are retried by
   `VoiceApi`, then a second round), and when it never holds, the previous webhook is created
-  again; whatever is left missing is said in capitals, with what to register by hand;
+  again (with WEBHOOK_AUTH_HEADER only if its URL is on our base URL, never to another host);
+  whatever is left missing is said in capitals, with what to register by hand;
 - VNU is never deleted: 8x8's delete endpoint takes VCS, VCA, VSS and VRU only (VOAS
   `delete-a-specific-type-of-webhook`), so one pointing elsewhere is reported for a person to
   change in the portal, and the rest still applies.
@@ -23,6 +24,7 @@ WEBHOOK_AUTH_HEADER cannot be seen from here: `force` registers every webhook ag
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -167,7 +169,7 @@ def connect(
         return report
 
     # 4. 8x8's side, then ours, whatever became of 8x8's side.
-    _apply_webhooks(report, api, hooks, webhook_plan, auth_header=auth_header)
+    _apply_webhooks(report, api, hooks, webhook_plan, auth_header=auth_header, base_url=base_url)
     push_set = False
     if push_wanted:
         try:
@@ -247,7 +249,7 @@ APPLY_ORDER = ("VCS", "VSS", "VRU", "VNU", "VCA")
 CREATE_ROUNDS = 2
 
 
-def _apply_webhooks(report, api, hooks, plan, *, auth_header) -> None:
+def _apply_webhooks(report, api, hooks, plan, *, auth_header, base_url) -> None:
     for kind in sorted(plan, key=APPLY_ORDER.index):
         url, replace = plan[kind]
         if kind == "VCA" and replace and report.failures:
@@ -257,7 +259,9 @@ def _apply_webhooks(report, api, hooks, plan, *, auth_header) -> None:
             )
             continue
         if replace:
-            _replace_webhook(report, api, kind, url, hooks[kind], auth_header=auth_header)
+            _replace_webhook(
+                report, api, kind, url, hooks[kind], auth_header=auth_header, base_url=base_url
+            )
         else:
             _create_webhook(report, api, kind, url, auth_header=auth_header)
 
@@ -307,7 +311,22 @@ def _create_webhook(report, api, kind, url, *, auth_header) -> None:
         )
 
 
-def _replace_webhook(report, api, kind, url, previous, *, auth_header) -> None:
+def _on_base_url(url: str, base_url: str) -> bool:
+    """Whether `url` is on our own deployment: base_url's scheme, host and port, under its path."""
+    try:
+        ours, theirs = urlsplit(base_url), urlsplit(url)
+        same_origin = (ours.scheme, ours.hostname, ours.port) == (
+            theirs.scheme,
+            theirs.hostname,
+            theirs.port,
+        )
+    except ValueError:
+        return False
+    base_path = ours.path.rstrip("/") + "/"
+    return same_origin and not theirs.username and (theirs.path + "/").startswith(base_path)
+
+
+def _replace_webhook(report, api, kind, url, previous, *, auth_header, base_url) -> None:
     try:
         api.webhook_delete(type=kind)
     except Refused as exc:
@@ -322,22 +341,31 @@ def _replace_webhook(report, api, kind, url, previous, *, auth_header) -> None:
     if held:
         report.done(f"replaced the {kind} webhook ({_tries(tries)})")
         return
-    # Put back what was there: its URL, with our header if it had one (8x8 never shows the
-    # previous value, so a header another deployment set cannot be restored).
+    # Put back what was there: its URL, and our header only if that URL is ours (on base_url).
+    # 8x8 never shows the previous header, so one set for another host cannot be restored, and
+    # WEBHOOK_AUTH_HEADER, the one credential 8x8's webhooks carry to us, must not go with
+    # calls to someone else: that URL is restored without an auth header.
     restored, restore_tries = False, 0
+    with_ours = previous.auth_header_set and _on_base_url(previous.url, base_url)
     if previous.url:
         restored, restore_tries = _create_until_held(
             api,
             kind,
             previous.url,
-            auth_header=auth_header if previous.auth_header_set else None,
+            auth_header=auth_header if with_ours else None,
             rounds=1,
         )
     if restored:
         report.failures.append(
             f"the {kind} webhook could not be registered at {url} ({_tries(tries)}); "
             f"restored the {kind} webhook to {previous.url} as it was before this run"
-            + (" (with WEBHOOK_AUTH_HEADER as its auth header)" if previous.auth_header_set else "")
+            + (" (with WEBHOOK_AUTH_HEADER as its auth header)" if with_ours else "")
+            + (
+                " but WITHOUT its auth header: it is another host's, 8x8 never shows its value, "
+                "and ours is not sent elsewhere; set it again in the 8x8 Connect portal"
+                if previous.auth_header_set and not with_ours
+                else ""
+            )
         )
         return
     report.failures.append(

@@ -72,6 +72,13 @@ def too_large(limit: int) -> JsonResponse:
     )
 
 
+def bad_length() -> JsonResponse:
+    return JsonResponse(
+        {"error": "bad_content_length", "detail": "Content-Length is not a number of bytes."},
+        status=400,
+    )
+
+
 def route_limit(request, view_func) -> int:
     """The largest body `view_func` may be sent by this request's sender."""
     view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
@@ -116,6 +123,10 @@ class BodyLimitMiddleware:
             meta["CONTENT_LENGTH"] = str(limit)
             return None
         length = meta.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > limit:
+        # ASCII digits only: "²".isdigit() is True and int("²") raises (a 500). Servers such as
+        # runserver pass any header through; one that is not a length is a 400.
+        if not (length.isascii() and length.isdigit()):
+            return bad_length()
+        if int(length) > limit:
             return too_large(limit)
         return None

@@ -50,10 +50,32 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+# IPv6 ranges that carry an IPv4 address, which is where a packet to them ends up. Python 3.11's
+# `is_global` calls them global whatever IPv4 address they carry (behind a NAT64 gateway,
+# 64:ff9b::a9fe:a9fe reaches 169.254.169.254): the embedded IPv4 address is judged instead.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052, IPv4 in the last 32 bits
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 (deprecated), last 32 bits
+# RFC 8215's local-use NAT64 prefix: the IPv4 address may sit at any of several offsets,
+# chosen by the local network, so nothing in it is judged public.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:  # 2002::/16, IPv4 in bits 16-48
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return False
+        ip = _embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 

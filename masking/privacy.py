@@ -143,10 +143,18 @@ class ViewerMiddleware:
 
 # Numbers as people and systems write them: E.164, 8x8's digits, and with separators ("+65 9123
 # 0001", "(65) 9123-0001", "9123.0001", URL-encoded "%2B65+9123+0001"): 8 to 15 digits in all,
-# at most one separator between two digits. Ids are matched first and kept whole: UUIDs, our
-# webhook and secret ids (`msg_…`, `whsec_…`), hex runs with a letter in them; and dates and IP
-# addresses are not numbers. A run glued to letters ("rec_6591230001.wav") is still a number.
-_SEPARATOR = r"(?:[ .\-+/]|%20|%2[Bb]|%2[Dd]|\)\s?|\s?\()?"
+# with any run of separators between two digits: every lookup reads a term by its digits alone,
+# so "+65  9123  0001", or one with thin spaces, finds the person just the same. Separators are
+# horizontal whitespace, Unicode's included (thin, no-break, ideographic; not line breaks),
+# zero-width characters, ASCII and Unicode dashes, . + / ( ), and their URL-encoded forms outside
+# a query string (a query string is decoded first). Ids are matched first and kept whole: UUIDs,
+# our webhook and secret ids (`msg_…`, `whsec_…`), hex runs with a letter in them; and dates and
+# IP addresses are not numbers. A run glued to letters ("rec_6591230001.wav") is still a number.
+_SEPARATOR = (
+    r"(?:[^\S\r\n\v\f\x1c-\x1e\x85\u2028\u2029]"
+    r"|[.\-+/()\u200b-\u200d\u2060\ufeff\u2010-\u2015\u2212]"
+    r"|%20|%2[BbDdEeFf89]|%C2%A0|%E2%80%[89AaBb][0-9A-Fa-f]|%E2%81%A0|%E2%88%92|%E3%80%80)*"
+)
 _TEXT_PATTERN = re.compile(
     r"(?P<keep>"
     r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -175,7 +183,13 @@ def _international(written: str, digits: str) -> bool:
 # A cheap necessary condition, for the logging filter's sake (one call per log line): with every
 # separator character (and %-encoding's letters) removed, a number is a run of 8 digits. Most lines
 # have none and skip the full pattern (~100 us a line) for ~2 us.
-_SEPARATOR_CHARS = str.maketrans("", "", " \t\n\r\f\v.-+/()%BbDdFf")
+# URL-encoded separators lose their "%" and hex letters, leaving digits: still a run of 8 or more.
+_SEPARATOR_CHARS = str.maketrans(
+    "",
+    "",
+    ".-+/()%ABCDEFabcdef\u200b\u200c\u200d\u2060\ufeff\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+    + "".join(chr(c) for c in range(0x3001) if chr(c).isspace()),
+)
 _EIGHT_DIGITS = re.compile(r"\d{8}")
 
 

@@ -286,6 +286,33 @@ def test_when_8x8_keeps_refusing_the_create_the_previous_webhook_is_restored(dep
     assert VirtualNumber.objects.filter(number="+6531500124").exists()
 
 
+def test_the_restore_does_not_send_our_secret_to_another_host(deployment):
+    # Review: 8x8 never shows the previous header, so the one a webhook at another host had was
+    # not ours; restoring it "with our header" handed WEBHOOK_AUTH_HEADER to that host.
+    run()
+    deployment.webhooks["VCA"]["url"] = "https://someone-else.example.net/hook"
+    deployment.auth_headers["VCA"] = "Bearer their-own-secret"
+    deployment.writes.clear()
+    deployment.answers["POST webhooks VCA"] = [httpx.Response(500)] * 6
+    with pytest.raises(CommandError) as caught:
+        run()
+    assert deployment.webhooks["VCA"]["url"] == "https://someone-else.example.net/hook"
+    assert deployment.auth_headers["VCA"] != AUTH
+    assert "WITHOUT its auth header" in str(caught.value)
+
+
+def test_a_previous_webhook_on_our_own_base_url_is_restored_with_our_header(deployment):
+    run()
+    deployment.webhooks["VCA"]["url"] = BASE_URL + "/old/call-action/"
+    deployment.writes.clear()
+    deployment.answers["POST webhooks VCA"] = [httpx.Response(500)] * 6
+    with pytest.raises(CommandError) as caught:
+        run()
+    assert deployment.webhooks["VCA"]["url"] == BASE_URL + "/old/call-action/"
+    assert deployment.auth_headers["VCA"] == AUTH
+    assert "(with WEBHOOK_AUTH_HEADER as its auth header)" in str(caught.value)
+
+
 def test_when_nothing_holds_the_run_says_the_call_action_webhook_is_missing(deployment):
     connected_elsewhere(deployment, "VCA")
     deployment.answers["POST webhooks VCA"] = [httpx.Response(500)] * 100

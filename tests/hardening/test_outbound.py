@@ -110,6 +110,39 @@ def test_every_address_a_name_resolves_to_must_be_public(settings, strict, monke
 
 
 @pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
+        "64:ff9b::a00:5",  # NAT64 of 10.0.0.5
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b:1::5db8:d822",  # local-use NAT64: refused whatever it carries
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2002:a00:5::1",  # 6to4 of 10.0.0.5
+        "::127.0.0.1",  # IPv4-compatible loopback
+        "::10.0.0.5",  # IPv4-compatible private
+        "::ffff:10.0.0.5",  # IPv4-mapped private
+    ],
+)
+def test_ipv6_addresses_embedding_a_private_ipv4_are_not_public(address):
+    """Review: Python 3.11's is_global calls NAT64, 6to4 and IPv4-compatible addresses global
+    whatever IPv4 address they carry; behind a NAT64 gateway 64:ff9b::a00:5 reaches 10.0.0.5."""
+    assert not outbound.is_public(address)
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::5db8:d822", "2002:5db8:d822::1", "93.184.216.34", "2606:4700::1111"]
+)
+def test_addresses_embedding_a_public_ipv4_stay_public(address):
+    assert outbound.is_public(address)
+
+
+def test_a_name_resolving_to_nat64_metadata_is_refused(settings, strict, monkeypatch):
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["64:ff9b::a9fe:a9fe"])
+    with pytest.raises(Exception, match="non-public"):
+        outbound.pinned_address("receiver.example", 443, private_ok=False)
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "http://169.254.169.254/latest/meta-data/",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from callflows.models import Call
 from masking.models import AuditEntry, Callback, CallbackAttempt, CallbackEndpoint, RecordingOptIn
-from masking.privacy import redact_text
+from masking.privacy import numbers_in_text_for, redact_text
 from masking.services.consent import consent_record
 from tests.callflows.fake_8x8 import RECORDING_SESSION, fake_8x8  # noqa: F401 (fixture)
 from tests.factories import VirtualNumberFactory, open_session
@@ -140,10 +140,35 @@ def test_the_redactor_finds_numbers_however_they_are_written(text):
         "a3f96598761301bc",
         "2026-12-04 13:31:14,123",
         "127.0.0.1:8000",
+        "msg_3f2a9b1c0d6598761301aa72f4c0ffee  e35e3d0e-065a-11ec-b119-676cb2bc33ef",
+        "a3f96598761301bc \u2009 2026-12-04  13:31:14",
     ],
 )
 def test_the_redactor_leaves_ids_times_and_addresses_alone(identifier):
     assert redact_text(f"delivered {identifier} ok") == f"delivered {identifier} ok"
+
+
+WIDE_GAPS = [
+    "GET /admin/masking/maskingsession/?q=%2B65%20%209876%20%201301 HTTP/1.1",
+    "GET /api/sessions/?participant=%2B65++9876++1301 HTTP/1.1",
+    "GET /api/sessions/?participant=%2B65%E2%80%899876%E2%80%891301 HTTP/1.1",
+    "GET /api/sessions/%2B65%E2%80%899876%E2%80%891301/ HTTP/1.1",
+    "receiver said: no such user +65 \u2009 9876 - 1301",
+    "callee +65\u00a09876\u202f1301 busy",
+    "callee (65)  9876 \u2013 1301",
+]
+
+
+@pytest.mark.parametrize("text", WIDE_GAPS)
+def test_the_redactor_finds_numbers_written_with_wider_gaps(text):
+    """Review: one separator at most between digits let "+65  9876  1301" (two spaces) or thin
+    spaces through whole, while every lookup reads a term by its digits alone."""
+    assert "1301" not in redact_text(text)
+
+
+@pytest.mark.parametrize("text", WIDE_GAPS)
+def test_restricted_staff_do_not_read_numbers_with_wider_gaps_whole(text):
+    assert "1301" not in numbers_in_text_for(text)  # no viewer: masked
 
 
 def test_a_receivers_error_body_and_8x8s_error_are_masked_on_their_pages(client):

@@ -116,6 +116,47 @@ def test_api_is_throttled_and_the_provider_never_is(
     cache.clear()
 
 
+def test_a_forged_forwarded_for_does_not_make_a_new_anonymous_client(monkeypatch):
+    """Review: DRF's get_ident keys anonymous clients by the X-Forwarded-For the client sent
+    (REST_FRAMEWORK has no NUM_PROXIES): a new value per request was a new client, never
+    throttled. The throttles read the client as MASKING_TRUSTED_PROXIES says (0: the socket)."""
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from masking.api.throttles import SharedAnonRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(SharedAnonRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": None})
+    client = APIClient()
+    codes = [
+        client.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code
+        for i in range(6)
+    ]
+    assert codes == [200] * 3 + [429] * 3
+    cache.clear()
+
+
+def test_behind_one_trusted_proxy_the_throttle_keys_by_the_address_it_saw(settings, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from masking.api.throttles import SharedAnonRateThrottle
+
+    settings.MASKING_TRUSTED_PROXIES = 1
+    cache.clear()
+    monkeypatch.setattr(SharedAnonRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": None})
+    client = APIClient()
+    # The client forges the left entries; our proxy appends the address it saw (203.0.113.7).
+    codes = [
+        client.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}, 203.0.113.7").status_code
+        for i in range(4)
+    ]
+    assert codes == [200] * 3 + [429]
+    # Another client behind the same proxy has its own count.
+    assert client.get("/api/schema/", HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200
+    cache.clear()
+
+
 def deploy_check(**env):
     production = {
         "PATH": os.environ["PATH"],
