@@ -94,7 +94,7 @@ def check_product_settings(app_configs, **kwargs):
     if settings.MASKING_CALLFLOW_DIALECT not in ("auto", "seed", "current"):
         errors.append(
             Error(
-                "MASKING_CALLFLOW_DIALECT must be 'auto', 'seed' or 'current'.", id="masking.E007"
+                "MASKING_CALLFLOW_DIALECT must be 'auto', 'seed' or 'current'.", id="masking.E008"
             )
         )
     if settings.MASKING_DEFAULT_LANGUAGE not in LANGUAGES:
