@@ -7,74 +7,26 @@ only: the server runs in its own process and shares the test database.
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from contextlib import contextmanager
-from pathlib import Path
 
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.servers import gunicorn
+
 PROVIDER_AUTH = "Bearer live-test-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
 def live_gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None):
     """Serve the project on a free loopback port with `workers` x `threads` request threads;
-    yields the port."""
-    port = free_port()
-    s = connection.settings_dict
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "masking.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:"
-            f"{s['PORT'] or 5432}/{s['NAME']}",
-            "WEBHOOK_AUTH_HEADER": PROVIDER_AUTH,
-            "SECRET_KEY": "live-test-" + "x" * 50,
-            "SECURE_SSL_REDIRECT": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "GUNICORN_ACCESS_LOG": "",
-            **(env or {}),
-        },
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+    yields the port. A connection per request (CONN_MAX_AGE 0), as these tests were written for."""
+    with gunicorn(
+        workers=workers,
+        env={"WEBHOOK_AUTH_HEADER": PROVIDER_AUTH, "CONN_MAX_AGE": "0", **(env or {})},
+        args=["--threads", str(threads)],
+    ) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 def request(port: int, method: str, path: str, body=None, *, headers=None) -> tuple[int, dict]:

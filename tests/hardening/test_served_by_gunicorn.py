@@ -6,18 +6,16 @@ in-memory test database cannot share.
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from tests import servers
 from tests.callflows.conftest import VN, A, B, call_action
 from tests.factories import VirtualNumberFactory, open_session
+from tests.servers import AUTH
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -27,50 +25,13 @@ pytestmark = [
     ),
 ]
 ROOT = Path(__file__).resolve().parents[2]
-AUTH = "Bearer gunicorn-test-secret"
 
 
 @pytest.fixture
 def gunicorn():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    s = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/"
-        f"{s['NAME']}",
-        "WEBHOOK_AUTH_HEADER": AUTH,
-        "SECRET_KEY": "gunicorn-test-" + "x" * 50,
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "masking.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",  # the configuration's worker class and threads, one worker to spare the CPU
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    # The configuration's worker class and threads, one worker to spare the CPU; its access log on.
+    with servers.gunicorn(workers=1, env={"CONN_MAX_AGE": "0", "GUNICORN_ACCESS_LOG": "-"}) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def test_a_chunked_call_action_through_gunicorn_is_connected(gunicorn):
