@@ -88,6 +88,16 @@ class Call(models.Model):
     error_code = models.IntegerField(_("error code"), null=True, blank=True)
     error_message = number_text(models.TextField(_("error message"), blank=True))
     summary_received_at = models.DateTimeField(_("summary received at"), null=True, blank=True)
+    completed_reported_at = models.DateTimeField(
+        _("call.completed written at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When `call.completed` was written for the business backend: once the call has both "
+            "its session and 8x8's summary, whichever came last. Example: 2026-03-02 09:17:42."
+        ),
+    )
     # --- from the recording upload ---
     recording_id = models.CharField(_("recording id"), max_length=200, blank=True)
     recording_path = number_text(models.CharField(_("recording path"), max_length=500, blank=True))

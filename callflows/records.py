@@ -61,9 +61,15 @@ RETURNING 1
 # inserts nothing and answers what the first one stored.
 _PG_RECORD = """
 WITH action AS ({action}),
-call AS (INSERT INTO callflows_call ({columns}) SELECT {values} FROM action {conflict})
-SELECT count(*) FROM action
+call AS (INSERT INTO callflows_call ({columns}) SELECT {values} FROM action {conflict} {returning})
+SELECT (SELECT count(*) FROM action),
+       (SELECT max(id) FROM call
+        WHERE summary_received_at IS NOT NULL AND masking_session_id IS NOT NULL)
 """
+# Whether 8x8's summary of this call came before this Call Action linked it to a session: then
+# `call.completed` is written now (`call_report_completed`). Read in the same statement, so the
+# common order (the summary last) costs no query more.
+_RETURNING = "RETURNING id, summary_received_at, masking_session_id"
 
 
 def pg_record_sql(*, keeps_answer: bool) -> str:
@@ -73,6 +79,7 @@ def pg_record_sql(*, keeps_answer: bool) -> str:
         columns=_CALL_COLUMNS,
         values=_PG_CALL_VALUES,
         conflict=_CALL_KEEPS_ANSWER if keeps_answer else _CALL_TAKES_ANSWER,
+        returning=_RETURNING,
     )
 
 
@@ -129,10 +136,12 @@ def call_record_answer(
         if connection.vendor == "postgresql":
             sql = _PG_RECORD_KEEPING_ANSWER if keeps_answer else _PG_RECORD_TAKING_ANSWER
             cursor.execute(sql, action_params + call_params)
-            first = cursor.fetchone()[0] == 1
+            count, summarised_call = cursor.fetchone()
+            first = count == 1
         else:
             # SQLite has no data-modifying WITH: two statements in one transaction, in process
             # (no round trip), and SQLite runs one writer at a time.
+            summarised_call = None
             with transaction.atomic():
                 cursor.execute(_ACTION_INSERT, action_params)
                 first = cursor.fetchone() is not None
@@ -140,9 +149,13 @@ def call_record_answer(
                     conflict = _CALL_KEEPS_ANSWER if keeps_answer else _CALL_TAKES_ANSWER
                     cursor.execute(
                         f"INSERT INTO callflows_call ({_CALL_COLUMNS}) VALUES ({_CALL_VALUES}) "
-                        f"{conflict}",
+                        f"{conflict} {_RETURNING}",
                         call_params,
                     )
+                    row = cursor.fetchone()
+                    summarised_call = row[0] if row and row[1] and row[2] else None
+    if summarised_call is not None:
+        call_report_completed(call_id=summarised_call)
     if first:
         return Recorded(answer_json=answer_json, first=True)
     stored = CallAction.objects.filter(event_id=event_id).values_list("answer", flat=True).first()
@@ -229,8 +242,27 @@ def summary_ingest(*, payload: dict, raw: dict) -> bool:
             error_message=error.get("errorMsg") or "",
             summary_received_at=timezone.now(),
         )
-        emit_call_completed(call_id=event.call_id)
+        call_report_completed(call_id=event.call_id)
     return True
+
+
+def call_report_completed(*, call_id: int) -> None:
+    """Write `call.completed` if the call has both its session (the Call Action) and 8x8's
+    summary, and it was not written before.
+
+    Called by both: 8x8 does not promise which comes last. The conditional UPDATE claims the
+    report; of two concurrent callers (or redeliveries), the one that sets `completed_reported_at`
+    writes the callback, the other finds it set and writes nothing.
+    """
+    with transaction.atomic():  # the claim and the callback commit together
+        claimed = Call.objects.filter(
+            pk=call_id,
+            masking_session__isnull=False,
+            summary_received_at__isnull=False,
+            completed_reported_at__isnull=True,
+        ).update(completed_reported_at=timezone.now())
+        if claimed:
+            emit_call_completed(call_id=call_id)
 
 
 def recording_ingest(*, payload: dict, raw: dict) -> bool:

@@ -222,6 +222,24 @@ def test_call_completed_after_8x8s_session_summary(receiver, vn, provider, calle
     ]
 
 
+def test_call_completed_once_when_the_summary_comes_before_the_call_action(receiver, vn, provider):
+    """8x8 does not promise order: a summary first, then the Call Action links the call to its
+    session; `call.completed` is sent then, once, however often either is delivered again."""
+    session = open_session(virtual_number=vn, a=A, b=B, reference="booking-8")
+    PromptFactory(purpose="connecting", text="Connecting.")
+    provider("session-summary", payloads.summary(a=140, b=133))
+    assert Callback.objects.filter(event_type="call.completed").count() == 0
+    action = call_action(A, VN, sessionId=payloads.SESSION)
+    assert provider("call-action", action).json()["callflow"][-1]["action"] == "makeCall"
+    provider("call-action", action)  # 8x8 delivers the Call Action again
+    provider("session-summary", payloads.summary(a=140, b=133))  # and the summary
+    events = [row for row in delivered(receiver) if row[0] == "call.completed"]
+    assert [(kind, data["session"], data["call"]["caller_role"]) for kind, data in events] == [
+        ("call.completed", session_ref(session), "a")
+    ]
+    assert events[0][1]["call"]["talk_seconds"] == 133
+
+
 def test_no_call_completed_for_a_caller_in_no_session(receiver, vn, provider):
     PromptFactory(purpose="no_session", text="No session.")
     provider("call-action", call_action(STRANGER, VN, sessionId=payloads.SESSION))
