@@ -46,7 +46,11 @@ def _hold_numbers(virtual_number_ids) -> None:
     whose row count says whether this request made it; only that request moves the counter and
     writes the audit entry and the callback. One lock order (numbers, then sessions, then routing
     keys) keeps any two of them from deadlocking.
+
+    The wait there is the writes' (5 s), not the Call Action's 300 ms: closes, reopenings and
+    sweeps queue behind openings on the same row, and every one of them passes here first.
     """
+    relax_statement_timeout()
     list(
         VirtualNumber.objects.select_for_update()
         .filter(pk__in=list(virtual_number_ids))
