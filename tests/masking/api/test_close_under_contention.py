@@ -26,15 +26,15 @@ HELD_SECONDS = 1.0  # longer than the web's lock timeout (250 ms), shorter than 
 def hold_number_row(number_id: int, held: threading.Event) -> None:
     """Another transaction (an opening, a retirement) holds the number's row for a while."""
     db = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
-    ) as other:
-        with other.transaction():
-            other.execute(
-                "SELECT 1 FROM masking_virtualnumber WHERE id = %s FOR UPDATE", [number_id]
-            )
-            held.set()
-            time.sleep(HELD_SECONDS)
+    with (
+        psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
+        ) as other,
+        other.transaction(),
+    ):
+        other.execute("SELECT 1 FROM masking_virtualnumber WHERE id = %s FOR UPDATE", [number_id])
+        held.set()
+        time.sleep(HELD_SECONDS)
 
 
 def test_a_close_waits_for_the_numbers_row_instead_of_failing(api):
