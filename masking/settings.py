@@ -4,9 +4,11 @@ One settings module for every environment: development, tests and production dif
 environment variables, so what the tests exercise is what production runs.
 """
 
+from datetime import UTC
 from pathlib import Path
 
 import environ
+from django.utils.dateparse import parse_datetime
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -391,6 +393,19 @@ MASKING_CALL_ACTION_DB_DEADLINE_MS = env.int("MASKING_CALL_ACTION_DB_DEADLINE_MS
 # When the URL is set here, it wins over the one staff may set in the admin. Empty: the admin's.
 MASKING_CALLBACK_URL = env.str("MASKING_CALLBACK_URL", default="")
 MASKING_CALLBACK_SECRET = env.str("MASKING_CALLBACK_SECRET", default="")
+# Rotating it: the secret before, which keeps signing (a second signature in the same header)
+# until the overlap's end, an ISO 8601 time ("2026-03-03T09:00:00Z"; empty: until removed).
+MASKING_CALLBACK_SECRET_PREVIOUS = env.str("MASKING_CALLBACK_SECRET_PREVIOUS", default="")
+_previous_until = parse_datetime(env.str("MASKING_CALLBACK_SECRET_PREVIOUS_UNTIL", default=""))
+MASKING_CALLBACK_SECRET_PREVIOUS_UNTIL = (
+    _previous_until.replace(tzinfo=UTC)  # a time without a zone is UTC's
+    if _previous_until and _previous_until.tzinfo is None
+    else _previous_until
+)
+# A rotation in the admin keeps the secret before signing this many hours.
+MASKING_CALLBACK_SECRET_OVERLAP_HOURS = env.float(
+    "MASKING_CALLBACK_SECRET_OVERLAP_HOURS", default=24.0
+)
 # Seconds to wait for the receiver to connect, and for each read of its answer.
 MASKING_CALLBACK_TIMEOUT_SECONDS = env.float("MASKING_CALLBACK_TIMEOUT_SECONDS", default=10.0)
 # Outbound requests (callbacks, 8x8's API) go only to https on public addresses, checked when

@@ -1,11 +1,13 @@
 """Callbacks in the admin: where they go, and every delivery with its attempts and errors."""
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
@@ -46,9 +48,17 @@ class CallbackEndpointAdmin(ProjectAdmin):
         endpoint = queryset.first()
         if endpoint is None:
             return None
+        # The old secret keeps signing through the overlap: every callback carries both
+        # signatures until receivers have switched (README, "Rotating the secret").
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_until = timezone.now() + timedelta(
+            hours=settings.MASKING_CALLBACK_SECRET_OVERLAP_HOURS
+        )
         endpoint.secret = new_secret()
         endpoint.full_clean()
-        endpoint.save(update_fields=["secret", "updated_at"])
+        endpoint.save(
+            update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"]
+        )
         audit_record(obj=endpoint, action="rotated secret", via=ADMIN, actor=request.user)
         # Answered on this page, never through messages (a cookie) or a redirect.
         return TemplateResponse(

@@ -68,6 +68,23 @@ class CallbackEndpoint(models.Model):
             "is made for you; give it to the backend's developers."
         ),
     )
+    previous_secret = models.CharField(
+        _("previous signing secret"),
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The secret before the last rotation: it signs too (a second signature) until "
+            "the overlap ends, so receivers can switch without missing a callback."
+        ),
+    )
+    previous_secret_until = models.DateTimeField(
+        _("previous secret signs until"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("End of the rotation's overlap. Example: 2026-03-03 09:00 (a day later)."),
+    )
     enabled = models.BooleanField(
         _("enabled"), default=True, help_text=_("Off: no callbacks are written or sent.")
     )

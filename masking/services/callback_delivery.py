@@ -17,16 +17,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from standardwebhooks import Webhook
 
 from masking import outbound
 from masking.models import Callback, CallbackAttempt
 from masking.privacy import redact_text
 from masking.services.callbacks import Endpoint, _enqueue, callback_endpoint
+from masking.signing import signed_headers
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "masking-callbacks/1"
 # How much of a failed delivery's answer is read; 200 characters of it are kept.
 EXCERPT_BYTES = 1024
 
@@ -38,26 +37,18 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * (1 + random.random() / 10))  # noqa: S311
 
 
-def signed_headers(*, endpoint: Endpoint, webhook_id: str, body: str, at: datetime) -> dict:
-    """The three Standard Webhooks headers. The timestamp is this attempt's, so a retry a day
-    later still passes the receiver's five-minute freshness check; the id stays the same."""
-    return {
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(endpoint.secret).sign(webhook_id, at, body),
-    }
-
-
 def _post(callback: Callback, endpoint: Endpoint | None) -> tuple[int | None, str]:
     """POST the callback. Returns (HTTP status or None, error or "")."""
     if endpoint is None:
         return None, "no callback URL is configured"
     body = json.dumps(callback.payload, separators=(",", ":"))
     try:
+        at = datetime.now(UTC)
         headers = signed_headers(
-            endpoint=endpoint, webhook_id=callback.webhook_id, body=body, at=datetime.now(UTC)
+            secrets=endpoint.signing_secrets(now=at),
+            webhook_id=callback.webhook_id,
+            body=body,
+            at=at,
         )
     except Exception as exc:  # an empty or malformed secret: the library says which
         return None, f"cannot sign: {exc}"

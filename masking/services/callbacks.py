@@ -20,16 +20,46 @@ from masking.models import Callback, CallbackEndpoint, MaskingSession, PinLockou
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where a signed POST goes, and the secrets that sign it."""
+
     url: str
     secret: str
+    previous_secret: str = ""
+    previous_until: datetime | None = None  # None: the previous secret signs until removed
+
+    def signing_secrets(self, *, now: datetime | None = None) -> tuple[str, ...]:
+        """The current secret, and the previous one while its overlap lasts (a rotation)."""
+        now = now or timezone.now()
+        overlapping = self.previous_secret and (
+            self.previous_until is None or now < self.previous_until
+        )
+        return (self.secret, self.previous_secret) if overlapping else (self.secret,)
 
 
 def callback_endpoint() -> Endpoint | None:
-    """Where callbacks go: the environment's URL if set, else the admin's, if enabled."""
+    """Where callbacks go: the environment's URL if set, else the admin's, if enabled.
+
+    The one place an endpoint and its secrets are looked up: every signed POST asks here."""
     if settings.MASKING_CALLBACK_URL:
-        return Endpoint(url=settings.MASKING_CALLBACK_URL, secret=settings.MASKING_CALLBACK_SECRET)
-    row = CallbackEndpoint.objects.filter(enabled=True).values("url", "secret").first()
-    return Endpoint(**row) if row else None
+        return Endpoint(
+            url=settings.MASKING_CALLBACK_URL,
+            secret=settings.MASKING_CALLBACK_SECRET,
+            previous_secret=settings.MASKING_CALLBACK_SECRET_PREVIOUS,
+            previous_until=settings.MASKING_CALLBACK_SECRET_PREVIOUS_UNTIL,
+        )
+    row = (
+        CallbackEndpoint.objects.filter(enabled=True)
+        .values("url", "secret", "previous_secret", "previous_secret_until")
+        .first()
+    )
+    if row is None:
+        return None
+    return Endpoint(
+        url=row["url"],
+        secret=row["secret"],
+        previous_secret=row["previous_secret"],
+        previous_until=row["previous_secret_until"],
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
