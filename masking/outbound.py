@@ -9,7 +9,9 @@ not when a URL was saved (a name can resolve elsewhere later):
   connection is made to the address that was checked, so a second lookup cannot change it (the
   TLS handshake still checks the certificate against the name);
 - redirects are never followed (the clients here say so too);
-- an answer is read up to a cap: more raises AnswerTooLarge.
+- an answer is read up to a cap: more raises AnswerTooLarge;
+- `Deadline` bounds a whole request (connect, send and read together), which httpx's timeouts
+  cannot: they bound each read, and a receiver dripping a byte at a time resets them forever.
 
 MASKING_OUTBOUND_ALLOW_PRIVATE turns the address and scheme rules off on purpose, for a receiver
 inside the network (and the test suite's local receivers); `check --deploy` names it when on.
@@ -17,6 +19,7 @@ inside the network (and the test suite's local receivers); `check --deploy` name
 
 import ipaddress
 import socket
+import threading
 from urllib.parse import urlsplit
 
 import httpcore
@@ -175,6 +178,57 @@ class GuardedTransport(httpx.HTTPTransport):
             raise
         response.stream = _CappedStream(response.stream, self.max_answer_bytes)
         return response
+
+
+class Deadline:
+    """A whole-request deadline, enforced: at `seconds` after entering, the request's socket is
+    shut down, whatever phase it is in, and httpx raises (a ReadError, a RemoteProtocolError).
+
+    Pass `extensions=deadline.extensions` to the request: httpcore's trace hook hands over each
+    socket as it connects. Use a client per request (a pooled connection would be shut for the
+    next one too). `expired` says whether the deadline is what ended it.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self.extensions = {"trace": self._trace}
+
+    def __enter__(self) -> "Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+
+    def _trace(self, event: str, info: dict) -> None:
+        if not event.endswith("connect_tcp.complete"):
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.expired
+        if late:  # connected after the deadline: the next read or write fails at once
+            self._shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            # shutdown, not close: it wakes a recv() blocked in the other thread at once.
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # closed already: the request is over
 
 
 def client(**options) -> httpx.Client:

@@ -408,6 +408,9 @@ MASKING_CALLBACK_SECRET_OVERLAP_HOURS = env.float(
 )
 # Seconds to wait for the receiver to connect, and for each read of its answer.
 MASKING_CALLBACK_TIMEOUT_SECONDS = env.float("MASKING_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+# Seconds for the whole request (connect, send, read), enforced however the receiver drips its
+# answer; at most half the lease (masking/services/callback_delivery.py).
+MASKING_CALLBACK_DEADLINE_SECONDS = env.float("MASKING_CALLBACK_DEADLINE_SECONDS", default=30.0)
 # Outbound requests (callbacks, 8x8's API) go only to https on public addresses, checked when
 # connecting (masking/outbound.py). True allows plain http and private, loopback and link-local
 # receivers on purpose (a backend inside the network); `check --deploy` names it when on.

@@ -37,8 +37,18 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * (1 + random.random() / 10))  # noqa: S311
 
 
+def deadline_seconds() -> float:
+    """The whole request's deadline: the setting's, never more than half the lease, so a
+    request always ends while its worker still holds the callback (requeue_callbacks hands it
+    to another worker only once the lease has run out)."""
+    return min(
+        settings.MASKING_CALLBACK_DEADLINE_SECONDS, settings.MASKING_CALLBACK_LEASE_SECONDS / 2
+    )
+
+
 def _post(callback: Callback, endpoint: Endpoint | None) -> tuple[int | None, str]:
-    """POST the callback. Returns (HTTP status or None, error or "")."""
+    """POST the callback, all of it (connecting, sending, reading the answer) within the
+    deadline. Returns (HTTP status or None, error or "")."""
     if endpoint is None:
         return None, "no callback URL is configured"
     body = json.dumps(callback.payload, separators=(",", ":"))
@@ -52,15 +62,27 @@ def _post(callback: Callback, endpoint: Endpoint | None) -> tuple[int | None, st
         )
     except Exception as exc:  # an empty or malformed secret: the library says which
         return None, f"cannot sign: {exc}"
+    seconds = deadline_seconds()
+    timeout = min(settings.MASKING_CALLBACK_TIMEOUT_SECONDS, seconds)
+    deadline = outbound.Deadline(seconds)
     try:
         with (
-            outbound.client(timeout=settings.MASKING_CALLBACK_TIMEOUT_SECONDS) as http,
-            http.stream("POST", endpoint.url, content=body.encode(), headers=headers) as response,
+            deadline,
+            outbound.client(timeout=timeout) as http,
+            http.stream(
+                "POST",
+                endpoint.url,
+                content=body.encode(),
+                headers=headers,
+                extensions=deadline.extensions,
+            ) as response,
         ):
             if 200 <= response.status_code < 300:
                 return response.status_code, ""
             excerpt = _excerpt(response)
     except httpx.HTTPError as exc:
+        if deadline.expired:
+            return None, f"deadline: no whole answer within {seconds:g} s"
         return None, f"{type(exc).__name__}: {exc}"
     return response.status_code, f"HTTP {response.status_code}: {excerpt}"
 
@@ -80,20 +102,32 @@ def _excerpt(response: httpx.Response) -> str:
 
 def callback_deliver(*, webhook_id: str) -> str:
     """Take the callback if it is due, send it once, and record what happened. Returns the
-    outcome: "delivered", "retry", "failed", or "not due" (someone else has it or it is done)."""
+    outcome: "delivered", "retry", "failed", "not due" (someone else has it or it is done) or
+    "lease lost" (held too long before sending: another worker may have it; nothing was sent)."""
     now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.MASKING_CALLBACK_LEASE_SECONDS)
+    lease = timedelta(seconds=settings.MASKING_CALLBACK_LEASE_SECONDS)
     taken = (
         Callback.objects.due(now)
         .filter(webhook_id=webhook_id)
         .update(
-            status=Callback.Status.DELIVERING, lease_until=lease_until, attempts=F("attempts") + 1
+            status=Callback.Status.DELIVERING, lease_until=now + lease, attempts=F("attempts") + 1
         )
     )
     if not taken:
         return "not due"
     callback = Callback.objects.get(webhook_id=webhook_id)
     endpoint = callback_endpoint()
+    # Renewed right before sending, only while still ours: the request then ends (its deadline
+    # is at most half the lease) before any other worker may take the callback.
+    started_at = timezone.now()
+    lease_until = started_at + lease
+    if not Callback.objects.filter(
+        pk=callback.pk,
+        status=Callback.Status.DELIVERING,
+        lease_until=callback.lease_until,
+        lease_until__gt=started_at,
+    ).update(lease_until=lease_until):
+        return "lease lost"
     started = time.monotonic()
     status_code, error = _post(callback, endpoint)
     error = redact_text(error)[:300]
@@ -104,7 +138,7 @@ def callback_deliver(*, webhook_id: str) -> str:
             callback=callback,
             number=callback.attempts,
             url=endpoint.url if endpoint else "",
-            started_at=now,
+            started_at=started_at,
             duration_ms=int((time.monotonic() - started) * 1000),
             status_code=status_code,
             error=error,
@@ -123,28 +157,32 @@ def _finish(*, callback: Callback, lease_until: datetime, attempt: CallbackAttem
         next_at = now + retry_delay(callback.attempts)
         outcome, changes = "retry", {"status": Callback.Status.PENDING, "next_attempt_at": next_at}
     with transaction.atomic():
+        # What was sent is on record whatever follows: staff see every request the receiver got.
         attempt.save()
-        # Only while the lease is ours: a worker that outlived it has been replaced.
-        mine = Callback.objects.filter(
-            pk=callback.pk, status=Callback.Status.DELIVERING, lease_until=lease_until
-        )
-        if outcome == "retry":
-            _enqueue(callback, run_after=changes["next_attempt_at"])
-            changes["task_id"] = callback.task_id
-        if not mine.update(
-            lease_until=None,
-            last_status_code=attempt.status_code,
-            last_error=attempt.error,
-            **changes,
-        ):
-            transaction.set_rollback(True)
-            return "lease lost"
+        with transaction.atomic():
+            # The callback's state only while the lease is ours: a worker that outlived it has
+            # been replaced, and the new one decides.
+            mine = Callback.objects.filter(
+                pk=callback.pk, status=Callback.Status.DELIVERING, lease_until=lease_until
+            )
+            if outcome == "retry":
+                _enqueue(callback, run_after=changes["next_attempt_at"])
+                changes["task_id"] = callback.task_id
+            if not mine.update(
+                lease_until=None,
+                last_status_code=attempt.status_code,
+                last_error=attempt.error,
+                **changes,
+            ):
+                transaction.set_rollback(True)
+                outcome = "lease lost"
     log = logger.info if delivered else logger.warning
     log(
-        "callback %s %s attempt %d: %s",
+        "callback %s %s attempt %d: %s (%s)",
         callback.event_type,
         callback.webhook_id,
         callback.attempts,
         attempt.error or f"delivered ({attempt.status_code})",
+        outcome,
     )
     return outcome
