@@ -17,6 +17,7 @@ MASKING_OUTBOUND_ALLOW_PRIVATE turns the address and scheme rules off on purpose
 inside the network (and the test suite's local receivers); `check --deploy` names it when on.
 """
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -224,11 +225,10 @@ class Deadline:
 
     @staticmethod
     def _shut(sock: socket.socket) -> None:
-        try:
-            # shutdown, not close: it wakes a recv() blocked in the other thread at once.
+        # shutdown, not close: it wakes a recv() blocked in the other thread at once. OSError:
+        # closed already, the request is over.
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # closed already: the request is over
 
 
 def client(**options) -> httpx.Client:
