@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from callflows.reports import CallQuerySet
+from masking.changes import stamp_fields
 from masking.privacy import number_text, personal_number
 
 
@@ -104,6 +105,8 @@ class Call(models.Model):
     recording_seconds = models.PositiveIntegerField(_("recording seconds"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("first heard of"), auto_now_add=True, db_index=True)
+    # Stamped by the database on every write, for the API's cursors (masking/changes.py).
+    created_tx, change_tx, changed_at = stamp_fields().values()
 
     objects = CallQuerySet.as_manager()
 
@@ -120,7 +123,10 @@ class Call(models.Model):
         indexes = [
             models.Index(
                 fields=["virtual_number", "created_at"], name="callflows_call_number_created"
-            )
+            ),
+            # The API's feeds (`after=`, `updated_after=`): every page one index range.
+            models.Index(fields=["created_tx", "id"], name="callflows_call_created_feed"),
+            models.Index(fields=["change_tx", "id"], name="callflows_call_change_feed"),
         ]
         permissions = [
             ("view_recording_status", "Can see a call's recording status and location at 8x8")

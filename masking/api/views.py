@@ -15,7 +15,9 @@ from rest_framework.response import Response
 
 from callflows.models import Call
 from masking.api import serializers as s
+from masking.api.cursors import FeedPagination
 from masking.api.errors import Conflict
+from masking.api.params import StrictQueryParams
 from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualNumber
 from masking.numbers import whole_numbers
 from masking.services import audit
@@ -96,12 +98,15 @@ class SessionFilter(django_filters.FilterSet):
         )
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(
+    StrictQueryParams, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Masking sessions: open (with or without a chosen number), list, read, change, close."""
 
     permission_classes = [ActionPermissions]
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
+    pagination_class = FeedPagination
     queryset = (
         MaskingSession.objects.select_related("virtual_number")
         .prefetch_related("participants")
@@ -220,12 +225,13 @@ class CallFilter(django_filters.FilterSet):
         fields = ["session", "reference", "since", "until", "outcome", "decision"]
 
 
-class CallViewSet(viewsets.ReadOnlyModelViewSet):
+class CallViewSet(StrictQueryParams, viewsets.ReadOnlyModelViewSet):
     """Calls through our numbers, newest first: our decision, 8x8's outcome, who called."""
 
     permission_classes = [ActionPermissions]
     serializer_class = s.CallSerializer
     filterset_class = CallFilter
+    pagination_class = FeedPagination
     queryset = (
         Call.objects.select_related("masking_session")
         .prefetch_related("masking_session__participants")
@@ -234,6 +240,7 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class VirtualNumberViewSet(
+    StrictQueryParams,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -284,6 +291,7 @@ class OptInFilter(django_filters.FilterSet):
 
 
 class RecordingOptInViewSet(
+    StrictQueryParams,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from masking.changes import stamp_fields
 from masking.outbound import url_problem
 from masking.privacy import number_text
 
@@ -168,6 +169,8 @@ class Callback(models.Model):
     last_error = number_text(models.CharField(_("last error"), max_length=300, blank=True))
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("happened at"), default=timezone.now, db_index=True)
+    # Stamped by the database on every write, for the events API's cursors (masking/changes.py).
+    created_tx, change_tx, changed_at = stamp_fields().values()
 
     objects = CallbackQuerySet.as_manager()
 
@@ -175,7 +178,11 @@ class Callback(models.Model):
         verbose_name = _("callback")
         verbose_name_plural = _("callbacks")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="masking_callback_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="masking_callback_due"),
+            models.Index(fields=["created_tx", "id"], name="masking_callback_created_feed"),
+            models.Index(fields=["change_tx", "id"], name="masking_callback_change_feed"),
+        ]
 
     def __str__(self):
         return f"{self.event_type} {self.webhook_id}"

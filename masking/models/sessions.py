@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from masking.changes import stamp_fields
 from masking.privacy import mask, personal_number
 from masking.voices import LANGUAGE_CHOICES
 
@@ -102,6 +103,8 @@ class MaskingSession(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Stamped by the database on every write, for the API's cursors (masking/changes.py).
+    created_tx, change_tx, changed_at = stamp_fields().values()
 
     objects = MaskingSessionQuerySet.as_manager()
 
@@ -109,6 +112,10 @@ class MaskingSession(models.Model):
         verbose_name = _("masking session")
         verbose_name_plural = _("masking sessions")
         ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_tx", "id"], name="masking_session_created_feed"),
+            models.Index(fields=["change_tx", "id"], name="masking_session_change_feed"),
+        ]
         permissions = [
             # Filed with sessions, where an administrator granting session rights looks. Staff
             # without it see participants', callers' and opted-in numbers masked everywhere.

@@ -38,6 +38,8 @@ KEPT = {
         CREATED: "the call log's order and dates, reports, the dashboard, the API",
         NUMBER_CREATED: "a number's calls: the call log's number filter, reports per number",
         SESSION: "a session's calls (its page, the API); SET NULL when a session is deleted",
+        "callflows_call_created_feed": "the API's feed of new calls (`after=`): keyset pages",
+        "callflows_call_change_feed": "the API's feed of changed calls (`updated_after=`)",
     },
     "callflows_callaction": {
         "callflows_callaction_pkey": "the primary key",
