@@ -9,8 +9,14 @@ from rest_framework import serializers
 from callflows.callers import caller_role
 from callflows.models import Call
 from masking.api.fields import PersonalNumberField, PrivateModelSerializer, viewer
-from masking.models import MaskingSession, RecordingOptIn, VirtualNumber
-from masking.privacy import number_for
+from masking.models import (
+    Callback,
+    CallbackAttempt,
+    MaskingSession,
+    RecordingOptIn,
+    VirtualNumber,
+)
+from masking.privacy import number_for, numbers_in_text_for
 
 
 class StrictSerializer(serializers.Serializer):
@@ -237,3 +243,84 @@ class CallSerializer(PrivateModelSerializer):
 
     def get_recording_received(self, obj) -> bool:
         return bool(obj.recording_id)
+
+
+class CallbackAttemptSerializer(serializers.ModelSerializer):
+    """One POST of an event to the backend, and what came of it."""
+
+    error = serializers.SerializerMethodField(help_text="Why it failed, numbers masked.")
+
+    class Meta:
+        model = CallbackAttempt
+        fields = ["number", "started_at", "duration_ms", "status_code", "error"]
+
+    def get_error(self, attempt) -> str:
+        return numbers_in_text_for(attempt.error, viewer(self))
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """An event the product sent (or is sending) to the business backend, as it was signed, with
+    its delivery state: `webhook-id` is what the receiver dedupes by."""
+
+    id = serializers.CharField(source="webhook_id", read_only=True, help_text="msg_9f0c2d6e...")
+    type = serializers.CharField(source="event_type", read_only=True)
+    payload = serializers.JSONField(read_only=True, help_text="The body POSTed, as signed.")
+    last_error = serializers.SerializerMethodField(help_text="Numbers masked.")
+    attempt_log = CallbackAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Callback
+        fields = [
+            "id",
+            "type",
+            "created_at",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "delivered_at",
+            "last_status_code",
+            "last_error",
+            "payload",
+            "attempt_log",
+        ]
+
+    def get_last_error(self, callback) -> str:
+        return numbers_in_text_for(callback.last_error, viewer(self))
+
+
+class RedeliverSerializer(StrictSerializer):
+    """Which events to send again: a list of ids, or a time range (`since`, `until`)."""
+
+    MAX = 1000
+
+    ids = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=MAX,
+        help_text='webhook-ids. Example: ["msg_9f0c2d6e5b8a4e1f9a3c7b2d1e0f4a5b"].',
+    )
+    since = serializers.DateTimeField(
+        required=False, help_text="Events that happened from then on. Example: 2026-03-02T00:00Z."
+    )
+    until = serializers.DateTimeField(
+        required=False, help_text="...and before then (default: now)."
+    )
+
+    def validate(self, data):
+        if "ids" in data and ("since" in data or "until" in data):
+            raise serializers.ValidationError({"ids": ["Either ids or a time range, not both."]})
+        if "ids" not in data and "since" not in data:
+            raise serializers.ValidationError({"since": ["Give ids or since (and until)."]})
+        if "ids" in data and not data["ids"]:
+            raise serializers.ValidationError({"ids": ["At least one id."]})
+        until = data.get("until") or timezone.now()
+        if "since" in data and data["since"] >= until:
+            raise serializers.ValidationError({"until": ["until must be after since."]})
+        return data
+
+
+class RedeliveredSerializer(serializers.Serializer):
+    queued = serializers.IntegerField(help_text="Events queued to be sent again.")
+    being_delivered = serializers.ListField(
+        child=serializers.CharField(), help_text="Ids being sent right now: left alone."
+    )

@@ -8,6 +8,7 @@ router = DefaultRouter()
 router.register("sessions", views.SessionViewSet, basename="session")
 router.register("calls", views.CallViewSet, basename="call")
 router.register("virtual-numbers", views.VirtualNumberViewSet, basename="virtual-number")
+router.register("events", views.EventViewSet, basename="event")
 router.register("recording-opt-ins", views.RecordingOptInViewSet, basename="recording-opt-in")
 
 

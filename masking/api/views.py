@@ -18,9 +18,16 @@ from masking.api import serializers as s
 from masking.api.cursors import FeedPagination
 from masking.api.errors import Conflict
 from masking.api.params import StrictQueryParams
-from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualNumber
+from masking.models import (
+    Callback,
+    MaskingSession,
+    Participant,
+    RecordingOptIn,
+    VirtualNumber,
+)
 from masking.numbers import whole_numbers
 from masking.services import audit
+from masking.services.callbacks import callbacks_redeliver
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.lookups import number_lookup, refusal_lookup
 from masking.services.numbers import number_set_status
@@ -53,6 +60,7 @@ class ActionPermissions(permissions.BasePermission):
         "reopen": "change",
         "revoke": "change",
         "calls": ("view", "callflows.view_call"),
+        "redeliver": "change",
     }
 
     def has_permission(self, request, view):
@@ -329,3 +337,56 @@ class RecordingOptInViewSet(
     def revoke(self, request, pk=None):
         opt_in = consent_revoke(opt_in=self.get_object(), actor=request.user, via="api")
         return Response(self.get_serializer(opt_in).data)
+
+
+class EventFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(
+        field_name="event_type", choices=Callback.EventType.choices, label="The event's type."
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Callback.Status.choices, label="Delivery state: pending, delivering, ..."
+    )
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Events from then on (ISO 8601)."
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Events before then (ISO 8601)."
+    )
+
+    class Meta:
+        model = Callback
+        fields = ["type", "status", "since", "until"]
+
+
+class EventViewSet(
+    StrictQueryParams, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The events the product sent to the business backend (its callbacks), with their delivery
+    state and attempts: follow them by cursor (`after=0`), and ask for any again."""
+
+    permission_classes = [ActionPermissions]
+    serializer_class = s.EventSerializer
+    filterset_class = EventFilter
+    pagination_class = FeedPagination
+    lookup_field = "webhook_id"
+    lookup_url_kwarg = "pk"
+    queryset = Callback.objects.prefetch_related("attempt_log").order_by("-created_at", "-id")
+
+    @extend_schema(
+        request=s.RedeliverSerializer,
+        responses={202: s.RedeliveredSerializer},
+    )
+    @action(detail=False, methods=["post"], filterset_class=None)
+    def redeliver(self, request):
+        """Send events again, from their first try and with the same ids: a list of `ids`, or
+        the events that happened between `since` and `until`."""
+        data = self._valid(s.RedeliverSerializer, request.data)
+        answer = callbacks_redeliver(
+            ids=data.get("ids"), since=data.get("since"), until=data.get("until")
+        )
+        return Response(answer, status=status.HTTP_202_ACCEPTED)
+
+    def _valid(self, serializer_class, data):
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

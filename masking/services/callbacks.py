@@ -291,3 +291,43 @@ def callbacks_requeue(*, now: datetime | None = None) -> int:
             traceback="The worker stopped while running this task; its callback was queued again.",
         )
     return requeued
+
+
+REDELIVER_MAX = 10_000
+
+
+def callbacks_redeliver(
+    *, ids: list[str] | None = None, since: datetime | None = None, until: datetime | None = None
+) -> dict:
+    """Send events again from their first try, with their webhook-ids: those named by `ids`, or
+    those that happened in [since, until). A backend back from an outage or restored from a
+    backup asks for what it missed (`POST /api/events/redeliver/`).
+
+    All or nothing: an unknown id, or a range of more than REDELIVER_MAX events, changes nothing
+    (ValidationError naming the field). Events being delivered right now are left alone and
+    listed as such. Returns {"queued": n, "being_delivered": [ids]}.
+    """
+    from django.core.exceptions import ValidationError
+
+    if ids is not None:
+        callbacks = list(Callback.objects.filter(webhook_id__in=ids))
+        unknown = sorted(set(ids) - {c.webhook_id for c in callbacks})
+        if unknown:
+            raise ValidationError({"ids": [f"No such event: {', '.join(unknown[:10])}."]})
+    else:
+        found = Callback.objects.filter(
+            created_at__gte=since, created_at__lt=until or timezone.now()
+        )
+        callbacks = list(found.order_by("created_at", "id")[: REDELIVER_MAX + 1])
+        if len(callbacks) > REDELIVER_MAX:
+            raise ValidationError(
+                {"since": [f"More than {REDELIVER_MAX} events: ask for a narrower range."]}
+            )
+    queued, busy = 0, []
+    with transaction.atomic():
+        for callback in callbacks:
+            if callback_redeliver(callback=callback):
+                queued += 1
+            else:
+                busy.append(callback.webhook_id)
+    return {"queued": queued, "being_delivered": busy}
