@@ -131,7 +131,7 @@ CREATED, CHANGED = "created_tx", "change_tx"
 
 def feed(queryset: models.QuerySet, *, column: str, after: Position | None) -> models.QuerySet:
     """`queryset` as a feed over `column` (CREATED or CHANGED), after `after`, in order."""
-    if queryset.db == "default" and _vendor(queryset) == "postgresql":
+    if _vendor(queryset) == "postgresql":
         # Only transactions every one of which has ended (module docstring).
         queryset = queryset.filter(
             **{f"{column}__lt": RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])}

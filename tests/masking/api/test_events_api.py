@@ -59,9 +59,7 @@ def test_redeliver_by_ids_and_by_time_range(events, receiver, django_user_model)
     callback = Callback.objects.get()
     assert callback.status == Callback.Status.DELIVERED
     backend = user_with(django_user_model, "view_callback", "change_callback")
-    response = backend.post(
-        "/api/events/redeliver/", {"ids": [callback.webhook_id]}, format="json"
-    )
+    response = backend.post("/api/events/redeliver/", {"ids": [callback.webhook_id]}, format="json")
     assert response.status_code == 202
     assert response.json() == {"queued": 1, "being_delivered": []}
     run_worker()
@@ -101,7 +99,5 @@ def test_bad_redeliver_requests_are_400_naming_the_field_and_change_nothing(
 def test_redeliver_needs_the_change_permission(events, django_user_model):
     backend = user_with(django_user_model, "view_callback")
     callback = Callback.objects.get()
-    response = backend.post(
-        "/api/events/redeliver/", {"ids": [callback.webhook_id]}, format="json"
-    )
+    response = backend.post("/api/events/redeliver/", {"ids": [callback.webhook_id]}, format="json")
     assert response.status_code == 403
