@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from callflows.models import Call
 from callflows.words import decision_words
-from masking.models import MaskingSession, PinLockout, VirtualNumber
+from masking.models import CallbackEndpointState, MaskingSession, PinLockout, VirtualNumber
 
 NEAR_FULL = 0.8
 
@@ -105,6 +105,11 @@ def figures(now=None) -> dict:
             .order_by("locked_until")
         ),
         "pin_locked_callers": PinLockout.objects.active(now).of_callers().count(),
+        # Callbacks no longer sent: the receiver answered 410 Gone or failed for days.
+        "disabled_endpoints": list(
+            CallbackEndpointState.objects.filter(disabled_at__isnull=False).order_by("url")
+        ),
+        "disabled_endpoints_url": reverse("admin:masking_callbackendpointstate_changelist"),
         "chart": calls_chart(series),
         "chart_empty": not any(n for _, n in series),
     }

@@ -102,7 +102,12 @@ class DatabaseCollector:
         yield from metrics
 
     def read(self):
-        from masking.models import Callback, PinLockout, VirtualNumber
+        from masking.models import (
+            Callback,
+            CallbackEndpointState,
+            PinLockout,
+            VirtualNumber,
+        )
 
         now = timezone.now()
         waiting = GaugeMetricFamily(
@@ -123,6 +128,12 @@ class DatabaseCollector:
             "masking_callback_oldest_pending_age_seconds",
             "Age of the oldest callback waiting to be delivered (0 when none waits).",
             value=(now - oldest).total_seconds() if oldest else 0,
+        )
+        yield GaugeMetricFamily(
+            "masking_callback_endpoints_disabled",
+            "Callback endpoints no longer sent to (410 Gone, or failing for "
+            "MASKING_CALLBACK_DISABLE_AFTER_HOURS): staff enable them again.",
+            value=CallbackEndpointState.objects.filter(disabled_at__isnull=False).count(),
         )
         lockouts = GaugeMetricFamily(
             "masking_pin_lockouts_active",

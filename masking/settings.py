@@ -423,6 +423,11 @@ MASKING_CALLBACK_FIRST_RETRY_SECONDS = env.int("MASKING_CALLBACK_FIRST_RETRY_SEC
 # held; `requeue_callbacks` hands it to another worker once this has passed. Keep it well above
 # the timeout.
 MASKING_CALLBACK_LEASE_SECONDS = env.int("MASKING_CALLBACK_LEASE_SECONDS", default=120)
+# An endpoint failing every attempt this long is disabled (as one answering 410 Gone at once):
+# staff are told (dashboard, metric) and enable it again (README, "Callbacks").
+MASKING_CALLBACK_DISABLE_AFTER_HOURS = env.float(
+    "MASKING_CALLBACK_DISABLE_AFTER_HOURS", default=72.0
+)
 
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).

@@ -13,11 +13,12 @@ from django.utils.translation import ngettext
 
 from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
-from masking.models import Callback, CallbackAttempt, CallbackEndpoint
+from masking.models import Callback, CallbackAttempt, CallbackEndpoint, CallbackEndpointState
 from masking.models.callbacks import new_secret
 from masking.privacy import numbers_in_text_for
 from masking.services.audit import ADMIN, audit_record
 from masking.services.callbacks import callback_redeliver
+from masking.services.endpoint_health import endpoint_enable
 
 
 @admin.register(CallbackEndpoint)
@@ -172,5 +173,31 @@ class CallbackAdmin(ProjectAdmin):
                 queued,
             )
             % queued,
+            messages.SUCCESS,
+        )
+
+
+@admin.register(CallbackEndpointState)
+class CallbackEndpointStateAdmin(ProjectAdmin):
+    """Receivers callbacks stopped going to (410 Gone, or failing for days): the dashboard links
+    here; *Enable again* once the backend answers, then it asks for what it missed."""
+
+    list_display = ["url", "disabled_at", "disabled_reason", "failing_since"]
+    readonly_fields = ["url", "failing_since", "disabled_at", "disabled_reason"]
+    fields = readonly_fields
+    actions = ["enable_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Enable again (send callbacks to it)", permissions=["change"])
+    def enable_again(self, request, queryset):
+        for state in queryset:
+            endpoint_enable(url=state.url)
+            audit_record(obj=state, action="enabled again", via=ADMIN, actor=request.user)
+        self.message_user(
+            request,
+            "Callbacks are sent again. The backend asks for what it missed with "
+            "POST /api/events/redeliver/.",
             messages.SUCCESS,
         )

@@ -2,7 +2,12 @@
 them, recording consent, the prompts read to callers, and the callbacks telling the business."""
 
 from masking.models.audit import AuditEntry
-from masking.models.callbacks import Callback, CallbackAttempt, CallbackEndpoint
+from masking.models.callbacks import (
+    Callback,
+    CallbackAttempt,
+    CallbackEndpoint,
+    CallbackEndpointState,
+)
 from masking.models.consent import RecordingOptIn
 from masking.models.numbers import VirtualNumber
 from masking.models.pin_access import PinFailure, PinLockout
@@ -15,6 +20,7 @@ __all__ = [
     "Callback",
     "CallbackAttempt",
     "CallbackEndpoint",
+    "CallbackEndpointState",
     "MaskingSession",
     "Participant",
     "PinFailure",

@@ -210,3 +210,43 @@ class CallbackAttempt(models.Model):
 
     def __str__(self):
         return f"attempt {self.number}: {self.status_code or self.error}"
+
+
+class CallbackEndpointState(models.Model):
+    """How a receiver's URL has been answering, and whether callbacks are still sent to it.
+
+    An endpoint that answers `410 Gone` (it says it is gone for good), or fails every attempt for
+    MASKING_CALLBACK_DISABLE_AFTER_HOURS, is disabled: events are still written (the events API
+    lists them) but not sent, until staff enable it again; the backend then asks for what it
+    missed (`POST /api/events/redeliver/`). Keyed by URL, so it serves an endpoint from the
+    environment and one from the admin alike.
+    """
+
+    url = models.URLField(
+        _("callback URL"),
+        max_length=500,
+        unique=True,
+        help_text=_("Example: “https://api.example.com/masking-events”."),
+    )
+    failing_since = models.DateTimeField(
+        _("failing since"),
+        null=True,
+        blank=True,
+        help_text=_("First failed attempt since the last delivered one. Empty: answering."),
+    )
+    disabled_at = models.DateTimeField(
+        _("disabled at"), null=True, blank=True, help_text=_("Empty: callbacks are sent.")
+    )
+    disabled_reason = models.CharField(
+        _("why disabled"),
+        max_length=200,
+        blank=True,
+        help_text=_("Example: “answered 410 Gone”."),
+    )
+
+    class Meta:
+        verbose_name = _("callback endpoint state")
+        verbose_name_plural = _("callback endpoint states")
+
+    def __str__(self):
+        return self.url

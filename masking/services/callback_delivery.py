@@ -22,6 +22,7 @@ from masking import outbound
 from masking.models import Callback, CallbackAttempt
 from masking.privacy import redact_text
 from masking.services.callbacks import Endpoint, _enqueue, callback_endpoint
+from masking.services.endpoint_health import endpoint_disabled, endpoint_record
 from masking.signing import signed_headers
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,21 @@ def callback_deliver(*, webhook_id: str) -> str:
     outcome: "delivered", "retry", "failed", "not due" (someone else has it or it is done) or
     "lease lost" (held too long before sending: another worker may have it; nothing was sent)."""
     now = timezone.now()
+    endpoint = callback_endpoint()
+    disabled = endpoint_disabled(url=endpoint.url) if endpoint else None
+    if disabled is not None:
+        # Written, listed by the events API, not sent: the backend asks for it again once staff
+        # have enabled the endpoint.
+        parked = (
+            Callback.objects.due(now)
+            .filter(webhook_id=webhook_id)
+            .update(
+                status=Callback.Status.FAILED,
+                lease_until=None,
+                last_error=f"not sent: the endpoint is disabled ({disabled.disabled_reason})",
+            )
+        )
+        return "endpoint disabled" if parked else "not due"
     lease = timedelta(seconds=settings.MASKING_CALLBACK_LEASE_SECONDS)
     taken = (
         Callback.objects.due(now)
@@ -116,7 +132,6 @@ def callback_deliver(*, webhook_id: str) -> str:
     if not taken:
         return "not due"
     callback = Callback.objects.get(webhook_id=webhook_id)
-    endpoint = callback_endpoint()
     # Renewed right before sending, only while still ours: the request then ends (its deadline
     # is at most half the lease) before any other worker may take the callback.
     started_at = timezone.now()
@@ -131,7 +146,13 @@ def callback_deliver(*, webhook_id: str) -> str:
     started = time.monotonic()
     status_code, error = _post(callback, endpoint)
     error = redact_text(error)[:300]
+    gone = None
+    if endpoint is not None:
+        gone = endpoint_record(url=endpoint.url, status_code=status_code, delivered=not error)
+        if gone is not None:
+            logger.warning("callback endpoint disabled: %s", gone.disabled_reason)
     return _finish(
+        gone=gone is not None,
         callback=callback,
         lease_until=lease_until,
         attempt=CallbackAttempt(
@@ -146,12 +167,14 @@ def callback_deliver(*, webhook_id: str) -> str:
     )
 
 
-def _finish(*, callback: Callback, lease_until: datetime, attempt: CallbackAttempt) -> str:
+def _finish(
+    *, callback: Callback, lease_until: datetime, attempt: CallbackAttempt, gone: bool = False
+) -> str:
     now = timezone.now()
     delivered = not attempt.error
     if delivered:
         outcome, changes = "delivered", {"status": Callback.Status.DELIVERED, "delivered_at": now}
-    elif callback.attempts >= settings.MASKING_CALLBACK_ATTEMPTS:
+    elif gone or callback.attempts >= settings.MASKING_CALLBACK_ATTEMPTS:
         outcome, changes = "failed", {"status": Callback.Status.FAILED}
     else:
         next_at = now + retry_delay(callback.attempts)
