@@ -26,6 +26,7 @@ from masking.models import (
     VirtualNumber,
 )
 from masking.numbers import whole_numbers
+from masking.parsers import SafeJSONParser
 from masking.services import audit
 from masking.services.callbacks import callbacks_redeliver
 from masking.services.consent import consent_record, consent_revoke
@@ -376,7 +377,9 @@ class EventViewSet(
         request=s.RedeliverSerializer,
         responses={202: s.RedeliveredSerializer},
     )
-    @action(detail=False, methods=["post"], filterset_class=None)
+    # JSON only: a form would carry a long list of ids as that many fields (Django refuses past
+    # DATA_UPLOAD_MAX_NUMBER_FIELDS, before DRF could answer in JSON).
+    @action(detail=False, methods=["post"], filterset_class=None, parser_classes=[SafeJSONParser])
     def redeliver(self, request):
         """Send events again, from their first try and with the same ids: a list of `ids`, or
         the events that happened between `since` and `until`."""

@@ -65,7 +65,7 @@ def seeded_paths(seeded):  # noqa: F811 (the egress audit's records of every kin
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
-    from masking.models import PinLockout
+    from masking.models import CallbackEndpointState, PinLockout
     from tests.factories import PromptFactory
 
     Group.objects.create(name="fuzz")
@@ -76,6 +76,11 @@ def seeded_paths(seeded):  # noqa: F811 (the egress audit's records of every kin
         caller="+6598761209",
         wrong_pins=5,
         locked_until=timezone.now() + timedelta(hours=1),
+    )
+    CallbackEndpointState.objects.create(
+        url="https://backend.example.com/masking-events",
+        disabled_at=timezone.now(),
+        disabled_reason="answered 410 Gone",
     )
     paths = {}
     for template, name, func in routes("/"):
