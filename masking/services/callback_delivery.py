@@ -103,8 +103,9 @@ def _excerpt(response: httpx.Response) -> str:
 
 def callback_deliver(*, webhook_id: str) -> str:
     """Take the callback if it is due, send it once, and record what happened. Returns the
-    outcome: "delivered", "retry", "failed", "not due" (someone else has it or it is done) or
-    "lease lost" (held too long before sending: another worker may have it; nothing was sent)."""
+    outcome: "delivered", "retry", "failed", "not due" (someone else has it or it is done),
+    "lease lost" (held too long before sending: another worker may have it; nothing was sent) or
+    "endpoint disabled" (not sent: marked failed, for the backend to ask for again)."""
     now = timezone.now()
     endpoint = callback_endpoint()
     disabled = endpoint_disabled(url=endpoint.url) if endpoint else None
@@ -146,13 +147,15 @@ def callback_deliver(*, webhook_id: str) -> str:
     started = time.monotonic()
     status_code, error = _post(callback, endpoint)
     error = redact_text(error)[:300]
-    gone = None
+    disabled_now = None
     if endpoint is not None:
-        gone = endpoint_record(url=endpoint.url, status_code=status_code, delivered=not error)
-        if gone is not None:
-            logger.warning("callback endpoint disabled: %s", gone.disabled_reason)
+        disabled_now = endpoint_record(
+            url=endpoint.url, status_code=status_code, delivered=not error
+        )
+        if disabled_now is not None:
+            logger.warning("callback endpoint disabled: %s", disabled_now.disabled_reason)
     return _finish(
-        gone=gone is not None,
+        gone=disabled_now is not None,
         callback=callback,
         lease_until=lease_until,
         attempt=CallbackAttempt(
