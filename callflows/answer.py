@@ -110,7 +110,7 @@ def answer_call_action(
             out_of_session=out_of_session,
         )
     if decision.outcome == Outcome.ASK_BUSINESS:
-        business = ask_business(facts) if ask_business else None
+        business = ask_business(facts=facts) if ask_business else None
         decision = decide_out_of_session(
             replace(out_of_session, ask_business=False), business=business
         )

@@ -13,6 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -176,8 +177,9 @@ def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> Business
             headers=headers,
             seconds=settings.MASKING_OUT_OF_SESSION_DEADLINE_MS / 1000,
         )
-    except DeadlinePassed as exc:
-        return _failed(BusinessKind.TIMEOUT, took(), str(exc))
+    except (DeadlinePassed, httpx.TimeoutException) as exc:
+        # Whichever fires first at the deadline: our wait, or httpx's own phase timeout.
+        return _failed(BusinessKind.TIMEOUT, took(), f"no answer in time ({exc})")
     except Exception as exc:
         return _failed(BusinessKind.ERROR, took(), f"{type(exc).__name__}: {exc}")
     if not 200 <= status < 300:
