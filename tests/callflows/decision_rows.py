@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from masking.models import VirtualNumber
-from masking.session_rules import SessionRules
 from masking.services.consent import consent_record
+from masking.session_rules import SessionRules
 from tests.callflows.conftest import VN, A, B
 from tests.factories import VirtualNumberFactory, open_session
 
