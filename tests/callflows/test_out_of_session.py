@@ -204,3 +204,15 @@ def test_the_business_is_not_asked_when_no_endpoint_is_set(provider, business, s
     business.answers({"action": "connect", "number": B})
     assert call(provider)[-1][0] == "hangup"
     assert business.asked() == []
+
+
+def test_the_call_page_shows_what_the_business_answered(provider, business, admin_client):
+    from django.urls import reverse
+
+    business.answers({"action": "open_session", "participant": DRIVER})
+    call(provider)
+    record = on_record()
+    page = admin_client.get(reverse("admin:callflows_call_change", args=[record.call_id]))
+    text = page.content.decode()
+    assert f"open a session and connect, in {record.elapsed_ms} ms" in text
+    assert f"session #{record.opened_session_id}" in text
