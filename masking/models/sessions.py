@@ -97,9 +97,12 @@ class MaskingSession(models.Model):
     )
     # Session rules (README, "Session rules"): each narrows when the pairing routes a call; a
     # call they turn away gets the no-session flow (or the fallback line), never the other party.
+    # Defaults in the database too: rows inserted by code that predates the rules (servers
+    # still running the previous release during a deploy, bulk COPY loads) get no rules.
     one_way = models.BooleanField(
         _("one-way"),
         default=False,
+        db_default=False,
         help_text=_(
             "Only participant A may call B; B's calls get the no-session flow or the fallback "
             "line. Example: ticked for a courier (A) who calls the customer (B)."
@@ -127,6 +130,8 @@ class MaskingSession(models.Model):
         _("calling hours' time zone"),
         max_length=64,
         blank=True,
+        default="",
+        db_default="",
         validators=[validate_time_zone],
         help_text=_("IANA name of the zone the hours are in. Example: “Asia/Singapore”."),
     )
