@@ -37,7 +37,7 @@ def _config(url: str, fallback: str) -> OutOfSession:
     try:
         line = parse_provider_number(fallback) if fallback else ""
     except NotAPhoneNumber:
-        line = ""  # `manage.py check` names it (masking.E009)
+        line = ""  # `manage.py check` names it (masking.E041)
     return OutOfSession(ask_business=bool(url), fallback_line=line)
 
 

@@ -138,25 +138,25 @@ def out_of_session_setting_errors() -> list[Error]:
             Error(
                 "MASKING_SESSION_CALLING_HOURS or MASKING_SESSION_TIME_ZONE is not usable.",
                 hint='Hours as "08:00-20:00", a zone as "Asia/Singapore" (README, Session rules).',
-                id="masking.E020",
+                id="masking.E040",
             )
         )
     if settings.MASKING_FALLBACK_LINE:
         try:
             parse_provider_number(settings.MASKING_FALLBACK_LINE)
         except NotAPhoneNumber:
-            errors.append(Error("MASKING_FALLBACK_LINE is not a phone number.", id="masking.E021"))
+            errors.append(Error("MASKING_FALLBACK_LINE is not a phone number.", id="masking.E041"))
     if settings.MASKING_OUT_OF_SESSION_URL:
         problem = url_problem(settings.MASKING_OUT_OF_SESSION_URL)
         if problem:
-            errors.append(Error(f"MASKING_OUT_OF_SESSION_URL {problem}.", id="masking.E022"))
+            errors.append(Error(f"MASKING_OUT_OF_SESSION_URL {problem}.", id="masking.E042"))
         if not (settings.MASKING_OUT_OF_SESSION_SECRET or settings.MASKING_CALLBACK_SECRET):
             errors.append(
                 Warning(
                     "MASKING_OUT_OF_SESSION_URL is set without a secret to sign with.",
                     hint="Set MASKING_OUT_OF_SESSION_SECRET (or MASKING_CALLBACK_SECRET); "
                     "without one, only a secret set in the admin's callback endpoint signs.",
-                    id="masking.W020",
+                    id="masking.W040",
                 )
             )
     return errors

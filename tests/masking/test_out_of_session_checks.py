@@ -20,10 +20,10 @@ def test_nothing_set_is_fine(settings):
 @pytest.mark.parametrize(
     "name, value, check",
     [
-        ("MASKING_SESSION_CALLING_HOURS", "8am-8pm", "masking.E020"),
-        ("MASKING_SESSION_TIME_ZONE", "Mars/Olympus", "masking.E020"),
-        ("MASKING_FALLBACK_LINE", "support", "masking.E021"),
-        ("MASKING_OUT_OF_SESSION_URL", "ftp://backend.example", "masking.E022"),
+        ("MASKING_SESSION_CALLING_HOURS", "8am-8pm", "masking.E040"),
+        ("MASKING_SESSION_TIME_ZONE", "Mars/Olympus", "masking.E040"),
+        ("MASKING_FALLBACK_LINE", "support", "masking.E041"),
+        ("MASKING_OUT_OF_SESSION_URL", "ftp://backend.example", "masking.E042"),
     ],
 )
 def test_a_bad_setting_is_named(settings, name, value, check):

@@ -100,3 +100,14 @@ def test_bad_rules_are_a_400_naming_the_field(api, sg_pool, rules, field_path):
     response = api.patch(f"{URL}{session_id}/", {"rules": rules}, format="json")
     assert response.status_code == 400
     assert MaskingSession.objects.get().rules == before
+
+
+def test_the_schema_describes_the_rules(api):
+    import yaml
+
+    schema = yaml.safe_load(api.get("/api/schema/").content)["components"]["schemas"]
+    request = schema["SessionRulesRequest"]["properties"]
+    assert set(request) == {"one_way", "calling_hours", "max_calls"}  # no call length: 8x8 has none
+    hours = schema["CallingHoursRequest"]["properties"]
+    assert set(hours) == {"start", "end", "time_zone"}
+    assert "rules" in schema["Session"]["properties"]
