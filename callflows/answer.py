@@ -8,17 +8,26 @@ A keypad follow-up (8x8 sending back the digits of our `say&capture`) is recogni
 any app server can answer it and a tag we never issued is treated as a new call.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
 
 from callflows.builders import callflow_for
-from callflows.decision import Decision, Outcome, decide, decide_consent_answer, decide_pin_entry
+from callflows.decision import (
+    Decision,
+    Outcome,
+    decide,
+    decide_consent_answer,
+    decide_out_of_session,
+    decide_pin_entry,
+)
+from callflows.out_of_session import out_of_session_config
 from callflows.provider_state import provider_facts
 from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it from here)
-from masking.routing import CallFacts
+from masking.routing import BusinessAnswer, CallFacts
 from masking.selectors import call_facts
 
 PIN_PROMPTS = (Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value)
@@ -47,10 +56,14 @@ def answer_call_action(
     now: datetime | None = None,
     digits: str | None = None,
     asked: AskedBefore | None = None,
+    ask_business: Callable[[CallFacts], BusinessAnswer] | None = None,
 ) -> Answer:
     """The callflow for a call from `caller` to `virtual_number` (both E.164), per settings.
 
     `asked` is the keypad prompt this is the answer to, if any, with `digits` the caller keyed.
+    `ask_business` asks the business about a call in no session (the webhook's: it may open a
+    session); it is called only when the decision says so. Without it (the simulator), such a
+    call is answered as if the business gave no answer.
     """
     now = now or timezone.now()
     pin_entry = asked is not None and asked.outcome in PIN_PROMPTS
@@ -66,6 +79,7 @@ def answer_call_action(
     )
     rule = settings.MASKING_RECORDING_CONSENT
     provider = provider_facts()
+    out_of_session = out_of_session_config(virtual_number=virtual_number)
     if pin_entry:
         decision = decide_pin_entry(
             match=facts.session if keyed and not facts.pin_paused else None,
@@ -76,6 +90,7 @@ def answer_call_action(
             consent_rule=rule,
             paused=facts.pin_paused,
             can_record=provider.can_record,
+            out_of_session=out_of_session,
         )
     elif asked is not None and asked.outcome == Outcome.ASK_CONSENT:
         decision = decide_consent_answer(
@@ -92,6 +107,12 @@ def answer_call_action(
             consent_rule=rule,
             pin_length=settings.MASKING_PIN_LENGTH,
             can_record=provider.can_record,
+            out_of_session=out_of_session,
+        )
+    if decision.outcome == Outcome.ASK_BUSINESS:
+        business = ask_business(facts=facts) if ask_business else None
+        decision = decide_out_of_session(
+            replace(out_of_session, ask_business=False), business=business
         )
     body = callflow_for(
         decision,

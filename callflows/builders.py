@@ -114,6 +114,38 @@ def callflow_for(
         )
         return callflow(client_action_id(decision), actions)
 
+    if outcome in (Outcome.FALLBACK, Outcome.CONNECT_ONCE) or (
+        outcome == Outcome.PIN_FAILED and decision.destination
+    ):
+        # Bridged from the virtual number, like any call: the support line (or the number the
+        # business gave) sees the virtual number, never the caller's.
+        if outcome == Outcome.CONNECT_ONCE:
+            speak("connecting")
+        else:
+            actions.append(
+                say(
+                    _prompt(prompts, "fallback_line") or KEYPAD_DEFAULTS["fallback_line"],
+                    dialect=dialect,
+                )
+            )
+        actions.append(
+            make_call(
+                source=virtual_number,
+                destination=decision.destination,
+                number_format=number_format,
+            )
+        )
+        return callflow(client_action_id(decision), actions)
+
+    if outcome == Outcome.BUSINESS_PROMPT:
+        # In the voice of the no-session prompt the caller would have heard, else the default.
+        voice = _prompt(prompts, "no_session") or KEYPAD_DEFAULTS["fallback_line"]
+        spoken = PromptFacts(
+            text=decision.prompt_text, language=voice.language, voice_profile=voice.voice_profile
+        )
+        actions.extend([say(spoken, dialect=dialect), hangup()])
+        return callflow(client_action_id(decision), actions)
+
     if outcome in (Outcome.HANGUP, Outcome.OTHER_ACCOUNT):
         # A follow-up to a bridge or a goodbye: nothing more to say, and never a second makeCall.
         # A call of another sub-account: none of our prompts or sessions are its own.
@@ -125,6 +157,10 @@ def callflow_for(
         Outcome.NOT_IN_SERVICE: "not_in_service",
         Outcome.APOLOGY: "apology",
         Outcome.PIN_FAILED: "goodbye",
+        # Turned away by a rule or refused by the business: what any caller in no session hears.
+        Outcome.SESSION_RULE: "no_session",
+        Outcome.REFUSED: "no_session",
+        Outcome.ASK_BUSINESS: "no_session",  # never built by the view; the simulator may
     }[outcome]
     prompt = _prompt(prompts, purpose)
     if prompt is None and outcome == Outcome.APOLOGY:
@@ -142,6 +178,11 @@ KEYPAD_DEFAULTS = {
     ),
     "wrong_pin": PromptFacts(
         text="That PIN is not right.", language="en", voice_profile="generic-en-female"
+    ),
+    "fallback_line": PromptFacts(
+        text="Please hold while we connect you to our support line.",
+        language="en",
+        voice_profile="generic-en-female",
     ),
     "consent_request": PromptFacts(
         text=CONSENT_REQUEST_TEXTS["en"], language="en", voice_profile="generic-en-female"

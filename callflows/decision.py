@@ -20,6 +20,22 @@ With keypad flows (answered by 8x8 with a follow-up Call Action carrying the dig
 | PIN entry paused for the caller, or for unknown phones on the number | PIN_LOCKED   |
 | a follow-up to anything but a keypad prompt we stored (decided by the view) | HANGUP |
 
+Session rules and calls outside a session (the business's answer is an input, fetched by the
+view only when this decision asks for it: ASK_BUSINESS never reaches a callflow):
+
+| situation                                              | outcome                      |
+|--------------------------------------------------------|------------------------------|
+| live session, a rule turns the call away (one-way,     | SESSION_RULE, or FALLBACK    |
+|   calling hours, most calls)                           |   with a fallback line       |
+| PIN matches a session whose rule turns the call away   | SESSION_RULE / FALLBACK      |
+| no session, no PIN step, business endpoint set         | ASK_BUSINESS (the view asks) |
+| the business answered open_session (view opened it)    | CONNECT to whom it named     |
+| the business answered connect                          | CONNECT_ONCE (no session)    |
+| the business answered prompt / refuse                  | BUSINESS_PROMPT / REFUSED    |
+| no session, no usable answer (none, timeout, error,    | FALLBACK with a fallback     |
+|   bad answer)                                          |   line, else NO_SESSION      |
+| wrong PIN, no tries left, fallback line set            | PIN_FAILED, to the fallback  |
+
 A session is live when it is not closed, has started and has not expired: an expired session
 routes nobody whether or not the sweep has closed it yet.
 """
@@ -28,7 +44,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from masking.routing import CallFacts, SessionFacts
+from masking.routing import BusinessAnswer, CallFacts, OutOfSession, SessionFacts
+from masking.session_rules import rule_refusing
 
 RETIRED = "retired"
 EVERY_PARTY = "every_party"
@@ -47,6 +64,22 @@ class Outcome(StrEnum):
     PIN_LOCKED = "pin_locked"  # PIN entry paused for this caller, or for strangers on the number
     HANGUP = "hangup"  # a follow-up to anything but our keypad prompts: never a second bridge
     OTHER_ACCOUNT = "other_account"  # sent for another 8x8 sub-account: not acted on (view)
+    SESSION_RULE = "session_rule"  # a session rule turned the call away: the no-session flow
+    FALLBACK = "fallback"  # bridged to the fallback line (a support number)
+    ASK_BUSINESS = "ask_business"  # the view asks the business, then decides again
+    CONNECT_ONCE = "connect_once"  # the business: bridge to a number, no session
+    BUSINESS_PROMPT = "business_prompt"  # the business: say this, then hang up
+    REFUSED = "refused"  # the business refused the call
+
+
+class BusinessKind(StrEnum):
+    OPEN_SESSION = "open_session"
+    CONNECT = "connect"
+    PROMPT = "prompt"
+    REFUSE = "refuse"
+    TIMEOUT = "timeout"  # no answer within MASKING_OUT_OF_SESSION_DEADLINE_MS
+    ERROR = "error"  # refused connection, non-2xx status, session could not be opened
+    BAD_ANSWER = "bad_answer"  # not JSON, or not one of the answers
 
 
 @dataclass(frozen=True)
@@ -61,6 +94,9 @@ class Decision:
     # The session asked for recording but 8x8 cannot record (no recording push configuration
     # known): the call connects unrecorded, and staff see why.
     recording_withheld: bool = False
+    rule: str = ""  # the session rule that turned the call away (masking.session_rules)
+    business: BusinessAnswer | None = None  # what the business answered, when it was asked
+    prompt_text: str = ""  # BUSINESS_PROMPT: what the business asked us to say
 
 
 def is_live(session: SessionFacts, *, now: datetime) -> bool:
@@ -93,6 +129,57 @@ def _connect(session: SessionFacts, *, rule: str, can_record: bool, **extra) -> 
     )
 
 
+NO_OUT_OF_SESSION = OutOfSession()
+
+
+def _refused_by_rule(session: SessionFacts, *, now: datetime) -> str | None:
+    return rule_refusing(
+        session.rules,
+        caller_role=session.caller_role,
+        connected_calls=session.connected_calls,
+        now=now,
+    )
+
+
+def _turned_away(rule: str, out_of_session: OutOfSession) -> Decision:
+    """A session rule refused the call: the fallback line if there is one, else the no-session
+    flow. The business is not asked: the caller is in a session, which said no."""
+    if out_of_session.fallback_line:
+        return Decision(Outcome.FALLBACK, destination=out_of_session.fallback_line, rule=rule)
+    return Decision(Outcome.SESSION_RULE, rule=rule)
+
+
+def decide_out_of_session(
+    out_of_session: OutOfSession, *, business: BusinessAnswer | None = None
+) -> Decision:
+    """A caller in no session on the number, past any PIN step: what the business answered (if
+    asked), else the fallback line, else the no-session flow."""
+    if business is None and out_of_session.ask_business:
+        return Decision(Outcome.ASK_BUSINESS)
+    if business is not None:
+        kind = business.kind
+        if kind == BusinessKind.OPEN_SESSION and business.session_id and business.destination:
+            return Decision(
+                Outcome.CONNECT,
+                session_id=business.session_id,
+                destination=business.destination,
+                business=business,
+            )
+        if kind == BusinessKind.CONNECT and business.destination:
+            return Decision(
+                Outcome.CONNECT_ONCE, destination=business.destination, business=business
+            )
+        if kind == BusinessKind.PROMPT and business.prompt:
+            return Decision(Outcome.BUSINESS_PROMPT, prompt_text=business.prompt, business=business)
+        if kind == BusinessKind.REFUSE:
+            return Decision(Outcome.REFUSED, business=business)
+    if out_of_session.fallback_line:
+        return Decision(
+            Outcome.FALLBACK, destination=out_of_session.fallback_line, business=business
+        )
+    return Decision(Outcome.NO_SESSION, business=business)
+
+
 def decide(
     facts: CallFacts,
     *,
@@ -100,6 +187,8 @@ def decide(
     consent_rule: str = EVERY_PARTY,
     pin_length: int = 0,
     can_record: bool = True,
+    out_of_session: OutOfSession = NO_OUT_OF_SESSION,
+    business: BusinessAnswer | None = None,
 ) -> Decision:
     if facts.number_status is None or facts.number_status == RETIRED:
         return Decision(Outcome.NOT_IN_SERVICE)
@@ -109,7 +198,10 @@ def decide(
             if facts.pin_paused:
                 return Decision(Outcome.PIN_LOCKED)
             return Decision(Outcome.ASK_PIN, min_digits=pin_length, tries=1)
-        return Decision(Outcome.NO_SESSION)
+        return decide_out_of_session(out_of_session, business=business)
+    rule = _refused_by_rule(session, now=now)
+    if rule:
+        return _turned_away(rule, out_of_session)
     if (
         can_record
         and not session.caller_consented
@@ -135,16 +227,24 @@ def decide_pin_entry(
     consent_rule: str = EVERY_PARTY,
     paused: bool = False,
     can_record: bool = True,
+    out_of_session: OutOfSession = NO_OUT_OF_SESSION,
 ) -> Decision:
-    """The digits of a PIN prompt: `match` is the session whose participant has that PIN.
-    `paused`: PIN entry was locked for this caller (or the number) since we asked."""
+    """The digits of a PIN prompt: `match` is the session whose participant has that PIN (the
+    call is made as that participant, so their session's rules apply). `paused`: PIN entry was
+    locked for this caller (or the number) since we asked. A last wrong PIN stays PIN_FAILED (it
+    counts) and goes to the fallback line when there is one."""
     if paused:
         return Decision(Outcome.PIN_LOCKED, tries=tries)
     if match is not None and is_live(match, now=now):
+        rule = _refused_by_rule(match, now=now)
+        if rule:
+            return replace(_turned_away(rule, out_of_session), tries=tries)
         return _connect(match, rule=consent_rule, can_record=can_record)
     if tries < max_tries:
         return Decision(Outcome.RETRY_PIN, min_digits=pin_length, tries=tries + 1)
-    return Decision(Outcome.PIN_FAILED, tries=tries)
+    return Decision(
+        Outcome.PIN_FAILED, tries=tries, destination=out_of_session.fallback_line or None
+    )
 
 
 def decide_consent_answer(

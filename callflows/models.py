@@ -8,6 +8,7 @@ for the timeline and for audits; `NumberEvent` keeps what 8x8 said about our num
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from callflows.reports import CallQuerySet
@@ -28,6 +29,11 @@ class Call(models.Model):
         PIN_LOCKED = "pin_locked", _("PIN entry paused")
         HANGUP = "hangup", _("follow-up, hung up")
         OTHER_ACCOUNT = "other_account", _("another 8x8 sub-account's call: not acted on")
+        SESSION_RULE = "session_rule", _("turned away by a session rule")
+        FALLBACK = "fallback", _("bridged to the fallback line")
+        CONNECT_ONCE = "connect_once", _("bridged once, as the business asked")
+        BUSINESS_PROMPT = "business_prompt", _("the business's prompt, hung up")
+        REFUSED = "refused", _("refused by the business")
 
     class Status(models.TextChoices):
         COMPLETED = "COMPLETED", _("completed")
@@ -327,3 +333,56 @@ class ProviderConnection(models.Model):
 
     def __str__(self):
         return f"8x8 connection read at {self.read_at}"
+
+
+class OutOfSessionAnswer(models.Model):
+    """What the business answered when asked about a call from a phone in no session on the
+    number (README, "Calls outside a session"), and how long it took. One per call asked."""
+
+    class Answer(models.TextChoices):
+        OPEN_SESSION = "open_session", _("open a session and connect")
+        CONNECT = "connect", _("connect once, no session")
+        PROMPT = "prompt", _("play a prompt")
+        REFUSE = "refuse", _("refuse")
+        TIMEOUT = "timeout", _("no answer in time")
+        ERROR = "error", _("error")
+        BAD_ANSWER = "bad_answer", _("bad answer")
+
+    call = models.OneToOneField(
+        Call,
+        on_delete=models.CASCADE,
+        related_name="out_of_session_answer",
+        verbose_name=_("call"),
+    )
+    answer = models.CharField(
+        _("business's answer"),
+        max_length=12,
+        choices=Answer.choices,
+        help_text=_("What the business answered, or why there was no answer. Example: refuse."),
+    )
+    elapsed_ms = models.PositiveIntegerField(
+        _("took (ms)"), help_text=_("From sending the request to reading the answer. Example: 52.")
+    )
+    detail = models.CharField(
+        _("detail"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why there was no usable answer. Example: “HTTP 500”."),
+    )
+    opened_session = models.ForeignKey(
+        "masking.MaskingSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session opened"),
+        help_text=_("The session opened for this call, when the business asked for one."),
+    )
+    asked_at = models.DateTimeField(_("asked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("business's answer")
+        verbose_name_plural = _("business's answers")
+
+    def __str__(self):
+        return f"{self.get_answer_display()} ({self.elapsed_ms} ms)"

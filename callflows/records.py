@@ -14,8 +14,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from callflows.decision import Decision, Outcome
-from callflows.models import Call, CallAction, CallEvent
+from callflows.models import Call, CallAction, CallEvent, OutOfSessionAnswer
 from callflows.provider_state import NO_PUSH_CONFIG
+from masking.routing import BusinessAnswer
 from masking.services.callbacks import emit_call_completed
 
 # The Call Action is the hot path (the caller hears silence meanwhile). Its record is the event,
@@ -307,3 +308,29 @@ def foreign_ingest(*, kind: str, payload: dict, raw: dict, subaccount: str) -> b
         payload=raw,
     )
     return event is not None
+
+
+def out_of_session_answer_record(
+    *, provider_session_id: str | None, business: BusinessAnswer
+) -> OutOfSessionAnswer | None:
+    """Put what the business answered about a call in no session on the call's record."""
+    call_id = (
+        Call.objects.filter(provider_session_id=provider_session_id)
+        .values_list("pk", flat=True)
+        .first()
+        if provider_session_id
+        else None
+    )
+    if call_id is None:
+        return None
+    answer = OutOfSessionAnswer(
+        call_id=call_id,
+        answer=business.kind,
+        elapsed_ms=business.elapsed_ms,
+        detail=business.detail[:300],
+        opened_session_id=business.session_id,
+    )
+    # The call and the session were just written by this request: not looked up again.
+    answer.full_clean(exclude=["call", "opened_session"], validate_unique=False)
+    answer.save()
+    return answer

@@ -5,6 +5,7 @@ import contextlib
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 
 
@@ -118,7 +119,47 @@ def check_product_settings(app_configs, **kwargs):
         )
     if not 1 <= settings.MASKING_PIN_LENGTH <= 12:
         errors.append(Error("MASKING_PIN_LENGTH must be 1 to 12 digits.", id="masking.E006"))
-    return errors + callback_setting_errors()
+    return errors + callback_setting_errors() + out_of_session_setting_errors()
+
+
+def out_of_session_setting_errors() -> list[Error]:
+    """The session rules' defaults, the fallback line and the business's endpoint must be
+    usable: a bad one would otherwise fail every new session or every call outside a session."""
+    from callflows.numbers import NotAPhoneNumber, parse_provider_number
+    from masking.outbound import url_problem
+    from masking.session_rules import default_rules, validate_time_zone
+
+    errors = []
+    try:
+        rules = default_rules()
+        validate_time_zone(rules.calling_hours_time_zone)
+    except (ValueError, ValidationError):
+        errors.append(
+            Error(
+                "MASKING_SESSION_CALLING_HOURS or MASKING_SESSION_TIME_ZONE is not usable.",
+                hint='Hours as "08:00-20:00", a zone as "Asia/Singapore" (README, Session rules).',
+                id="masking.E040",
+            )
+        )
+    if settings.MASKING_FALLBACK_LINE:
+        try:
+            parse_provider_number(settings.MASKING_FALLBACK_LINE)
+        except NotAPhoneNumber:
+            errors.append(Error("MASKING_FALLBACK_LINE is not a phone number.", id="masking.E041"))
+    if settings.MASKING_OUT_OF_SESSION_URL:
+        problem = url_problem(settings.MASKING_OUT_OF_SESSION_URL)
+        if problem:
+            errors.append(Error(f"MASKING_OUT_OF_SESSION_URL {problem}.", id="masking.E042"))
+        if not (settings.MASKING_OUT_OF_SESSION_SECRET or settings.MASKING_CALLBACK_SECRET):
+            errors.append(
+                Warning(
+                    "MASKING_OUT_OF_SESSION_URL is set without a secret to sign with.",
+                    hint="Set MASKING_OUT_OF_SESSION_SECRET (or MASKING_CALLBACK_SECRET); "
+                    "without one, only a secret set in the admin's callback endpoint signs.",
+                    id="masking.W040",
+                )
+            )
+    return errors
 
 
 def callback_setting_errors() -> list[Error]:

@@ -7,6 +7,8 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from masking.session_rules import SessionRules
+
 
 @dataclass(frozen=True)
 class PromptFacts:
@@ -28,6 +30,9 @@ class SessionFacts:
     recording_requested: bool
     caller_consented: bool = False
     other_party_consented: bool = False
+    caller_role: str = "a"  # the role ("a"/"b") of the participant the call is made as
+    rules: SessionRules = field(default_factory=SessionRules)
+    connected_calls: int = 0  # calls it bridged so far (read only when it has a limit)
 
 
 @dataclass(frozen=True)
@@ -39,3 +44,30 @@ class CallFacts:
     prompts: dict[str, PromptFacts] = field(default_factory=dict)  # by purpose
     pin_sessions: bool = False  # open sessions on the number that callers may reach by PIN
     pin_paused: bool = False  # PIN entry refused to this caller on the number (a PIN lockout)
+
+
+@dataclass(frozen=True)
+class OutOfSession:
+    """What a number does with a call from a phone in no session on it (the effective settings,
+    `callflows.out_of_session.out_of_session_config`): ask the business, and where the fallback
+    line is (E.164; empty: none)."""
+
+    ask_business: bool = False
+    fallback_line: str = ""
+
+
+@dataclass(frozen=True)
+class BusinessAnswer:
+    """What the business answered about a call in no session, and how long it took.
+
+    `kind` is one of callflows.decision.BusinessKind: an answer (open_session, connect, prompt,
+    refuse) or why there is none (timeout, error, bad_answer)."""
+
+    kind: str
+    elapsed_ms: int
+    destination: str = ""  # E.164: whom to bridge to (connect, open_session)
+    session_id: int | None = None  # open_session: the session opened for it
+    prompt: str = ""  # prompt: what to say
+    reference: str = ""  # open_session: the session's reference
+    session_seconds: int = 0  # open_session: how long the session lasts
+    detail: str = ""  # why there is no answer, for staff

@@ -1,6 +1,6 @@
 """The reads: which session a call belongs to, and what the decision needs to know about it."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 
 import phonenumbers
@@ -18,6 +18,7 @@ from masking.models import (
 from masking.models.pin_access import pin_caller
 from masking.pins import NO_PIN, pin_hash
 from masking.routing import CallFacts, PromptFacts, SessionFacts
+from masking.session_rules import SessionRules
 from masking.voices import COUNTRY_LANGUAGES
 
 
@@ -38,7 +39,8 @@ def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
 # index on active opt-ins), and the prompts' version so the per-process prompt cache knows when to
 # reload, and whether PIN entry is paused for this caller on the number (a PIN lockout of the
 # caller, or of every unknown phone: the partial index on active lockouts). The one-row base (`pv`)
-# makes an unknown number still return a row.
+# makes an unknown number still return a row. The session's rules ride along, with the count of
+# calls it bridged only when it has a limit (its calls, by their session index).
 #
 # For digits keyed at our PIN prompt, the same read finds the session by the PIN's keyed hash
 # instead of by the caller's number (the partial unique index on open PINs): `p` is then the
@@ -59,7 +61,13 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
                             WHERE l.virtual_number_id = vn.id AND l.caller = ''
                               AND l.cleared_at IS NULL AND l.locked_until > %s)
                THEN NOT EXISTS ({trusted})
-               ELSE FALSE END
+               ELSE FALSE END,
+       p.role, s.one_way, s.calling_hours_start, s.calling_hours_end, s.calling_hours_time_zone,
+       s.max_calls,
+       CASE WHEN s.max_calls IS NOT NULL
+            THEN (SELECT count(*) FROM callflows_call c
+                  WHERE c.masking_session_id = s.id AND c.outcome = 'connect')
+            ELSE 0 END
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
@@ -95,6 +103,13 @@ def _aware(value):
     if not isinstance(value, datetime):
         value = parse_datetime(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _time(value):
+    """Raw queries skip Django's converters: SQLite gives a time as text."""
+    if value is None or isinstance(value, time):
+        return value
+    return time.fromisoformat(value)
 
 
 class _PromptCache:
@@ -151,6 +166,13 @@ def call_facts(
         preferred_language,
         pin_sessions,
         pin_paused,
+        caller_role,
+        one_way,
+        hours_start,
+        hours_end,
+        hours_zone,
+        max_calls,
+        connected_calls,
     ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now, pin=pin)
     version = (prompt_count, str(prompts_changed))
     prompts = prompts_in(language_for(caller, preferred=preferred_language), version, language)
@@ -165,6 +187,15 @@ def call_facts(
             recording_requested=bool(recording),
             caller_consented=bool(caller_consented),
             other_party_consented=bool(other_consented),
+            caller_role=caller_role,
+            rules=SessionRules(
+                one_way=bool(one_way),
+                calling_hours_start=_time(hours_start),
+                calling_hours_end=_time(hours_end),
+                calling_hours_time_zone=hours_zone or "",
+                max_calls=max_calls,
+            ),
+            connected_calls=connected_calls or 0,
         )
     return CallFacts(
         virtual_number=virtual_number,

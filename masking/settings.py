@@ -429,6 +429,33 @@ MASKING_CALLBACK_DISABLE_AFTER_HOURS = env.float(
     "MASKING_CALLBACK_DISABLE_AFTER_HOURS", default=72.0
 )
 
+# --- Session rules and calls outside a session (README, "Session rules", "Calls outside a
+# session") -------------------------------------------------------------------------------------
+# The rules a new session gets unless its opener sets them: one-way (only A may call B), daily
+# calling hours ("08:00-20:00"; empty: any hour) in a time zone (empty: the operations zone), and
+# the most calls it bridges (0: no limit).
+MASKING_SESSION_ONE_WAY = env.bool("MASKING_SESSION_ONE_WAY", default=False)
+MASKING_SESSION_CALLING_HOURS = env.str("MASKING_SESSION_CALLING_HOURS", default="")
+MASKING_SESSION_TIME_ZONE = env.str("MASKING_SESSION_TIME_ZONE", default="")
+MASKING_SESSION_MAX_CALLS = env.int("MASKING_SESSION_MAX_CALLS", default=0)
+# Where a call from a phone in no session on a number is POSTed for the business to decide
+# (signed like the callbacks, with MASKING_OUT_OF_SESSION_SECRET, default the callback secret).
+# Empty: nobody is asked.
+MASKING_OUT_OF_SESSION_URL = env.str("MASKING_OUT_OF_SESSION_URL", default="")
+MASKING_OUT_OF_SESSION_SECRET = env.str("MASKING_OUT_OF_SESSION_SECRET", default="")
+# The whole request to the business (connect, send, answer, read) ends this many milliseconds
+# after it starts. Well inside the Call Action's database deadline (1,000 ms), which the request
+# shares: what is left still opens the session and records the call, and a business that is
+# late costs the caller this much silence at most, then the no-session flow.
+MASKING_OUT_OF_SESSION_DEADLINE_MS = env.int("MASKING_OUT_OF_SESSION_DEADLINE_MS", default=400)
+# The API user whose view of numbers the request gets: the caller's number goes whole only if
+# that user may see full numbers (masking.view_full_numbers); else masked. Empty: masked.
+MASKING_OUT_OF_SESSION_USER = env.str("MASKING_OUT_OF_SESSION_USER", default="")
+# A support line: callers in no session (after the business, if asked, gave no usable answer),
+# those whom a session rule turns away, and those who failed the PIN, hear the fallback prompt
+# and are bridged here from the virtual number. Empty: the no-session flow.
+MASKING_FALLBACK_LINE = env.str("MASKING_FALLBACK_LINE", default="")
+
 # Spoken when the Call Action path fails and no apology prompt can be read from the database
 # (the database may be the thing that failed).
 MASKING_FALLBACK_APOLOGY = env.str(

@@ -5,12 +5,12 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows import voice_api
-from callflows.models import Call, CallAction, CallEvent
+from callflows.models import Call, CallAction, CallEvent, OutOfSessionAnswer
 from callflows.words import decision_words, outcome_words
 from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
@@ -191,6 +191,7 @@ class CallAdmin(ReadOnlyAdmin):
                     "why_not_recorded",
                     "answered_at",
                     "answer_json",
+                    "business_answer",
                 ]
             },
         ),
@@ -278,6 +279,26 @@ class CallAdmin(ReadOnlyAdmin):
     @admin.display(description="time", ordering="created_at")
     def when(self, obj):
         return formats.date_format(timezone.localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description="the business's answer")
+    def business_answer(self, obj):
+        """For a call from a phone in no session: what the business answered, how long it took,
+        and the session it had opened (README, "Calls outside a session")."""
+        answer = OutOfSessionAnswer.objects.filter(call=obj).first()
+        if answer is None:
+            return "not asked"
+        parts = [f"{answer.get_answer_display()}, in {answer.elapsed_ms} ms"]
+        if answer.detail:
+            parts.append(answer.detail)
+        if answer.opened_session_id:
+            parts.append(
+                format_html(
+                    'opened <a href="{}">session #{}</a>',
+                    reverse("admin:masking_maskingsession_change", args=[answer.opened_session_id]),
+                    answer.opened_session_id,
+                )
+            )
+        return format_html_join("; ", "{}", ((part,) for part in parts))
 
     @admin.display(description="decision", ordering="outcome")
     def decision(self, obj):

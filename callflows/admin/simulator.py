@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from phonenumber_field.formfields import PhoneNumberField
 
+from callflows.admin.simulator_rules import rules_explained
 from callflows.answer import KEYPAD_PROMPTS, PIN_PROMPTS, AskedBefore, answer_call_action
 from callflows.words import decision_words
 from masking.admin.number_picker import NumberPicker
@@ -102,6 +103,7 @@ def simulator_view(request):
             )
         decision = answer.decision
         result = {
+            "rules": rules_explained(answer),
             "outcome": decision.outcome.value,
             "words": decision_words(decision.outcome.value),
             "elsewhere": elsewhere(

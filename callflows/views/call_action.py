@@ -2,6 +2,7 @@
 
 import logging
 from contextlib import nullcontext
+from functools import partial
 from time import perf_counter
 
 from django.conf import settings
@@ -9,12 +10,13 @@ from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 
 from callflows.answer import PIN_PROMPTS, AskedBefore, answer_call_action
+from callflows.ask_business import ask_business
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.provider_state import known_provider_facts, provider_facts
-from callflows.records import call_record_answer
+from callflows.records import call_record_answer, out_of_session_answer_record
 from callflows.subaccounts import foreign_subaccount
 from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
@@ -115,6 +117,8 @@ class CallActionView(ProviderView):
             virtual_number=payload["destination"],
             digits=payload["digits"],
             asked=follow_up.asked,
+            # Called only on the out-of-session path: calls in a session never wait on it.
+            ask_business=partial(ask_business, provider_session_id=payload.get("sessionId") or ""),
         )
         return answer.decision, answer.body, follow_up.asked
 
@@ -185,6 +189,10 @@ class CallActionView(ProviderView):
                     decision=decision,
                     answer_json=text,
                 )
+                if decision.business is not None and recorded.first:
+                    out_of_session_answer_record(
+                        provider_session_id=payload.get("sessionId"), business=decision.business
+                    )
                 if asked and recorded.first:
                     apply_keypad_effects(
                         decision=decision,

@@ -30,6 +30,7 @@ from masking.services.sessions import (
     session_update,
     session_validate,
 )
+from masking.session_rules import SessionRules, default_rules
 
 
 class ConcurrentChange(Exception):
@@ -42,6 +43,20 @@ STATE_COLOURS = {
     "expired": "#9a6700",
     "closed": "#6e7781",
 }
+
+
+RULE_FIELDS = [
+    "one_way",
+    "calling_hours_start",
+    "calling_hours_end",
+    "calling_hours_time_zone",
+    "max_calls",
+]
+
+
+def rules_of(data: dict) -> SessionRules:
+    """The rules a session form's cleaned data sets."""
+    return SessionRules(**{field: data.get(field) for field in RULE_FIELDS})
 
 
 class SessionAddForm(forms.ModelForm):
@@ -79,10 +94,15 @@ class SessionAddForm(forms.ModelForm):
             "started_at",
             "expires_at",
             "generate_pins",
+            *RULE_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            # A new session's rules start as the settings' defaults.
+            for field, value in default_rules().as_fields().items():
+                self.fields[field].initial = value
         self.fields["virtual_number"].required = False
         self.fields["virtual_number"].help_text = (
             "Only numbers that can take this session are offered, with their free room. Leave "
@@ -115,6 +135,7 @@ class SessionAddForm(forms.ModelForm):
                 reference=data.get("reference", ""),
                 started_at=data.get("started_at"),
                 expires_at=data.get("expires_at"),
+                rules=rules_of(data),
             )
             if data.get("generate_pins") and not pin_room_left(virtual_number):
                 # The PINs are drawn on save; their room is known now, so say it on the form.
@@ -301,7 +322,17 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             "status",
             "closed_at",
             "close_reason",
+            "rules_in_force",
+            *RULE_FIELDS,
         ]
+
+    @admin.display(description="rules")
+    def rules_in_force(self, obj):
+        """Each rule in force, in words (the simulator explains the same ones)."""
+        lines = obj.rules.described()
+        if not lines:
+            return "none: calls route both ways, at any hour, as often as the people like"
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -314,6 +345,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             "status",
             "closed_at",
             "close_reason",
+            "rules_in_force",
         ]
 
     def save_model(self, request, obj, form, change):
@@ -325,6 +357,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
                 reference=data["reference"],
                 expires_at=data["expires_at"],
                 clear_expiry=data["expires_at"] is None,
+                rules=rules_of(data),
                 actor=request.user,
                 via=ADMIN,
             )
@@ -339,6 +372,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
                 started_at=data["started_at"],
                 expires_at=data["expires_at"],
                 generate_pins=bool(data.get("generate_pins")),
+                rules=rules_of(data),
                 actor=request.user,
                 via=ADMIN,
             )

@@ -1,8 +1,10 @@
 """What the management API accepts and answers. Writes go through the services, not `save()`."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
@@ -17,6 +19,7 @@ from masking.models import (
     VirtualNumber,
 )
 from masking.privacy import number_for, numbers_in_text_for
+from masking.session_rules import SessionRules, validate_time_zone
 
 
 class StrictSerializer(serializers.Serializer):
@@ -65,6 +68,76 @@ class NumberSlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class CallingHoursSerializer(StrictSerializer):
+    start = serializers.TimeField(help_text="From this time of day. Example: 08:00.")
+    end = serializers.TimeField(
+        help_text="Until this time of day; earlier than start spans midnight. Example: 20:00."
+    )
+    time_zone = serializers.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="IANA zone the hours are in. Example: Asia/Singapore.",
+    )
+
+    def validate(self, data):
+        if data["start"] == data["end"]:
+            raise serializers.ValidationError({"end": ["The end must differ from the start."]})
+        return data
+
+
+class SessionRulesSerializer(StrictSerializer):
+    """A session's rules (README, "Session rules"). Each key left out keeps its value (on
+    creation: the settings' default). A maximum call length is not offered: 8x8's makeCall
+    takes none."""
+
+    one_way = serializers.BooleanField(
+        required=False, help_text="Only participant A may call B. Example: true."
+    )
+    calling_hours = CallingHoursSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Calls route only within this daily window; null: any hour.",
+    )
+    max_calls = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=100_000,
+        help_text="After this many connected calls the session routes no more; null: no limit. "
+        "Example: 3.",
+    )
+
+
+def rules_from(data: dict | None, *, base: SessionRules) -> SessionRules | None:
+    """The rules `data` (a SessionRulesSerializer's) sets over `base`; None when not given."""
+    if data is None:
+        return None
+    changes = {}
+    if "one_way" in data:
+        changes["one_way"] = data["one_way"]
+    if "calling_hours" in data:
+        hours = data["calling_hours"] or {}
+        changes.update(
+            calling_hours_start=hours.get("start"),
+            calling_hours_end=hours.get("end"),
+            calling_hours_time_zone=hours.get("time_zone", ""),
+        )
+    if "max_calls" in data:
+        changes["max_calls"] = data["max_calls"]
+    return replace(base, **changes)
+
+
+def rules_data(rules: SessionRules) -> dict:
+    hours = None
+    if rules.calling_hours_start is not None and rules.calling_hours_end is not None:
+        hours = {
+            "start": rules.calling_hours_start.strftime("%H:%M"),
+            "end": rules.calling_hours_end.strftime("%H:%M"),
+            "time_zone": rules.calling_hours_time_zone,
+        }
+    return {"one_way": rules.one_way, "calling_hours": hours, "max_calls": rules.max_calls}
+
+
 class SessionCreateSerializer(ExpiryMixin):
     participant_a = PersonalNumberField(help_text="A real number in E.164. Example: +6591230001.")
     participant_b = PersonalNumberField(help_text="The other real number. Example: +6591230002.")
@@ -89,11 +162,13 @@ class SessionCreateSerializer(ExpiryMixin):
         help_text="Give each participant a PIN to call from any phone. The PINs are in this "
         "response only (pin_a, pin_b).",
     )
+    rules = SessionRulesSerializer(required=False)
 
 
 class SessionUpdateSerializer(ExpiryMixin):
     recording_requested = serializers.BooleanField(required=False)
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    rules = SessionRulesSerializer(required=False)
 
 
 class SessionSerializer(PrivateModelSerializer):
@@ -106,6 +181,10 @@ class SessionSerializer(PrivateModelSerializer):
     )
     state = serializers.SerializerMethodField(
         help_text="open, scheduled, expired or closed: whether it routes calls now."
+    )
+    rules = serializers.SerializerMethodField(
+        help_text='{"one_way": false, "calling_hours": {"start": "08:00", "end": "20:00", '
+        '"time_zone": "Asia/Singapore"} or null, "max_calls": 3 or null}'
     )
 
     class Meta:
@@ -123,9 +202,14 @@ class SessionSerializer(PrivateModelSerializer):
             "expires_at",
             "closed_at",
             "close_reason",
+            "rules",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SessionRulesSerializer)
+    def get_rules(self, obj) -> dict:
+        return rules_data(obj.rules)
 
     def _participant(self, obj, role) -> str | None:
         for participant in obj.participants.all():

@@ -38,6 +38,7 @@ from masking.services.sessions import (
     session_reopen,
     session_update,
 )
+from masking.session_rules import default_rules
 
 
 class ActionPermissions(permissions.BasePermission):
@@ -128,7 +129,8 @@ class SessionViewSet(
 
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def create(self, request):
-        data = self._valid(s.SessionCreateSerializer, request.data)
+        data = dict(self._valid(s.SessionCreateSerializer, request.data))
+        data["rules"] = s.rules_from(data.pop("rules", None) or {}, base=default_rules())
         try:
             session = session_create(**data, actor=request.user, via=audit.API)
         except ValidationError as exc:
@@ -158,6 +160,7 @@ class SessionViewSet(
             reference=data.get("reference"),
             expires_at=data.get("expires_at"),
             clear_expiry="expires_at" in data and data["expires_at"] is None,
+            rules=s.rules_from(data.get("rules"), base=session.rules),
             actor=request.user,
             via=audit.API,
         )

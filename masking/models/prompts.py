@@ -36,6 +36,7 @@ class Prompt(models.Model):
         WRONG_PIN = "wrong_pin", _("wrong PIN")
         APOLOGY = "apology", _("apology")
         GOODBYE = "goodbye", _("goodbye (after the last wrong PIN)")
+        FALLBACK_LINE = "fallback_line", _("fallback line (before bridging to the support line)")
 
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en")

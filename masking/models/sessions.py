@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -8,6 +9,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from masking.changes import stamp_fields
 from masking.privacy import mask, personal_number
+from masking.session_rules import SessionRules, validate_time_zone
 from masking.voices import LANGUAGE_CHOICES
 
 
@@ -94,6 +96,56 @@ class MaskingSession(models.Model):
             "for a session that lasts until someone ends it."
         ),
     )
+    # Session rules (README, "Session rules"): each narrows when the pairing routes a call; a
+    # call they turn away gets the no-session flow (or the fallback line), never the other party.
+    # Defaults in the database too: rows inserted by code that predates the rules (servers
+    # still running the previous release during a deploy, bulk COPY loads) get no rules.
+    one_way = models.BooleanField(
+        _("one-way"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Only participant A may call B; B's calls get the no-session flow or the fallback "
+            "line. Example: ticked for a courier (A) who calls the customer (B)."
+        ),
+    )
+    calling_hours_start = models.TimeField(
+        _("calls from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Calls route only from this time of day (in the session's time zone). Example: "
+            "08:00. Empty with “calls until” empty: any hour."
+        ),
+    )
+    calling_hours_end = models.TimeField(
+        _("calls until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Calls route only before this time of day. Example: 20:00. Earlier than “calls "
+            "from” spans midnight (22:00 to 06:00)."
+        ),
+    )
+    calling_hours_time_zone = models.CharField(
+        _("calling hours' time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_time_zone],
+        help_text=_("IANA name of the zone the hours are in. Example: “Asia/Singapore”."),
+    )
+    max_calls = models.PositiveIntegerField(
+        _("most connected calls"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "After this many calls bridged, the session routes no more. Example: 3. Empty: no "
+            "limit."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
     )
@@ -131,6 +183,18 @@ class MaskingSession(models.Model):
                 violation_error_message=_("The expiry must be after the start."),
             ),
             models.CheckConstraint(
+                condition=Q(calling_hours_start__isnull=True, calling_hours_end__isnull=True)
+                | Q(
+                    calling_hours_start__isnull=False,
+                    calling_hours_end__isnull=False,
+                    calling_hours_time_zone__gt="",
+                ),
+                name="masking_session_calling_hours_whole",
+                violation_error_message=_(
+                    "Calling hours need a start, an end and a time zone, or none of them."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=(Q(status="open") & Q(closed_at__isnull=True))
                 | (Q(status="closed") & Q(closed_at__isnull=False)),
                 name="masking_session_closed_at_matches_status",
@@ -140,6 +204,16 @@ class MaskingSession(models.Model):
     def __str__(self):
         label = self.reference or (f"#{self.pk}" if self.pk else "new")
         return f"Session {label} on {self.virtual_number.number}"
+
+    @property
+    def rules(self) -> SessionRules:
+        return SessionRules(
+            one_way=self.one_way,
+            calling_hours_start=self.calling_hours_start,
+            calling_hours_end=self.calling_hours_end,
+            calling_hours_time_zone=self.calling_hours_time_zone,
+            max_calls=self.max_calls,
+        )
 
     def state(self, now: datetime | None = None) -> str:
         """What staff need at a glance: "open", "scheduled", "expired" or "closed"."""

@@ -24,6 +24,7 @@ from masking.services.callbacks import (
     emit_session_opened,
     emit_sessions_closed,
 )
+from masking.session_rules import SessionRules, default_rules
 
 ROUTING_KEY_TAKEN = gettext_lazy(
     "%(number)s is already paired on %(virtual_number)s in another open session: calls could "
@@ -129,6 +130,7 @@ def session_validate(
     expires_at: datetime | None = None,
     pin_a: str = "",
     pin_b: str = "",
+    rules: SessionRules | None = None,
 ) -> tuple[MaskingSession, list[Participant]]:
     """Build an unsaved session and its two participants and validate them completely.
 
@@ -142,6 +144,8 @@ def session_validate(
         reference=reference,
         started_at=started_at or timezone.now(),
         expires_at=expires_at,
+        # Without rules of its own, a session takes the settings' defaults.
+        **(rules if rules is not None else default_rules()).as_fields(),
     )
     errors: dict[str, list] = {}
     try:
@@ -277,6 +281,7 @@ def session_open(
     expires_at: datetime | None = None,
     pin_a: str = "",
     pin_b: str = "",
+    rules: SessionRules | None = None,
     actor=None,
     via: str = SYSTEM,
 ) -> MaskingSession:
@@ -303,6 +308,7 @@ def session_open(
             expires_at=expires_at,
             pin_a=pin_a,
             pin_b=pin_b,
+            rules=rules,
         )
         try:
             with transaction.atomic():
@@ -333,6 +339,7 @@ def session_open(
                         "reference": session.reference,
                         "recording requested": audit_value(session.recording_requested),
                         "PIN access": audit_value(bool(pin_a or pin_b)),
+                        "rules": "; ".join(session.rules.described()) or "none",
                     },
                 )
         except IntegrityError as exc:
@@ -376,6 +383,7 @@ def session_create(
     pin_a: str = "",
     pin_b: str = "",
     generate_pins: bool = False,
+    rules: SessionRules | None = None,
     actor=None,
     via: str = SYSTEM,
 ) -> MaskingSession:
@@ -396,6 +404,7 @@ def session_create(
         expires_at=expires_at,
         pin_a=pin_a,
         pin_b=pin_b,
+        rules=rules,
         actor=actor,
         via=via,
     )
@@ -609,11 +618,12 @@ def session_update(
     reference: str | None = None,
     expires_at: datetime | None = None,
     clear_expiry: bool = False,
+    rules: SessionRules | None = None,
     actor=None,
     via: str = SYSTEM,
     action: str = "changed",
 ) -> MaskingSession:
-    """Change what may change on a session: recording request, reference, expiry.
+    """Change what may change on a session: recording request, reference, expiry, rules.
 
     The session's history gets one entry naming each field that changed, old and new.
     """
@@ -635,6 +645,9 @@ def session_update(
             session.expires_at = None
         elif expires_at is not None:
             session.expires_at = expires_at
+        if rules is not None:
+            for field, value in rules.as_fields().items():
+                setattr(session, field, value)
         session.full_clean()
         changes = {
             str(MaskingSession._meta.get_field(f).verbose_name): (
@@ -651,7 +664,16 @@ def session_update(
     return session
 
 
-TRACKED_FIELDS = ["recording_requested", "reference", "expires_at"]
+TRACKED_FIELDS = [
+    "recording_requested",
+    "reference",
+    "expires_at",
+    "one_way",
+    "calling_hours_start",
+    "calling_hours_end",
+    "calling_hours_time_zone",
+    "max_calls",
+]
 
 
 def session_extend(

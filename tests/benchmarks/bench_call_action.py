@@ -351,8 +351,78 @@ def print_table(rows):
         )
 
 
+def out_of_session_latency(n: int = 1000, calls: int = 200) -> None:
+    """`bench_call_action.py out-of-session`: one caller at a time, the Call Action's latency for
+    a caller in a session and for a stranger whose call is asked of a business that answers in
+    50 ms (README, "Calls outside a session"). The in-session figure is the control: the
+    business is never asked for it."""
+    import threading
+    import uuid
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Business(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            time.sleep(0.05)
+            body = b'{"action": "refuse"}'
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Business)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    ENV.update(
+        MASKING_OUT_OF_SESSION_URL=f"http://127.0.0.1:{receiver.server_port}/out-of-session",
+        MASKING_OUT_OF_SESSION_SECRET="whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        MASKING_OUTBOUND_ALLOW_PRIVATE="true",
+    )
+    print(f"N = {n:,}: loading", flush=True)
+    prepare(n)
+    server = serve()
+    try:
+        for label, caller in [
+            ("in a session", "+6580000000"),
+            ("outside a session", "+6597777777"),
+        ]:
+            took = []
+            for i in range(calls + 10):
+                event = str(uuid.uuid4())
+                body = {
+                    "eventType": "CALL_ACTION",
+                    "payload": {"eventId": event, "sessionId": event, "callId": event,
+                                "source": caller, "destination": "+6531000000"},
+                }  # fmt: skip
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{PORT}/callflows/8x8/call-action/",
+                    json.dumps(body).encode(),
+                    {"Authorization": AUTH, "Content-Type": "application/json"},
+                )
+                started = time.perf_counter()
+                answer = json.loads(urllib.request.urlopen(request, timeout=5).read())
+                if i >= 10:  # the first ten warm the worker's connections and caches
+                    took.append((time.perf_counter() - started) * 1000)
+            took.sort()
+            print(
+                f"{label:>18}: p50 {took[len(took) // 2]:.1f} ms, "
+                f"p95 {took[int(len(took) * 0.95)]:.1f} ms, max {took[-1]:.1f} ms "
+                f"({calls} calls; answer {answer['callflow'][-1]['action']})",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait()
+        receiver.shutdown()
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["load"]:
         load_in_this_process(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["out-of-session"]:
+        out_of_session_latency()
     else:
         main()

@@ -1,8 +1,12 @@
 """One call for each row of the decision table, set up among other pairings on the same number:
 what the database budget tests (statements, round trips) post."""
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from masking.models import VirtualNumber
 from masking.services.consent import consent_record
+from masking.session_rules import SessionRules
 from tests.callflows.conftest import VN, A, B
 from tests.factories import VirtualNumberFactory, open_session
 
@@ -14,7 +18,27 @@ ROWS = [
     ("unknown_number", "not_in_service"),
     ("retired", "not_in_service"),
     ("ask_pin", "ask_pin"),
+    # session rules: read with the facts, no extra round trip
+    ("one_way_refused", "session_rule"),
+    ("max_calls_left", "connect"),
+    ("calling_hours", "connect"),
 ]
+
+
+RULES = {
+    "one_way_refused": SessionRules(one_way=True),
+    "max_calls_left": SessionRules(max_calls=1000),
+}
+
+
+def _hours_around_now() -> SessionRules:
+    """A two-hour window around now in Singapore (spanning midnight when now is near it)."""
+    now = datetime.now(ZoneInfo("Asia/Singapore"))
+    return SessionRules(
+        calling_hours_start=(now - timedelta(hours=1)).time().replace(microsecond=0),
+        calling_hours_end=(now + timedelta(hours=1)).time().replace(microsecond=0),
+        calling_hours_time_zone="Asia/Singapore",
+    )
 
 
 def setup_row(row):
@@ -28,6 +52,7 @@ def setup_row(row):
         recording_requested=row == "recorded",
         pin_a="482193" if row == "ask_pin" else "",
         pin_b="903417" if row == "ask_pin" else "",
+        rules=_hours_around_now() if row == "calling_hours" else RULES.get(row, SessionRules()),
     )
     if row == "recorded":
         consent_record(number=A, method="admin")
@@ -41,5 +66,8 @@ def setup_row(row):
         "unknown_number": (A, "+6531509999"),
         "retired": (A, VN),
         "ask_pin": ("+6591239999", VN),
+        "one_way_refused": (B, VN),
+        "max_calls_left": (A, VN),
+        "calling_hours": (A, VN),
     }[row]
     return caller, dialled

@@ -23,7 +23,7 @@ from tests.factories import PromptFactory, VirtualNumberFactory, open_session
 DIALECTS = [SEED, CURRENT]
 PURPOSES = [
     "connecting", "recording_notice", "consent_request", "no_session", "not_in_service",
-    "pin_request", "wrong_pin", "apology", "goodbye",
+    "pin_request", "wrong_pin", "apology", "goodbye", "fallback_line",
 ]  # fmt: skip
 PROMPT_SETS = {
     "none": {},
@@ -56,6 +56,16 @@ DECISIONS = [
     Decision(Outcome.ASK_CONSENT, session_id=42, destination="+6591230002", min_digits=1),
     Decision(Outcome.HANGUP),
     Decision(Outcome.OTHER_ACCOUNT),
+    Decision(Outcome.SESSION_RULE, rule="one_way"),
+    Decision(Outcome.FALLBACK, destination="+6562220000"),
+    Decision(Outcome.FALLBACK, destination="+6562220000", rule="max_calls"),
+    Decision(Outcome.PIN_FAILED, tries=3, destination="+6562220000"),
+    Decision(Outcome.ASK_BUSINESS),  # never sent by the webhook; answered safely if built
+    Decision(Outcome.CONNECT, session_id=43, destination="+6591237777"),
+    Decision(Outcome.CONNECT_ONCE, destination="+6591237777"),
+    Decision(Outcome.BUSINESS_PROMPT, prompt_text="Your ride has ended."),
+    Decision(Outcome.BUSINESS_PROMPT, prompt_text="x" * 3000),
+    Decision(Outcome.REFUSED),
 ]
 FALLBACK = PromptFacts("We are sorry.", "en", "generic-en-female")
 

@@ -1,0 +1,234 @@
+"""Asking the business about a call from a phone in no session on a number (README, "Calls
+outside a session"): the signed POST, within a whole-request deadline, and acting on the answer.
+
+Called by the Call Action view only on the out-of-session path, so calls in a session never wait
+on it. The request is signed like the callbacks (Standard Webhooks, `signed_headers`) and goes
+through the guarded outbound transport (https, public addresses, no redirects, answers capped).
+"""
+
+import json
+import logging
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from callflows.decision import BusinessKind
+from callflows.out_of_session import read_answer
+from masking import outbound
+from masking.models import MaskingSession, VirtualNumber
+from masking.privacy import mask, may_see_full_numbers, redact_text
+from masking.routing import BusinessAnswer, CallFacts
+from masking.services.audit import SYSTEM
+from masking.services.callback_delivery import signed_headers
+from masking.services.callbacks import Endpoint, callback_endpoint
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPE = "call.out_of_session"
+# An answer is four small fields: anything past this is not one.
+MAX_ANSWER_BYTES = 16 * 1024
+RECENT_SESSIONS = 5
+RECENT_DAYS = 30
+
+_client_lock = threading.Lock()
+_client = None
+
+
+def _http():
+    """One client per process, its connections kept alive: a TLS handshake per call would eat
+    much of the deadline. Made on first use (after gunicorn forks)."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = outbound.client(
+                transport=outbound.GuardedTransport(max_answer_bytes=MAX_ANSWER_BYTES)
+            )
+        return _client
+
+
+class DeadlinePassed(Exception):
+    pass
+
+
+def post_within(*, url: str, body: bytes, headers: dict, seconds: float) -> tuple[int, bytes]:
+    """POST and read the whole answer within `seconds`, wall clock, whatever the receiver does.
+
+    httpx's timeouts bound each phase (connect, each read), not the whole: a receiver trickling
+    a byte at a time would hold the caller far longer. The request runs in a thread the caller
+    stops waiting for at the deadline; the thread itself ends by its own phase timeouts."""
+    result: dict = {}
+
+    def run():
+        try:
+            response = _http().post(url, content=body, headers=headers, timeout=seconds)
+            result["answer"] = (response.status_code, response.content)
+        except Exception as exc:  # reported to the waiting caller
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, name="out-of-session-post", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise DeadlinePassed(f"no answer within {int(seconds * 1000)} ms")
+    if "error" in result:
+        raise result["error"]
+    return result["answer"]
+
+
+def _endpoint() -> Endpoint | None:
+    url = settings.MASKING_OUT_OF_SESSION_URL
+    secret = settings.MASKING_OUT_OF_SESSION_SECRET
+    if not secret:
+        callbacks = callback_endpoint()
+        secret = callbacks.secret if callbacks else ""
+    return Endpoint(url=url, secret=secret) if url else None
+
+
+def _caller_as_shown(caller: str) -> str:
+    """The caller's number as the endpoint's user may see it: whole only with the permission."""
+    if not caller:
+        return ""
+    username = settings.MASKING_OUT_OF_SESSION_USER
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    return caller if may_see_full_numbers(user) else mask(caller)
+
+
+def _recent_sessions(*, facts: CallFacts, now: datetime) -> list[dict]:
+    """The caller's recent sessions on this number, by id and reference (never a number)."""
+    if not facts.caller:
+        return []
+    sessions = (
+        MaskingSession.objects.filter(
+            virtual_number__number=facts.virtual_number,
+            participants__number=facts.caller,
+            started_at__gt=now - timedelta(days=RECENT_DAYS),
+        )
+        .order_by("-started_at")
+        .values("pk", "reference", "status", "started_at", "closed_at", "participants__role")
+        .distinct()[:RECENT_SESSIONS]
+    )
+    return [
+        {
+            "id": row["pk"],
+            "reference": row["reference"],
+            "status": row["status"],
+            "started_at": _iso(row["started_at"]),
+            "closed_at": _iso(row["closed_at"]),
+            "caller_role": row["participants__role"],
+        }
+        for row in sessions
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def request_body(*, facts: CallFacts, provider_session_id: str, now: datetime) -> dict:
+    return {
+        "type": EVENT_TYPE,
+        "timestamp": _iso(now),
+        "data": {
+            "call": {
+                "provider_session_id": provider_session_id,
+                "caller": _caller_as_shown(facts.caller),
+                "caller_withheld": not facts.caller,
+            },
+            "virtual_number": facts.virtual_number,
+            "recent_sessions": _recent_sessions(facts=facts, now=now),
+        },
+    }
+
+
+def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> BusinessAnswer:
+    """Ask the business what to do with this call, and act on an `open_session` answer (the
+    session is opened here, so the decision can connect to it). Never raises: a failure is an
+    answer of kind TIMEOUT, ERROR or BAD_ANSWER, and the caller gets the no-session flow."""
+    now = timezone.now()
+    started = time.monotonic()
+
+    def took() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    endpoint = _endpoint()
+    if endpoint is None:
+        return BusinessAnswer(kind=BusinessKind.ERROR, elapsed_ms=0, detail="no endpoint")
+    try:
+        body = json.dumps(
+            request_body(facts=facts, provider_session_id=provider_session_id, now=now),
+            separators=(",", ":"),
+        )
+        headers = signed_headers(
+            endpoint=endpoint,
+            webhook_id=f"msg_{uuid.uuid4().hex}",
+            body=body,
+            at=datetime.now(UTC),
+        )
+        status, content = post_within(
+            url=endpoint.url,
+            body=body.encode(),
+            headers=headers,
+            seconds=settings.MASKING_OUT_OF_SESSION_DEADLINE_MS / 1000,
+        )
+    except (DeadlinePassed, httpx.TimeoutException) as exc:
+        # Whichever fires first at the deadline: our wait, or httpx's own phase timeout.
+        return _failed(BusinessKind.TIMEOUT, took(), f"no answer in time ({exc})")
+    except Exception as exc:
+        return _failed(BusinessKind.ERROR, took(), f"{type(exc).__name__}: {exc}")
+    if not 200 <= status < 300:
+        return _failed(BusinessKind.ERROR, took(), f"HTTP {status}")
+    answer = read_answer(content, elapsed_ms=took())
+    if answer.kind == BusinessKind.OPEN_SESSION:
+        return _open_session(answer=answer, facts=facts, now=now)
+    return answer
+
+
+def _failed(kind: str, elapsed_ms: int, detail: str) -> BusinessAnswer:
+    detail = redact_text(detail)[:300]
+    logger.warning("out-of-session request: %s (%d ms): %s", kind, elapsed_ms, detail)
+    return BusinessAnswer(kind=kind, elapsed_ms=elapsed_ms, detail=detail)
+
+
+def _open_session(*, answer: BusinessAnswer, facts: CallFacts, now: datetime) -> BusinessAnswer:
+    """Open the session the business asked for: the caller as participant A (so a one-way
+    default lets them call), the named participant as B."""
+    from masking.services.sessions import session_create  # the services import the models
+
+    if not facts.caller:
+        return BusinessAnswer(
+            kind=BusinessKind.ERROR,
+            elapsed_ms=answer.elapsed_ms,
+            detail="open_session: the caller's number is withheld",
+        )
+    try:
+        number = VirtualNumber.objects.get(number=facts.virtual_number)
+        session = session_create(
+            participant_a=facts.caller,
+            participant_b=answer.destination,
+            virtual_number=number,
+            reference=answer.reference,
+            expires_at=now + timedelta(seconds=answer.session_seconds),
+            via=SYSTEM,
+        )
+    except (ValidationError, VirtualNumber.DoesNotExist) as exc:
+        detail = "open_session: " + "; ".join(
+            getattr(exc, "messages", None) or [type(exc).__name__]
+        )
+        return BusinessAnswer(
+            kind=BusinessKind.ERROR, elapsed_ms=answer.elapsed_ms, detail=redact_text(detail)[:300]
+        )
+    return BusinessAnswer(
+        kind=answer.kind,
+        elapsed_ms=answer.elapsed_ms,
+        destination=answer.destination,
+        session_id=session.pk,
+        reference=answer.reference,
+        session_seconds=answer.session_seconds,
+    )
