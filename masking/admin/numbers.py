@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.base import ProjectAdmin
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.admin.number_retirement import NumberRetirementMixin, retirement_confirmed
 from masking.models import PinLockout, VirtualNumber
 from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
@@ -41,7 +42,7 @@ class UseFilter(admin.SimpleListFilter):
 
 
 @admin.register(VirtualNumber)
-class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
+class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdmin):
     list_display = [
         "number",
         "label",
@@ -152,5 +153,11 @@ class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
         return "open"
 
     def save_model(self, request, obj, form, change):
-        # Through the service: retiring a number closes its open sessions.
-        number_set_status(number=obj, status=obj.status, actor=request.user, via=ADMIN)
+        # Through the service: retiring a number closes its open sessions, once confirmed.
+        number_set_status(
+            number=obj,
+            status=obj.status,
+            actor=request.user,
+            via=ADMIN,
+            end_open_sessions=retirement_confirmed(request),
+        )
