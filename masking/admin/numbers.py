@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.base import ProjectAdmin
-from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.admin.csv_io import CsvImportExportMixin, RowCheck, error_lines
 from masking.admin.number_retirement import NumberRetirementMixin, retirement_confirmed
 from masking.models import PinLockout, VirtualNumber
 from masking.services.audit import ADMIN
@@ -85,7 +85,7 @@ class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdm
             try:
                 number.full_clean()
             except ValidationError as exc:
-                check.errors += [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+                check.errors += error_lines(exc)
             if not check.errors and str(number.number) in seen:
                 check.errors.append("number: appears twice in the file")
             seen.add(str(number.number))
