@@ -86,18 +86,29 @@ def answer_call_action(
             can_record=provider.can_record,
         )
     else:
-        decision = decide(
-            facts,
-            now=now,
-            consent_rule=rule,
-            pin_length=settings.MASKING_PIN_LENGTH,
-            can_record=provider.can_record,
-        )
+        return answer_from_facts(facts, now=now)
+    return _rendered(facts, decision)
+
+
+def answer_from_facts(facts: CallFacts, *, now: datetime) -> Answer:
+    """The first answer to a call, decided from `facts` as they stood at `now`: the webhook's
+    facts of this moment, or the simulator's facts of a past call (`masking.past_calls`)."""
+    decision = decide(
+        facts,
+        now=now,
+        consent_rule=settings.MASKING_RECORDING_CONSENT,
+        pin_length=settings.MASKING_PIN_LENGTH,
+        can_record=provider_facts().can_record,
+    )
+    return _rendered(facts, decision)
+
+
+def _rendered(facts: CallFacts, decision: Decision) -> Answer:
     body = callflow_for(
         decision,
-        virtual_number=virtual_number,
+        virtual_number=facts.virtual_number,
         prompts=facts.prompts,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-        dialect=provider.dialect,
+        dialect=provider_facts().dialect,
     )
     return Answer(facts=facts, decision=decision, body=body)
