@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.base import ProjectAdmin
@@ -16,6 +16,11 @@ from masking.admin.number_retirement import NumberRetirementMixin, retirement_co
 from masking.models import PinLockout, VirtualNumber
 from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
+from masking.timezones import staff_time
+
+
+def callers_locked(count: int) -> str:
+    return ngettext("%(n)d caller locked", "%(n)d callers locked", count) % {"n": count}
 
 
 class UseFilter(admin.SimpleListFilter):
@@ -145,11 +150,11 @@ class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdm
                 '<a class="pin-paused" href="{}" style="color:#ba2121"><strong>paused for unknown '
                 "phones until {}</strong></a>{}",
                 link,
-                timezone.localtime(obj.pin_paused_until).strftime("%Y-%m-%d %H:%M"),
-                f" · {callers} caller(s) locked" if callers else "",
+                staff_time(obj.pin_paused_until),
+                f" · {callers_locked(callers)}" if callers else "",
             )
         if callers:
-            return format_html('<a href="{}">{} caller(s) locked</a>', link, callers)
+            return format_html('<a href="{}">{}</a>', link, callers_locked(callers))
         return "open"
 
     def save_model(self, request, obj, form, change):

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -62,6 +63,7 @@ class SessionAddForm(forms.ModelForm):
     # No typed PINs: a typed PIN that collided had to be refused, and that refusal told staff
     # (uncounted, unaudited) which PINs are live on the number. Generated PINs cannot be probed.
     generate_pins = forms.BooleanField(
+        label="Generate PINs",
         required=False,
         help_text="Give both participants a PIN to call from any phone, shown once after saving.",
     )
@@ -84,6 +86,11 @@ class SessionAddForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["virtual_number"].required = False
+        # The length in force, not the setting's name: staff read a number.
+        self.fields["generate_pins"].help_text = (
+            f"Give both participants a {settings.MASKING_PIN_LENGTH}-digit PIN to call from any "
+            "phone, shown once after saving."
+        )
         self.fields["virtual_number"].help_text = (
             "Only numbers that can take this session are offered, with their free room. Leave "
             "blank and one is chosen for you: in the participants' country, not one either of "
@@ -471,9 +478,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
 
     @admin.display(description="starts / expires / closed", ordering="expires_at")
     def times(self, obj):
-        def when(value):
-            return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-
+        when = staff_time
         lines = [("from", when(obj.started_at))]
         lines.append(("until", when(obj.expires_at) if obj.expires_at else "ended by hand"))
         if obj.closed_at:
