@@ -27,7 +27,7 @@ from callflows.decision import (
 from callflows.out_of_session import out_of_session_config
 from callflows.provider_state import provider_facts
 from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it from here)
-from masking.routing import BusinessAnswer, CallFacts
+from masking.routing import BusinessAnswer, CallFacts, OutOfSession
 from masking.selectors import call_facts
 
 PIN_PROMPTS = (Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value)
@@ -101,24 +101,57 @@ def answer_call_action(
             can_record=provider.can_record,
         )
     else:
-        decision = decide(
-            facts,
-            now=now,
-            consent_rule=rule,
-            pin_length=settings.MASKING_PIN_LENGTH,
-            can_record=provider.can_record,
-            out_of_session=out_of_session,
+        return answer_from_facts(
+            facts, now=now, out_of_session=out_of_session, ask_business=ask_business
         )
-    if decision.outcome == Outcome.ASK_BUSINESS:
-        business = ask_business(facts=facts) if ask_business else None
-        decision = decide_out_of_session(
-            replace(out_of_session, ask_business=False), business=business
-        )
+    # A failed PIN may end in asking the business too.
+    return _rendered(facts, _asked(decision, facts, out_of_session, ask_business))
+
+
+def answer_from_facts(
+    facts: CallFacts,
+    *,
+    now: datetime,
+    out_of_session: OutOfSession | None = None,
+    ask_business: Callable[[CallFacts], BusinessAnswer] | None = None,
+) -> Answer:
+    """The first answer to a call, decided from `facts` as they stood at `now`: the webhook's
+    facts of this moment, or the simulator's facts of a past call (`masking.past_calls`).
+
+    Without `ask_business` (the simulator), a call the business would be asked about is
+    answered as if the business gave no answer."""
+    if out_of_session is None:
+        out_of_session = out_of_session_config(virtual_number=facts.virtual_number)
+    decision = decide(
+        facts,
+        now=now,
+        consent_rule=settings.MASKING_RECORDING_CONSENT,
+        pin_length=settings.MASKING_PIN_LENGTH,
+        can_record=provider_facts().can_record,
+        out_of_session=out_of_session,
+    )
+    return _rendered(facts, _asked(decision, facts, out_of_session, ask_business))
+
+
+def _asked(
+    decision: Decision,
+    facts: CallFacts,
+    out_of_session: OutOfSession,
+    ask_business: Callable[[CallFacts], BusinessAnswer] | None,
+) -> Decision:
+    """`decision`, or, where it says to ask the business, what the business's answer decides."""
+    if decision.outcome != Outcome.ASK_BUSINESS:
+        return decision
+    business = ask_business(facts=facts) if ask_business else None
+    return decide_out_of_session(replace(out_of_session, ask_business=False), business=business)
+
+
+def _rendered(facts: CallFacts, decision: Decision) -> Answer:
     body = callflow_for(
         decision,
-        virtual_number=virtual_number,
+        virtual_number=facts.virtual_number,
         prompts=facts.prompts,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-        dialect=provider.dialect,
+        dialect=provider_facts().dialect,
     )
     return Answer(facts=facts, decision=decision, body=body)

@@ -187,7 +187,9 @@ class CallAction(models.Model):
         indexes = [models.Index(fields=["call"], name="callflows_callaction_call")]
 
     def __str__(self):
-        return f"{self.event_id}: {self.outcome}"
+        # Staff read this as the inline's title: the decision in words, as every page has it.
+        words = dict(Call.Outcome.choices).get(self.outcome, self.outcome)
+        return f"{self.event_id}: {words}"
 
 
 class CallEvent(models.Model):

@@ -1,12 +1,13 @@
 import json
 import re
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows import voice_api
@@ -17,6 +18,7 @@ from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.privacy import number_for, numbers_in_text_for
 from masking.spreadsheets import csv_writer
+from masking.timezones import staff_time
 
 RECORDING_STATUS_PERMISSION = "callflows.view_recording_status"
 # Fields that say where a recording is stored: shown only with RECORDING_STATUS_PERMISSION.
@@ -187,6 +189,7 @@ class CallAdmin(ReadOnlyAdmin):
                     "virtual_number",
                     "masking_session",
                     "outcome",
+                    "replay",
                     "recorded",
                     "why_not_recorded",
                     "answered_at",
@@ -257,6 +260,16 @@ class CallAdmin(ReadOnlyAdmin):
             )
         return response
 
+    @admin.display(description="why")
+    def replay(self, call):
+        """Support's question about a past call, answered by the simulator's replay."""
+        url = reverse("admin-simulator") + "?" + urlencode({"call": call.pk})
+        return format_html(
+            '<a id="replay-call" href="{}">Replay this call in the simulator</a>: the decision '
+            "from what the database held then, beside 8x8's outcome",
+            url,
+        )
+
     @admin.display(description="why not recorded")
     def why_not_recorded(self, call):
         return recording_withheld_words(call)
@@ -278,7 +291,7 @@ class CallAdmin(ReadOnlyAdmin):
 
     @admin.display(description="time", ordering="created_at")
     def when(self, obj):
-        return formats.date_format(timezone.localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
+        return staff_time(obj.created_at)
 
     @admin.display(description="the business's answer")
     def business_answer(self, obj):

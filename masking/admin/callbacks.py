@@ -19,6 +19,7 @@ from masking.privacy import numbers_in_text_for
 from masking.services.audit import ADMIN, audit_record
 from masking.services.callbacks import callback_redeliver
 from masking.services.endpoint_health import endpoint_enable
+from masking.timezones import staff_time
 
 
 @admin.register(CallbackEndpoint)
@@ -128,7 +129,7 @@ class CallbackAdmin(ProjectAdmin):
         "session",
         "status",
         "attempts",
-        "next_attempt_at",
+        "next_try",
         "lease_until",
         "last_status_code",
         "shown_last_error",
@@ -159,8 +160,9 @@ class CallbackAdmin(ProjectAdmin):
 
     @admin.display(description="next try", ordering="next_attempt_at")
     def next_try(self, obj):
+        # One answer for the list and the page: only a callback waiting for a retry has one.
         waiting = obj.status == Callback.Status.PENDING
-        return obj.next_attempt_at if waiting else "-"
+        return staff_time(obj.next_attempt_at) if waiting else "-"
 
     @admin.action(description="Redeliver selected callbacks", permissions=["change"])
     def redeliver(self, request, queryset):

@@ -36,6 +36,14 @@ DIALECT_WORDS = {
 SETTING_WORDS = {"auto": "auto", "seed": "forced to seed", "current": "forced to current"}
 
 
+def duration_words(minutes: int) -> str:
+    """1440 -> "24 hours", 90 -> "90 minutes": as staff say a window."""
+    if minutes % 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 def caller_settings() -> list[Setting]:
     language = LANGUAGES.get(settings.MASKING_DEFAULT_LANGUAGE)
     s = settings
@@ -99,11 +107,20 @@ def caller_settings() -> list[Setting]:
         ),
         Setting(
             "PIN lockout",
-            f"after {s.MASKING_PIN_LOCK_AFTER} wrong PINs, for {s.MASKING_PIN_LOCK_MINUTES} "
-            "minutes",
-            "Wrong PINs on a number count against its PIN sessions; past the limit a session's "
-            "PIN access pauses for that long.",
-            "MASKING_PIN_LOCK_AFTER, MASKING_PIN_LOCK_MINUTES",
+            f"{s.MASKING_PIN_LOCK_AFTER} wrong PINs from one phone, or "
+            f"{s.MASKING_PIN_NUMBER_CEILING} on one number, within "
+            f"{duration_words(s.MASKING_PIN_WINDOW_MINUTES)}: PIN entry refused for "
+            f"{s.MASKING_PIN_LOCK_MINUTES} minutes",
+            f"Wrong PINs count against the phone that keyed them and against the number. After "
+            f"{s.MASKING_PIN_LOCK_AFTER}, that phone is refused PIN entry on that number; after "
+            f"{s.MASKING_PIN_NUMBER_CEILING} from any phones, PIN entry on the number pauses for "
+            f"every phone new to it, except phones that connected with a PIN to one of its open "
+            f"sessions within {s.MASKING_PIN_TRUSTED_DAYS} days. Participants calling from their "
+            "own phones need no PIN and are never affected. The counts look back over the whole "
+            "window, so the next wrong PIN after a lockout locks again. Staff can clear a "
+            "lockout (PIN lockouts).",
+            "MASKING_PIN_LOCK_AFTER, MASKING_PIN_NUMBER_CEILING, MASKING_PIN_WINDOW_MINUTES, "
+            "MASKING_PIN_LOCK_MINUTES, MASKING_PIN_TRUSTED_DAYS",
         ),
         Setting(
             "Built-in PIN request",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -22,10 +22,22 @@ from django.urls import path, reverse
 
 from masking.privacy import number_for
 from masking.spreadsheets import csv_writer
+from masking.timezones import zone_label
 
 # The confirmation carries the file back base64-encoded (4/3 larger) in a staff form, which
 # DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) bounds: 1.5 MiB of CSV is some 50,000 numbers.
 MAX_BYTES = 1536 * 1024
+
+
+# A preview names this many good rows with their values as understood; the count covers the rest.
+PREVIEW_ROWS = 100
+
+NOT_UTF8 = (
+    "the file is not UTF-8 (it has characters saved in another encoding, such as é from Excel's "
+    "plain “CSV”). Save it as UTF-8: in Excel, File › Save As › “CSV UTF-8 (Comma delimited)”; "
+    "in LibreOffice, Save As › Text CSV with Character set “Unicode (UTF-8)”; in Numbers, "
+    "Export To › CSV with Text Encoding “Unicode (UTF-8)”."
+)
 
 
 @dataclass
@@ -33,6 +45,18 @@ class RowCheck:
     line: int
     values: dict
     errors: list[str] = field(default_factory=list)
+    # Column -> the value as it will be written, where that is not what was typed (times).
+    understood: dict[str, str] = field(default_factory=dict)
+
+
+def error_lines(exc: ValidationError) -> list[str]:
+    """ "expires_at: …" per column, in words; errors of the row as a whole without a key."""
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    return [
+        " ".join(messages) if key == NON_FIELD_ERRORS else f"{key}: {' '.join(messages)}"
+        for key, messages in exc.message_dict.items()
+    ]
 
 
 class UploadForm(forms.Form):
@@ -40,11 +64,14 @@ class UploadForm(forms.Form):
 
 
 def read_rows(data: bytes, columns: list[str]) -> list[dict]:
-    text = data.decode("utf-8-sig")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(NOT_UTF8) from exc
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in columns if c not in (reader.fieldnames or []) and not c.endswith("?")]
     if missing:
-        raise ValidationError(f"The header row lacks: {', '.join(missing)}.")
+        raise ValidationError(f"the header row lacks {', '.join(missing)}.")
     return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
 
 
@@ -58,6 +85,10 @@ class CsvImportExportMixin:
 
     def csv_check(self, rows: list[dict]) -> list[RowCheck]:
         raise NotImplementedError
+
+    def csv_column_help(self) -> dict[str, str]:
+        """Column -> what it holds and how to write it, shown on the import page."""
+        return {}
 
     def csv_write(self, row: dict, request) -> None:
         raise NotImplementedError
@@ -81,6 +112,11 @@ class CsvImportExportMixin:
             "opts": self.opts,
             "title": f"Import {self.opts.verbose_name_plural} from CSV",
             "columns": [c.rstrip("?") for c in self.csv_columns],
+            "column_help": [
+                (c.rstrip("?"), c.endswith("?"), self.csv_column_help().get(c.rstrip("?"), ""))
+                for c in self.csv_columns
+            ],
+            "zone": zone_label(),
         }
         form = UploadForm(request.POST or None, request.FILES or None)
         data = None
@@ -95,8 +131,9 @@ class CsvImportExportMixin:
         if data is not None:
             try:
                 checks = self.csv_check(read_rows(data, self.csv_columns))
-            except (UnicodeDecodeError, csv.Error, ValidationError) as exc:
-                form.add_error("file", f"Not a readable CSV file: {exc}")
+            except (csv.Error, ValidationError) as exc:
+                why = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                form.add_error("file", f"Not a readable CSV file: {why}")
                 checks = None
             if checks is not None:
                 bad = [c for c in checks if c.errors]
@@ -106,6 +143,8 @@ class CsvImportExportMixin:
                     checks=checks,
                     bad=bad,
                     good=len(checks) - len(bad),
+                    preview=checks[:PREVIEW_ROWS] if not bad else [],
+                    understood_columns=sorted({k for c in checks for k in c.understood}),
                     payload=base64.b64encode(data).decode(),
                 )
         context["form"] = form

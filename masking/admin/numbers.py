@@ -6,15 +6,21 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from callflows.admin.numbers import NumberEventInline
 from masking.admin.base import ProjectAdmin
-from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.admin.csv_io import CsvImportExportMixin, RowCheck, error_lines
+from masking.admin.number_retirement import NumberRetirementMixin, retirement_confirmed
 from masking.models import PinLockout, VirtualNumber
 from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
+from masking.timezones import staff_time
+
+
+def callers_locked(count: int) -> str:
+    return ngettext("%(n)d caller locked", "%(n)d callers locked", count) % {"n": count}
 
 
 class UseFilter(admin.SimpleListFilter):
@@ -41,7 +47,7 @@ class UseFilter(admin.SimpleListFilter):
 
 
 @admin.register(VirtualNumber)
-class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
+class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdmin):
     list_display = [
         "number",
         "label",
@@ -84,7 +90,7 @@ class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
             try:
                 number.full_clean()
             except ValidationError as exc:
-                check.errors += [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+                check.errors += error_lines(exc)
             if not check.errors and str(number.number) in seen:
                 check.errors.append("number: appears twice in the file")
             seen.add(str(number.number))
@@ -144,13 +150,19 @@ class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
                 '<a class="pin-paused" href="{}" style="color:#ba2121"><strong>paused for unknown '
                 "phones until {}</strong></a>{}",
                 link,
-                timezone.localtime(obj.pin_paused_until).strftime("%Y-%m-%d %H:%M"),
-                f" · {callers} caller(s) locked" if callers else "",
+                staff_time(obj.pin_paused_until),
+                f" · {callers_locked(callers)}" if callers else "",
             )
         if callers:
-            return format_html('<a href="{}">{} caller(s) locked</a>', link, callers)
+            return format_html('<a href="{}">{}</a>', link, callers_locked(callers))
         return "open"
 
     def save_model(self, request, obj, form, change):
-        # Through the service: retiring a number closes its open sessions.
-        number_set_status(number=obj, status=obj.status, actor=request.user, via=ADMIN)
+        # Through the service: retiring a number closes its open sessions, once confirmed.
+        number_set_status(
+            number=obj,
+            status=obj.status,
+            actor=request.user,
+            via=ADMIN,
+            end_open_sessions=retirement_confirmed(request),
+        )

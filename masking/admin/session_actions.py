@@ -24,13 +24,6 @@ from masking.services.audit import ADMIN
 from masking.services.sessions import session_close, session_extend, session_reopen
 from masking.timezones import zone_label
 
-DURATIONS = [
-    ("1h", "1 hour", timedelta(hours=1)),
-    ("4h", "4 hours", timedelta(hours=4)),
-    ("1d", "1 day", timedelta(days=1)),
-    ("7d", "7 days", timedelta(days=7)),
-]
-
 
 class EndForm(forms.Form):
     note = forms.CharField(
@@ -42,11 +35,23 @@ class EndForm(forms.Form):
 
 
 class ExtendForm(forms.Form):
-    by = forms.ChoiceField(
-        label="Extend by",
+    """Any duration (hours and minutes), or a time: staff think "two more hours", not 18:40."""
+
+    hours = forms.IntegerField(
+        label="Extend by: hours",
         required=False,
-        choices=[("", "—")] + [(key, label) for key, label, _ in DURATIONS],
-        help_text="Added to the current expiry (or to now, if it has passed).",
+        min_value=0,
+        max_value=24 * 366,
+        widget=forms.NumberInput(attrs={"size": 5, "placeholder": "0"}),
+        help_text="Example: 2 (hours), or 48 for two days.",
+    )
+    minutes = forms.IntegerField(
+        label="and minutes",
+        required=False,
+        min_value=0,
+        max_value=59,
+        widget=forms.NumberInput(attrs={"size": 3, "placeholder": "0"}),
+        help_text="Added with the hours to the current expiry (or to now, if it has passed).",
     )
     until = forms.DateTimeField(
         label="Or until",
@@ -60,19 +65,24 @@ class ExtendForm(forms.Form):
             "until"
         ].help_text = f"A date and time in {zone_label()}. Example: 2026-12-01 18:00."
 
+    def duration(self) -> timedelta:
+        data = self.cleaned_data
+        return timedelta(hours=data.get("hours") or 0, minutes=data.get("minutes") or 0)
+
     def clean(self):
         data = super().clean()
-        if bool(data.get("by")) == bool(data.get("until")):
+        if self.errors:
+            return data
+        if bool(self.duration()) == bool(data.get("until")):
             raise ValidationError("Choose a duration or a time, one of the two.")
         return data
 
     def new_expiry(self, session: MaskingSession):
         if self.cleaned_data.get("until"):
             return self.cleaned_data["until"]
-        duration = {key: delta for key, _, delta in DURATIONS}[self.cleaned_data["by"]]
         now = timezone.now()
         base = session.expires_at if session.expires_at and session.expires_at > now else now
-        return base + duration
+        return base + self.duration()
 
 
 @dataclass
@@ -93,6 +103,8 @@ class SessionAction:
     past: str  # "Ended"
     form_class: type[forms.Form] | None
     explanation: str
+    # Only ending takes something away: its button is red like Delete, the others neutral.
+    destructive: bool = False
 
 
 ACTIONS = {
@@ -103,6 +115,7 @@ ACTIONS = {
         EndForm,
         "Calls between its participants through its number stop at once; the session is kept, "
         "with its calls and history, and can be reopened while it has not expired.",
+        destructive=True,
     ),
     "reopen": SessionAction(
         "reopen",

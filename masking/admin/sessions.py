@@ -1,21 +1,21 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from phonenumber_field.formfields import PhoneNumberField
 
 from callflows.admin.calls import SessionCallsInline
 from masking.admin.base import ProjectAdmin
-from masking.admin.csv_io import CsvImportExportMixin, RowCheck
+from masking.admin.csv_io import CsvImportExportMixin, RowCheck, error_lines
 from masking.admin.number_picker import NEW_SESSION, NumberListFilter, NumberPicker, picker_media
 from masking.admin.session_actions import SessionActionsMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
@@ -31,6 +31,7 @@ from masking.services.sessions import (
     session_validate,
 )
 from masking.session_rules import SessionRules, default_rules
+from masking.timezones import parse_staff_time, staff_time, time_examples, typed_time_formats
 
 
 class ConcurrentChange(Exception):
@@ -77,6 +78,7 @@ class SessionAddForm(forms.ModelForm):
     # No typed PINs: a typed PIN that collided had to be refused, and that refusal told staff
     # (uncounted, unaudited) which PINs are live on the number. Generated PINs cannot be probed.
     generate_pins = forms.BooleanField(
+        label="Generate PINs",
         required=False,
         help_text="Give both participants a PIN to call from any phone, shown once after saving.",
     )
@@ -104,6 +106,11 @@ class SessionAddForm(forms.ModelForm):
             for field, value in default_rules().as_fields().items():
                 self.fields[field].initial = value
         self.fields["virtual_number"].required = False
+        # The length in force, not the setting's name: staff read a number.
+        self.fields["generate_pins"].help_text = (
+            f"Give both participants a {settings.MASKING_PIN_LENGTH}-digit PIN to call from any "
+            "phone, shown once after saving."
+        )
         self.fields["virtual_number"].help_text = (
             "Only numbers that can take this session are offered, with their free room. Leave "
             "blank and one is chosen for you: in the participants' country, not one either of "
@@ -388,56 +395,83 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
         obj.pk = session.pk
         obj._state.adding = False
 
-    def _csv_fields(self, row) -> dict:
-        """A CSV row as session_create's arguments. Raises ValidationError naming the column."""
+    def csv_column_help(self) -> dict[str, str]:
+        return {
+            "participant_a": "a real number in international format: +6591230001",
+            "participant_b": "the other party's real number: +6591230002",
+            "virtual_number": "a number of the pool (+6531500101); blank: one is chosen",
+            "reference": "your booking or order id, up to 100 characters: booking-1001",
+            "expires_at": f"blank (until ended), or {typed_time_formats()}",
+            "recording_requested": "true or false (yes/no, 1/0); blank: false",
+        }
+
+    def _csv_fields(self, row) -> tuple[dict, dict]:
+        """A CSV row as session_create's arguments, and the errors of the columns that could not
+        be read (column -> messages); an unreadable column's argument is None."""
         errors, fields = {}, {}
         for column in ("participant_a", "participant_b"):
             try:
                 fields[column] = PhoneNumberField().clean(row.get(column, ""))
             except ValidationError as exc:
+                fields[column] = None
                 errors[column] = exc.messages
         vn = row.get("virtual_number", "")
         fields["virtual_number"] = VirtualNumber.objects.filter(number=vn).first() if vn else None
         if vn and fields["virtual_number"] is None:
             errors["virtual_number"] = ["not a number of the pool"]
         expires = row.get("expires_at", "")
-        fields["expires_at"] = parse_datetime(expires) if expires else None
-        if expires and (fields["expires_at"] is None or fields["expires_at"].tzinfo is None):
-            errors["expires_at"] = ["expected ISO 8601 with a zone, e.g. 2026-12-01T18:00:00Z"]
+        fields["expires_at"] = parse_staff_time(expires) if expires else None
+        if expires and fields["expires_at"] is None:
+            errors["expires_at"] = [f"“{expires}” is not a date and time: write {time_examples()}"]
         flag = row.get("recording_requested", "").lower()
         if flag not in ("", "true", "false", "yes", "no", "1", "0"):
             errors["recording_requested"] = ["expected true or false"]
         fields["recording_requested"] = flag in ("true", "yes", "1")
         fields["reference"] = row.get("reference", "")  # too long: the preview says so
-        if errors:
-            raise ValidationError(errors)
-        return fields
+        return fields, errors
 
     def csv_check(self, rows):
         checks, keys = [], set()
         for line, row in enumerate(rows, start=2):
             check = RowCheck(line, row)
+            fields, errors = self._csv_fields(row)
+            if fields["expires_at"]:
+                check.understood["expires_at"] = staff_time(fields["expires_at"])
+            # Every error of the row: the columns read so far are validated together even when
+            # another column could not be read, which keeps its own error.
             try:
-                fields = self._csv_fields(row)
-                vn = fields["virtual_number"] or number_allocate(
-                    participant_a=fields["participant_a"], participant_b=fields["participant_b"]
-                )
+                paired = fields["participant_a"] and fields["participant_b"]
+                vn = fields["virtual_number"]
+                if vn is None and paired:
+                    vn = number_allocate(
+                        participant_a=fields["participant_a"],
+                        participant_b=fields["participant_b"],
+                    )
                 session_validate(**{**fields, "virtual_number": vn})
-                if fields["virtual_number"] is not None:
+                if fields["virtual_number"] is not None and paired:
                     mine = {(vn.pk, str(fields[p])) for p in ("participant_a", "participant_b")}
                     if mine & keys:
-                        check.errors.append("pairs a number already paired earlier in the file")
+                        errors.setdefault(NON_FIELD_ERRORS, []).append(
+                            "pairs a number already paired earlier in the file"
+                        )
                     keys |= mine
             except ValidationError as exc:
-                check.errors += [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+                for key, messages in exc.message_dict.items():
+                    if key not in errors:  # an unreadable column's own error says it better
+                        errors[key] = messages
             except PoolExhausted as exc:
-                check.errors.append(f"virtual_number: {exc}")
+                errors.setdefault("virtual_number", []).append(str(exc))
+            if errors:
+                check.errors += error_lines(ValidationError(errors))
             checks.append(check)
         return checks
 
     def csv_write(self, row, request):
+        fields, errors = self._csv_fields(row)
+        if errors:
+            raise ValidationError(errors)
         try:
-            session_create(**self._csv_fields(row), actor=request.user, via=ADMIN)
+            session_create(**fields, actor=request.user, via=ADMIN)
         except PoolExhausted as exc:
             raise ValidationError(str(exc)) from exc
 
@@ -478,9 +512,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
 
     @admin.display(description="starts / expires / closed", ordering="expires_at")
     def times(self, obj):
-        def when(value):
-            return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-
+        when = staff_time
         lines = [("from", when(obj.started_at))]
         lines.append(("until", when(obj.expires_at) if obj.expires_at else "ended by hand"))
         if obj.closed_at:

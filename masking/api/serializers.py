@@ -229,6 +229,13 @@ class SessionSerializer(PrivateModelSerializer):
 
 class VirtualNumberSerializer(PrivateModelSerializer):
     number = PhoneNumberField(help_text="E.164. Example: +6531500101.")
+    end_open_sessions = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="Required (true) to retire a number that holds open sessions: retiring it ends "
+        "them. Without it such a retirement is refused (400 naming `status`, with the count).",
+    )
 
     class Meta:
         model = VirtualNumber
@@ -241,6 +248,7 @@ class VirtualNumberSerializer(PrivateModelSerializer):
             "country",
             "open_sessions",
             "created_at",
+            "end_open_sessions",
         ]
         read_only_fields = ["country", "open_sessions", "created_at"]
 

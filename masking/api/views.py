@@ -259,7 +259,8 @@ class VirtualNumberViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The pool. Setting `status` to `retired` closes the number's open sessions."""
+    """The pool. Setting `status` to `retired` closes the number's open sessions, only with
+    `end_open_sessions: true` when it holds any (else 400 naming `status`)."""
 
     permission_classes = [ActionPermissions]
     serializer_class = s.VirtualNumberSerializer
@@ -268,7 +269,9 @@ class VirtualNumberViewSet(
     queryset = VirtualNumber.objects.order_by("number")
 
     def perform_create(self, serializer):
-        number = VirtualNumber(**serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data.pop("end_open_sessions", None)
+        number = VirtualNumber(**data)
         number.full_clean()
         number.save()
         serializer.instance = self.get_queryset().get(pk=number.pk)
@@ -277,9 +280,16 @@ class VirtualNumberViewSet(
         number = serializer.instance
         data = dict(serializer.validated_data)
         new_status = data.pop("status", number.status)
+        end_open_sessions = data.pop("end_open_sessions", False)
         for field, value in data.items():
             setattr(number, field, value)
-        number_set_status(number=number, status=new_status, actor=self.request.user, via=audit.API)
+        number_set_status(
+            number=number,
+            status=new_status,
+            actor=self.request.user,
+            via=audit.API,
+            end_open_sessions=end_open_sessions,
+        )
         serializer.instance = self.get_queryset().get(pk=number.pk)
 
 

@@ -43,7 +43,15 @@ class VirtualNumber(models.Model):
         help_text=_("A name staff recognise. Example: “Singapore riders 1”."),
     )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+        _("status"),
+        max_length=16,
+        choices=Status.choices,
+        default=Status.ACTIVE,
+        help_text=_(
+            "Active: takes new sessions. Unhealthy: keeps the sessions it holds, takes no new "
+            "ones. Retired: routes nobody, and retiring it ends every open session on it (you "
+            "are shown them and asked first). Example: “active”."
+        ),
     )
     provider_reference = models.CharField(
         _("provider reference"),

@@ -53,7 +53,9 @@ def audit_value(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return value.isoformat()
+        # To the second: microseconds before the zone ("17.366610+00:00") read as a phone
+        # number to the masking of numbers in text, which garbled the kept time.
+        return value.isoformat(timespec="seconds")
     return str(value)
 
 

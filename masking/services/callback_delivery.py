@@ -85,7 +85,9 @@ def _post(callback: Callback, endpoint: Endpoint | None) -> tuple[int | None, st
         if deadline.expired:
             return None, f"deadline: no whole answer within {seconds:g} s"
         return None, f"{type(exc).__name__}: {exc}"
-    return response.status_code, f"HTTP {response.status_code}: {excerpt}"
+    return response.status_code, f"HTTP {response.status_code}" + (
+        f": {excerpt}" if excerpt else ""
+    )
 
 
 def _excerpt(response: httpx.Response) -> str:

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,16 +13,43 @@ from masking.services.callbacks import emit_number_unhealthy, emit_numbers_unhea
 from masking.services.sessions import session_close, sessions_close_on_numbers
 
 
+class RetirementNotConfirmed(ValidationError):
+    """Retiring a number would end open sessions, and whoever asked did not say to end them."""
+
+
+def retirement_refusal(*, open_sessions: int) -> str:
+    return (
+        f"Retiring this number ends its {open_sessions:,} open "
+        f"session{'s' if open_sessions != 1 else ''}: confirm ending them to retire it."
+    )
+
+
 def number_set_status(
-    *, number: VirtualNumber, status: str, actor=None, via: str = SYSTEM
+    *,
+    number: VirtualNumber,
+    status: str,
+    actor=None,
+    via: str = SYSTEM,
+    end_open_sessions: bool = False,
 ) -> VirtualNumber:
     """Set a number's status. Retiring it closes its open sessions (reason: number retired).
 
-    Unhealthy numbers keep serving the sessions they hold and get no new ones (allocation takes
-    only active numbers), so only retirement touches sessions.
+    Retiring a number that holds open sessions needs `end_open_sessions=True`, the caller's word
+    that a person (or 8x8's report) confirmed ending them; without it RetirementNotConfirmed
+    (status unchanged). Every path that retires a number comes through here, so none can end
+    conversations without that word. Unhealthy numbers keep serving the sessions they hold and
+    get no new ones (allocation takes only active numbers), so only retirement touches sessions.
     """
     with transaction.atomic():
         relax_statement_timeout()
+        if status == VirtualNumber.Status.RETIRED and not end_open_sessions:
+            # Behind the number's row lock, so no session opens between the count and the save.
+            held = VirtualNumber.objects.select_for_update().filter(pk=number.pk)
+            if held.exists() and number.sessions.open().exists():
+                count = number.sessions.open().count()
+                raise RetirementNotConfirmed(
+                    {"status": retirement_refusal(open_sessions=count)}, code="retire_unconfirmed"
+                )
         before = VirtualNumber.objects.filter(pk=number.pk).values_list("status", flat=True)
         became_unhealthy = status == VirtualNumber.Status.UNHEALTHY and before.first() != status
         number.status = status
@@ -60,7 +88,10 @@ def number_set_listed(
         number.unlisted_since = number.unlisted_since or now or timezone.now()
         if number.status == VirtualNumber.Status.ACTIVE:
             status = VirtualNumber.Status.UNHEALTHY
-    return number_set_status(number=number, status=status or number.status, via=via)
+    # 8x8 retiring its number is the provider's word: there is nobody to ask.
+    return number_set_status(
+        number=number, status=status or number.status, via=via, end_open_sessions=True
+    )
 
 
 def numbers_set_status(*, number_ids: list[int], status: str, via: str = PROVIDER) -> None:

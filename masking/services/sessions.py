@@ -5,7 +5,7 @@ from datetime import datetime
 from itertools import chain
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -119,6 +119,13 @@ def _participants_for(
     ]
 
 
+EXPIRY_AFTER_START = next(
+    c.violation_error_message
+    for c in MaskingSession._meta.constraints
+    if c.name == "masking_session_expires_after_start"
+)
+
+
 def session_validate(
     *,
     virtual_number: VirtualNumber,
@@ -136,7 +143,8 @@ def session_validate(
 
     Raises ValidationError keyed by `virtual_number`, `participant_a`, `participant_b`,
     `expires_at`, ... so a form can show each message beside its field. Used by the admin's form
-    before it saves, and by `session_open`.
+    before it saves, and by `session_open`. Without a virtual number (the CSV preview of a row
+    whose participants could not be read, so none can be chosen) the rest is still checked.
     """
     session = MaskingSession(
         virtual_number=virtual_number,
@@ -149,9 +157,14 @@ def session_validate(
     )
     errors: dict[str, list] = {}
     try:
-        session.full_clean()
+        session.full_clean(exclude=["virtual_number"] if virtual_number is None else None)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    # The expiry's constraint is about the expiry: said beside it, not as "__all__".
+    general = errors.pop(NON_FIELD_ERRORS, [])
+    for message in general:
+        key = "expires_at" if message == str(EXPIRY_AFTER_START) else NON_FIELD_ERRORS
+        errors.setdefault(key, []).append(message)
 
     if virtual_number is not None and virtual_number.status != VirtualNumber.Status.ACTIVE:
         errors.setdefault("virtual_number", []).append(
@@ -194,8 +207,15 @@ def session_validate(
     if virtual_number is not None and new_pins and not pin_room_left(virtual_number, new_pins):
         errors.setdefault("virtual_number", []).append(pin_room_error(virtual_number))
     participants = _participants_for(
-        session, numbers, {Participant.Role.A: pin_a, Participant.Role.B: pin_b}
+        session,
+        numbers if virtual_number is not None else {},
+        {Participant.Role.A: pin_a, Participant.Role.B: pin_b},
     )
+    for role, number in numbers.items():
+        if virtual_number is None and number in pool_numbers:
+            errors.setdefault(fields[role], []).append(
+                _("This is one of our virtual numbers, not a person's number.")
+            )
     for participant in participants:
         field = fields[participant.role]
         if participant.number in pool_numbers:

@@ -125,7 +125,7 @@ def test_staff_pages_fit_lead_and_act(live_server, sized_page, shoot, seeded):
     page.goto(f"{url}/admin/masking/maskingsession/{session.pk}/change/")
     shoot("session-page")
     page.click("#session-extend")
-    page.select_option("#id_by", "1d")
+    page.fill("#id_hours", "24")
     shoot("session-extend-confirmation")
     page.click("#session-action-confirm")
     page.wait_for_selector("text=Extended session booking-7700.")

@@ -90,7 +90,7 @@ def test_session_create_allocates_and_opens():
 def test_retiring_a_number_closes_its_open_sessions():
     (number,) = pool("+6531500101")
     session = open_session(virtual_number=number, a=A, b=B)
-    number_set_status(number=number, status=VirtualNumber.Status.RETIRED)
+    number_set_status(number=number, status=VirtualNumber.Status.RETIRED, end_open_sessions=True)
     session.refresh_from_db()
     assert (session.status, session.close_reason) == ("closed", "number_retired")
 

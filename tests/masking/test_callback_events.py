@@ -170,7 +170,9 @@ def test_closed_by_the_expiry_sweep(receiver, vn):
 def test_closed_because_its_number_was_retired_through_the_api(receiver, vn, admin_client):
     session = open_session(virtual_number=vn, a=A, b=B, reference="booking-5")
     admin_client.patch(
-        f"/api/virtual-numbers/{vn.pk}/", {"status": "retired"}, content_type="application/json"
+        f"/api/virtual-numbers/{vn.pk}/",
+        {"status": "retired", "end_open_sessions": True},
+        content_type="application/json",
     )
     assert delivered(receiver)[1:] == [
         ("session.closed", {"session": session_ref(session), "reason": "number_retired"})

@@ -147,7 +147,11 @@ def test_every_path_keeps_the_counter_equal_to_the_rows(
     step("open refused (full)")
 
     # Retirement: by the API, by the admin, by 8x8's number event.
-    api.patch(f"/api/virtual-numbers/{pool[0].pk}/", {"status": "retired"}, format="json")
+    api.patch(
+        f"/api/virtual-numbers/{pool[0].pk}/",
+        {"status": "retired", "end_open_sessions": True},
+        format="json",
+    )
     step("api retire")
     number = VirtualNumber.objects.get(pk=pool[1].pk)
     page = admin_client.get(reverse("admin:masking_virtualnumber_change", args=[number.pk]))
@@ -158,6 +162,7 @@ def test_every_path_keeps_the_counter_equal_to_the_rows(
             "number": str(number.number),
             "label": number.label,
             "status": "retired",
+            "confirm_retire": "yes",
             **{f"{inline.prefix}-{k}": v for k, v in inline.initial.items()},
         },
     )

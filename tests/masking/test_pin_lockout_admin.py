@@ -95,7 +95,7 @@ def test_number_page_and_list_show_the_pause(admin_client, lockouts):
     change = admin_client.get(reverse("admin:masking_virtualnumber_change", args=[number.pk]))
     assert "paused for unknown phones until" in change.content.decode()
     listing = admin_client.get(reverse("admin:masking_virtualnumber_changelist")).content.decode()
-    assert "paused for unknown phones until" in listing and "1 caller(s) locked" in listing
+    assert "paused for unknown phones until" in listing and "1 caller locked" in listing
 
 
 def test_dashboard_shows_the_pause(admin_client, lockouts):

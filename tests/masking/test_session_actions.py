@@ -104,12 +104,46 @@ def test_reopening_an_expired_session_says_to_extend_it_first(admin_client):
 def test_extend_by_a_duration_adds_it_to_the_current_expiry(admin_client):
     expiry = timezone.now() + timedelta(hours=2)
     session = open_session(expires_at=expiry)
-    admin_client.post(page_url(session, "extend"), {"by": "1d"})
+    admin_client.post(page_url(session, "extend"), {"hours": "24"})
     session.refresh_from_db()
     assert session.expires_at == expiry + timedelta(days=1)
     extended = history(admin_client, session)[-1]
     assert extended["what"] == "extended"
     assert extended["details"][0][0] == "expires at"
+
+
+def test_extend_by_any_hours_and_minutes(admin_client):
+    """Issue 28, finding 8: 2 hours (or 2 h 30) without computing a time."""
+    expiry = timezone.now() + timedelta(hours=2)
+    session = open_session(expires_at=expiry)
+    admin_client.post(page_url(session, "extend"), {"hours": "2", "minutes": "30"})
+    session.refresh_from_db()
+    assert session.expires_at == expiry + timedelta(hours=2, minutes=30)
+
+
+@pytest.mark.parametrize(
+    "form, error",
+    [
+        ({"hours": "0", "minutes": "0"}, "Choose a duration or a time"),
+        ({"minutes": "75"}, "Ensure this value is less than or equal to 59"),
+        ({"hours": "-1"}, "Ensure this value is greater than or equal to 0"),
+    ],
+)
+def test_extend_refuses_a_duration_that_is_not_one(admin_client, form, error):
+    expiry = timezone.now() + timedelta(hours=2)
+    session = open_session(expires_at=expiry)
+    response = admin_client.post(page_url(session, "extend"), form)
+    assert error in response.content.decode()
+    session.refresh_from_db()
+    assert session.expires_at == expiry
+
+
+def test_extend_and_reopen_confirm_with_a_neutral_button_end_with_a_red_one(admin_client):
+    session = open_session(expires_at=timezone.now() + timedelta(hours=2))
+    extend = admin_client.get(page_url(session, "extend")).content.decode()
+    assert "session-action-neutral" in extend
+    end = admin_client.get(page_url(session, "end")).content.decode()
+    assert "session-action-neutral" not in end
 
 
 def test_extend_to_a_time_typed_in_the_operations_time_zone(admin_client, settings):
@@ -165,7 +199,7 @@ def test_bulk_end_of_only_closed_sessions_is_not_a_green_success(admin_client):
 def test_bulk_extend_and_reopen(admin_client):
     expiry = timezone.now() + timedelta(hours=1)
     one, two = open_session(expires_at=expiry), open_session(expires_at=expiry)
-    bulk(admin_client, "extend_sessions", [one, two], post="yes", by="4h")
+    bulk(admin_client, "extend_sessions", [one, two], post="yes", hours="4")
     assert {s.expires_at for s in MaskingSession.objects.all()} == {expiry + timedelta(hours=4)}
     session_close(session=one, reason="staff")
     done = bulk(admin_client, "reopen_sessions", [one, two], post="yes")
@@ -270,6 +304,7 @@ def test_history_of_retiring_the_number_in_the_admin(admin_client):
             "number": "+6531500101",
             "label": "x",
             "status": "retired",
+            "confirm_retire": "yes",
             "provider_events-TOTAL_FORMS": "0",
             "provider_events-INITIAL_FORMS": "0",
             "provider_events-MIN_NUM_FORMS": "0",

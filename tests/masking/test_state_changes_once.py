@@ -151,7 +151,7 @@ def _random_calls(rng, port, headers, numbers, sessions):
     calls += [lambda: list(sessions_close_expired())] * rng.randint(1, 2)
     if rng.random() < 0.4:
         number = rng.choice(numbers)
-        retire = {"status": VirtualNumber.Status.RETIRED}
+        retire = {"status": VirtualNumber.Status.RETIRED, "end_open_sessions": True}
         calls += [
             lambda n=number: request(
                 port, "PATCH", f"/api/virtual-numbers/{n.pk}/", retire, headers=headers

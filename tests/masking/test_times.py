@@ -27,7 +27,7 @@ def test_lists_show_times_in_the_operations_zone_with_minutes_and_the_zone(admin
     )
     session_close(session=session, reason="staff")
     html = admin_client.get("/admin/masking/maskingsession/").content.decode()
-    assert "until 2099-11-25 05:00 +08" in html  # 21:00 UTC, not "5 a.m."
+    assert "until 25 Nov 2099, 05:00 +08" in html  # 21:00 UTC, not "5 a.m."
     assert "Times in Asia/Singapore (UTC+08:00)" in html
     page = admin_client.get(f"/admin/masking/maskingsession/{session.pk}/change/")
     closed_at = timezone.localtime(session.closed_at)

@@ -39,7 +39,9 @@ def test_duplicate_number_is_400(api, sg_pool):
 def test_retiring_through_the_api_closes_sessions(api, sg_pool):
     session = open_session(virtual_number=sg_pool[0])
     response = api.patch(
-        f"/api/virtual-numbers/{sg_pool[0].pk}/", {"status": "retired"}, format="json"
+        f"/api/virtual-numbers/{sg_pool[0].pk}/",
+        {"status": "retired", "end_open_sessions": True},
+        format="json",
     )
     assert response.json()["status"] == "retired"
     assert MaskingSession.objects.get(pk=session.pk).close_reason == "number_retired"
