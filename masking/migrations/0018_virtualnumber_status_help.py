@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('masking', '0013_pins_stored_as_keyed_hashes'),
+        ('masking', '0017_session_rules'),
     ]
 
     operations = [
