@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -26,8 +27,8 @@ from masking.models import MaskingSession, VirtualNumber
 from masking.privacy import mask, may_see_full_numbers, redact_text
 from masking.routing import BusinessAnswer, CallFacts
 from masking.services.audit import SYSTEM
-from masking.services.callback_delivery import signed_headers
 from masking.services.callbacks import Endpoint, callback_endpoint
+from masking.signing import signed_headers
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +84,17 @@ def post_within(*, url: str, body: bytes, headers: dict, seconds: float) -> tupl
 
 
 def _endpoint() -> Endpoint | None:
+    """The business's decision endpoint: its own secret, else the callbacks' secrets (a rotation
+    of those then signs these requests with both, like the callbacks)."""
     url = settings.MASKING_OUT_OF_SESSION_URL
-    secret = settings.MASKING_OUT_OF_SESSION_SECRET
-    if not secret:
-        callbacks = callback_endpoint()
-        secret = callbacks.secret if callbacks else ""
-    return Endpoint(url=url, secret=secret) if url else None
+    if not url:
+        return None
+    if settings.MASKING_OUT_OF_SESSION_SECRET:
+        return Endpoint(url=url, secret=settings.MASKING_OUT_OF_SESSION_SECRET)
+    callbacks = callback_endpoint()
+    if callbacks is None:
+        return Endpoint(url=url, secret="")
+    return replace(callbacks, url=url)
 
 
 def _caller_as_shown(caller: str) -> str:
@@ -166,7 +172,7 @@ def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> Business
             separators=(",", ":"),
         )
         headers = signed_headers(
-            endpoint=endpoint,
+            secrets=endpoint.signing_secrets(),
             webhook_id=f"msg_{uuid.uuid4().hex}",
             body=body,
             at=datetime.now(UTC),

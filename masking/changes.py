@@ -46,7 +46,7 @@ _SQLITE_NEXT = "(SELECT coalesce(max(change_tx), 0) + 1 FROM {table})"
 _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 SQLITE_TRIGGERS = [
     f"""
-CREATE TRIGGER {{table}}_stamp_insert AFTER INSERT ON {{table}} BEGIN
+CREATE TRIGGER IF NOT EXISTS {{table}}_stamp_insert AFTER INSERT ON {{table}} BEGIN
     UPDATE {{table}} SET created_tx = {_SQLITE_NEXT}, change_tx = {_SQLITE_NEXT},
         changed_at = {_SQLITE_NOW}
     WHERE id = NEW.id;
@@ -55,7 +55,7 @@ END;
     # Not for the insert trigger's own UPDATE (the row has no stamp yet); this trigger's UPDATE
     # does not fire it again (SQLite's recursive_triggers is off).
     f"""
-CREATE TRIGGER {{table}}_stamp_update AFTER UPDATE ON {{table}}
+CREATE TRIGGER IF NOT EXISTS {{table}}_stamp_update AFTER UPDATE ON {{table}}
 WHEN OLD.created_tx IS NOT NULL BEGIN
     UPDATE {{table}} SET created_tx = OLD.created_tx, change_tx = {_SQLITE_NEXT},
         changed_at = {_SQLITE_NOW}
@@ -81,6 +81,76 @@ def install_stamps(schema_editor, tables: list[str]) -> None:
             schema_editor.execute(
                 f"UPDATE {table} SET created_tx = id, change_tx = id"  # noqa: S608
             )
+
+
+def ensure_stamps(*, using: str = "default") -> list[str]:
+    """Put back the triggers of every followed table that lost them; the tables it fixed.
+
+    SQLite cannot alter most of a column: Django rebuilds the table (a new one, rows copied,
+    the old one dropped), and its triggers go with the old one, so any later migration of a
+    followed table would silently stop the feeds. `migrate` ends with this (post_migrate,
+    masking/apps.py), so no migration has to remember. PostgreSQL keeps triggers through ALTER
+    TABLE; there it only checks."""
+    from django.apps import apps
+    from django.db import connections
+
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    fixed = []
+    with connection.schema_editor() as editor:
+        for model in followed_models(apps):
+            table = model._meta.db_table
+            if table not in existing:
+                continue
+            with connection.cursor() as cursor:
+                columns = {
+                    c.name for c in connection.introspection.get_table_description(cursor, table)
+                }
+            if not {"created_tx", "change_tx", "changed_at"} <= columns:
+                continue  # migrated back to before the feeds
+            if not _has_stamp_triggers(connection, table):
+                install_triggers(editor, table)
+                fixed.append(table)
+    return fixed
+
+
+def followed_models(apps) -> list:
+    """Every model that declares the stamp columns (`stamp_fields`)."""
+    return [
+        model
+        for model in apps.get_models()
+        if {"created_tx", "change_tx", "changed_at"}
+        <= {field.name for field in model._meta.concrete_fields}
+    ]
+
+
+def _has_stamp_triggers(connection, table: str) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s",
+                [table, f"{table}_stamp_change"],
+            )
+            return cursor.fetchone()[0] == 1
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+                "AND name IN (%s, %s)",
+                [table, f"{table}_stamp_insert", f"{table}_stamp_update"],
+            )
+            return cursor.fetchone()[0] == 2
+    return True
+
+
+def install_triggers(schema_editor, table: str) -> None:
+    """The stamping triggers of one table (no backfill: its rows keep the stamps they have)."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(PG_FUNCTION)
+        schema_editor.execute(PG_TRIGGER.format(table=table))
+    elif vendor == "sqlite":
+        for statement in SQLITE_TRIGGERS:
+            schema_editor.execute(statement.format(table=table))
 
 
 def remove_stamps(schema_editor, tables: list[str]) -> None:
