@@ -141,7 +141,7 @@ class CallAdmin(ReadOnlyAdmin):
         "shown_caller",
         "virtual_number",
         "decision",
-        "outcome",
+        "provider_outcome",
         "talk_time",
         "session",
         "provider_id",
@@ -283,8 +283,10 @@ class CallAdmin(ReadOnlyAdmin):
     def decision(self, obj):
         return decision_words(obj.outcome)
 
+    # Not named `outcome`: that is the model field holding our decision, and Django reads a field
+    # before a method of the same name, so the column showed our decision twice (issue 28).
     @admin.display(description="outcome", ordering="status")
-    def outcome(self, obj):
+    def provider_outcome(self, obj):
         return outcome_words(obj.status) if obj.status else "–"
 
     @admin.display(description="session", ordering="masking_session")
