@@ -110,3 +110,65 @@ def test_running_it_again_restores_the_groups(groups):
     support.permissions.add(Permission.objects.get(codename="view_full_numbers"))
     call_command("setup_staff_groups", verbosity=0)
     assert not support.permissions.filter(codename="view_full_numbers").exists()
+
+
+def test_operations_do_the_weeks_jobs_clear_lockouts_redeliver_write_prompts(
+    client, groups, receiver
+):
+    """Issue 28, finding 4: the dashboard's "See and clear" link, a failed callback, a missing
+    prompt: Operations act on each; Support still only reads."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from masking.models import Callback, PinLockout, Prompt
+    from tests.callback_receiver import run_worker
+    from tests.factories import VirtualNumberFactory
+
+    number = VirtualNumberFactory()
+    now = timezone.now()
+    lockout = PinLockout.objects.create(
+        virtual_number=number,
+        caller="+6591239999",
+        wrong_pins=5,
+        locked_at=now,
+        locked_until=now + timedelta(hours=1),
+    )
+    receiver.answer(503)
+    open_session(virtual_number=number)
+    run_worker()
+    callback = Callback.objects.get()
+    staff_with(client, groups=["Operations"])
+
+    cleared = client.post(
+        "/admin/masking/pinlockout/",
+        {"action": "clear_lockouts", "_selected_action": [lockout.pk]},
+        follow=True,
+    )
+    assert "Cleared 1 lockout." in cleared.content.decode()
+    redelivered = client.post(
+        "/admin/masking/callback/",
+        {"action": "redeliver", "_selected_action": [callback.pk]},
+        follow=True,
+    )
+    assert "Queued 1 callback" in redelivered.content.decode()
+    assert client.get("/admin/masking/prompt/add/").status_code == 200
+    client.post(
+        "/admin/masking/prompt/add/",
+        {
+            "purpose": "no_session",
+            "language": "en",
+            "voice_profile": "generic-en-female",
+            "text": "Nobody to connect you to.",
+            "repetition": 1,
+        },
+    )
+    assert Prompt.objects.filter(purpose="no_session").exists()
+
+
+def test_support_is_offered_none_of_operations_jobs(client, groups):
+    staff_with(client, groups=["Support"])
+    lockouts = client.get("/admin/masking/pinlockout/").content.decode()
+    callbacks = client.get("/admin/masking/callback/").content.decode()
+    assert "clear_lockouts" not in lockouts and "redeliver" not in callbacks
+    assert client.get("/admin/masking/prompt/add/").status_code == 403
