@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -75,7 +75,7 @@ class CsvImportExportMixin:
 
     def import_view(self, request):
         if not self.has_add_permission(request):
-            return HttpResponseRedirect("../")
+            raise PermissionDenied  # the admin's own 403 page (masking.errors)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

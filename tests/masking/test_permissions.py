@@ -172,3 +172,38 @@ def test_support_is_offered_none_of_operations_jobs(client, groups):
     callbacks = client.get("/admin/masking/callback/").content.decode()
     assert "clear_lockouts" not in lockouts and "redeliver" not in callbacks
     assert client.get("/admin/masking/prompt/add/").status_code == 403
+
+
+@pytest.mark.parametrize("model", ["maskingsession", "virtualnumber"])
+def test_support_is_not_offered_import_and_its_url_refuses_in_the_admins_page(
+    client, groups, model
+):
+    """Issue 28, findings 9 and 11: no *Import CSV* for staff who may not add; typed by hand, the
+    import answers 403 inside the admin's header, not a silent redirect or a bare page."""
+    staff_with(client, groups=["Support"])
+    listing = client.get(f"/admin/masking/{model}/").content.decode()
+    assert "Import CSV" not in listing and "Export CSV of this list" in listing
+    refused = client.get(f"/admin/masking/{model}/import/")
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert 'id="site-name"' in page and 'id="user-tools"' in page
+    assert "You may not do this" in page
+
+
+def test_every_refused_staff_page_keeps_the_admins_header(client, groups):
+    session = open_session(a=A, b=B)
+    staff_with(client, groups=["Support"])
+    for url in [
+        reverse("admin:masking_maskingsession_end", args=[session.pk]),
+        "/admin/masking/maskingsession/add/",
+    ]:
+        refused = client.get(url)
+        assert refused.status_code == 403, url
+        assert 'id="site-name"' in refused.content.decode(), url
+
+
+def test_machine_paths_are_refused_in_json_still(rf):
+    from masking.errors import permission_denied
+
+    response = permission_denied(rf.get("/callflows/anything/"), Exception("no"))
+    assert response.status_code == 403 and response["Content-Type"] == "application/json"
