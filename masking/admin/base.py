@@ -43,6 +43,22 @@ class DeclaredLookupsChangeList(ChangeList):
             )
         return specs, has_filters, remaining, duplicates, active
 
+    def apply_select_related(self, qs):
+        """Every relation a column shows, joined in the list's one query. Django's default
+        (`select_related()` with no names) follows only non-null keys, so a nullable one (an audit
+        entry's actor, who recorded an opt-in) cost a query a row (issue 28)."""
+        if self.list_select_related is False:
+            related = [
+                name
+                for name in self.list_display
+                if isinstance(name, str)
+                and (field := _field_at(self.model, name)) is not None
+                and field.many_to_one
+            ]
+            if related:
+                return qs.select_related(*related)
+        return super().apply_select_related(qs)
+
     def _declared_fields(self) -> set[str]:
         """`?status=pending`: an exact match on a field a filter is declared for, as bookmarks and
         links have it; never on a person's number or free text that may spell one."""

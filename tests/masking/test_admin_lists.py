@@ -48,3 +48,90 @@ def test_the_call_log_shows_8x8s_outcome_beside_our_decision(admin_client):
     busy, no_answer = (str(dict(Call.Status.choices)[s]) for s in ("BUSY", "NO_ANSWER"))
     assert f'<td class="field-provider_outcome">{busy}</td>' in html
     assert f'<td class="field-provider_outcome">{no_answer}</td>' in html
+
+
+# Models of which there is one row at most, by constraint: their list cannot grow.
+SINGLETONS = {"masking.CallbackEndpoint"}
+
+
+def _world(n: int, *, start: int) -> None:
+    """`n` rows of every registered model, made the way production makes them where it is quick
+    (sessions through the service, callbacks and their tasks by opening them)."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import Group, User
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from callflows.models import Call, NumberEvent
+    from masking.models import AuditEntry, PinLockout, Prompt, RecordingOptIn
+    from tests.factories import VirtualNumberFactory, open_session
+
+    now = timezone.now()
+    purposes = [value for value, _ in Prompt.Purpose.choices]  # one prompt each, in English
+    for i in range(start, start + n):
+        user = User.objects.create_user(f"staff{i}", is_staff=True)
+        Group.objects.create(name=f"group {i}")
+        Token.objects.create(user=user)
+        number = VirtualNumberFactory(number=f"+653150{i:04d}")
+        session = open_session(virtual_number=number, reference=f"ref-{i}")
+        Call.objects.create(
+            provider_session_id=f"call-{i}",
+            caller=f"+659000{i:04d}",
+            virtual_number=str(number.number),
+            masking_session=session,
+            outcome="connect",
+            status="COMPLETED",
+        )
+        NumberEvent.objects.create(
+            msisdn=str(number.number),
+            virtual_number=number,
+            operational_status="ACTIVE",
+            reason="kept",
+        )
+        AuditEntry.objects.create(
+            actor=user, via="admin", action="cleared", object_type="x", object_id=str(i)
+        )
+        RecordingOptIn.objects.create(number=f"+659100{i:04d}", method="admin", recorded_by=user)
+        PinLockout.objects.create(
+            virtual_number=number,
+            caller=f"+659200{i:04d}",
+            wrong_pins=5,
+            locked_until=now + timedelta(hours=1),
+            cleared_at=now,
+            cleared_by=user,
+        )
+        Prompt.objects.create(purpose=purposes[i], language="en", text="Hold on.")
+
+
+def _changelist_queries(client, model_admin) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    opts = model_admin.model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries), response.context["cl"].result_count
+
+
+def test_every_admin_list_reads_a_bounded_number_of_queries_whatever_its_rows(
+    admin_client, receiver
+):
+    """Issue 28, finding 10 (the audit trail made a query a row): each list at a few rows and at
+    more makes the same number of queries."""
+    _world(2, start=0)
+    for _, model_admin in _registered():  # caches (8x8's facts, content types) filled once
+        _changelist_queries(admin_client, model_admin)
+    small = {m._meta.label: _changelist_queries(admin_client, a) for m, a in _registered()}
+    _world(6, start=2)
+    grown = {}
+    for model, model_admin in _registered():
+        label = model._meta.label
+        queries, rows = _changelist_queries(admin_client, model_admin)
+        if label not in SINGLETONS:
+            assert rows > small[label][1], f"{label}: the test made no more rows of it"
+        grown[label] = queries
+    assert grown == {label: queries for label, (queries, _) in small.items()}
