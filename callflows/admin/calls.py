@@ -4,7 +4,7 @@ import re
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -16,7 +16,7 @@ from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.privacy import number_for, numbers_in_text_for
-from masking.spreadsheets import csv_writer
+from masking.spreadsheets import csv_stream
 
 RECORDING_STATUS_PERMISSION = "callflows.view_recording_status"
 # Fields that say where a recording is stored: shown only with RECORDING_STATUS_PERMISSION.
@@ -236,25 +236,21 @@ class CallAdmin(ReadOnlyAdmin):
             calls = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect("../")
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="calls.csv"'
-        writer = csv_writer(response)
-        writer.writerow(self.csv_header)
-        for call in calls.select_related("masking_session").iterator(chunk_size=2000):
-            writer.writerow(
-                [
-                    timezone.localtime(call.created_at).isoformat(timespec="seconds"),
-                    number_for(call.caller, request.user) if call.caller else "(anonymised)",
-                    call.virtual_number,
-                    decision_words(call.outcome),
-                    outcome_words(call.status),
-                    call.talk_seconds,
-                    "yes" if call.recorded else "no",
-                    call.masking_session.reference if call.masking_session else "",
-                    call.provider_session_id,
-                ]
-            )
-        return response
+        rows = (
+            [
+                timezone.localtime(call.created_at).isoformat(timespec="seconds"),
+                number_for(call.caller, request.user) if call.caller else "(anonymised)",
+                call.virtual_number,
+                decision_words(call.outcome),
+                outcome_words(call.status),
+                call.talk_seconds,
+                "yes" if call.recorded else "no",
+                call.masking_session.reference if call.masking_session else "",
+                call.provider_session_id,
+            ]
+            for call in calls.select_related("masking_session").iterator(chunk_size=2000)
+        )
+        return csv_stream(filename="calls.csv", header=self.csv_header, rows=rows)
 
     @admin.display(description="why not recorded")
     def why_not_recorded(self, call):

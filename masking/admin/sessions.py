@@ -231,6 +231,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
         "expires_at?",
         "recording_requested?",
     ]
+    csv_export_extra_columns = ["state", "started_at", "closed_at", "close_reason"]
     csv_number_columns = {"participant_a", "participant_b"}
     autocomplete_fields = ["virtual_number"]
     inlines = [ParticipantInline, SessionCallsInline]
@@ -408,6 +409,9 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             raise ValidationError(str(exc)) from exc
 
     def csv_export_row(self, obj):
+        def when(value):
+            return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
         numbers = {p.role: p.number for p in obj.participants.all()}
         return [
             numbers.get("a"),
@@ -416,6 +420,12 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             obj.reference,
             obj.expires_at.isoformat() if obj.expires_at else "",
             str(obj.recording_requested).lower(),
+            obj.state(),
+            timezone.localtime(obj.started_at).isoformat(timespec="seconds"),
+            timezone.localtime(obj.closed_at).isoformat(timespec="seconds")
+            if obj.closed_at
+            else "",
+            obj.get_close_reason_display(),
         ]
 
     @admin.display(description="state")

@@ -196,8 +196,8 @@ def test_session_import_and_export(admin_client):
     admin_client.post(url, {"confirm": "1", "payload": page.context["payload"]})
     session = MaskingSession.objects.get()
     assert str(session.virtual_number.number) == "+6531500101"  # allocated
-    export = admin_client.get("/admin/masking/maskingsession/export/").content.decode()
-    assert export.splitlines()[1].startswith(f"{A},{B},+6531500101")
+    export = streamed_csv(admin_client.get("/admin/masking/maskingsession/export/"))
+    assert export[1][:3] == [A, B, "+6531500101"]
 
 
 def test_not_a_csv_is_a_form_error(admin_client):
@@ -251,3 +251,46 @@ def test_session_import_refuses_a_reference_too_long_rather_than_cutting_it(admi
     )
     assert [c.line for c in page.context["bad"]] == [2]
     assert "reference" in " ".join(page.context["bad"][0].errors)
+
+
+def streamed_csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.streaming, "an export is streamed, not built whole in memory"
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_session_export_has_the_columns_a_person_needs_and_is_streamed(admin_client):
+    """Issue 28, finding 10: state, opened, closed and why, beside the import columns."""
+    number = VirtualNumberFactory(number="+6531500101")
+    open_session(virtual_number=number, a=A, b=B, reference="still-open")
+    ended = open_session(virtual_number=number, reference="ended")
+    session_close(session=ended, reason="api")
+    rows = streamed_csv(admin_client.get("/admin/masking/maskingsession/export/"))
+    header, *body = rows
+    assert header[:6] == [
+        "participant_a",
+        "participant_b",
+        "virtual_number",
+        "reference",
+        "expires_at",
+        "recording_requested",
+    ]
+    assert header[6:] == ["state", "started_at", "closed_at", "close_reason"]
+    by_reference = {row[3]: dict(zip(header, row, strict=True)) for row in body}
+    assert by_reference["still-open"]["state"] == "open"
+    assert by_reference["still-open"]["closed_at"] == ""
+    assert by_reference["ended"]["state"] == "closed"
+    assert by_reference["ended"]["close_reason"] == "closed through the API"
+    assert by_reference["ended"]["closed_at"] >= by_reference["ended"]["started_at"] != ""
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/masking/virtualnumber/export/", "/admin/callflows/call/export/"]
+)
+def test_every_list_export_is_streamed(admin_client, url):
+    VirtualNumberFactory(number="+6531500101")
+    Call.objects.create(provider_session_id="c1", outcome="connect")
+    assert len(streamed_csv(admin_client.get(url))) == 2
