@@ -135,9 +135,7 @@ class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
         callers are locked, linking to the lockouts."""
         if obj.pk is None:
             return "-"
-        link = (
-            reverse("admin:masking_pinlockout_changelist") + f"?virtual_number__id__exact={obj.pk}"
-        )
+        link = reverse("admin:masking_pinlockout_changelist") + f"?number={obj.pk}"
         callers = obj.pin_locked_callers
         if obj.pin_paused_until:
             return format_html(

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from masking.admin.base import ProjectAdmin
+from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.models import PinLockout
 from masking.privacy import number_for
 from masking.services.pin_access import pin_lockout_clear
@@ -58,7 +59,7 @@ class PinLockoutAdmin(ProjectAdmin):
         "state_badge",
         "cleared_by",
     ]
-    list_filter = [LockoutStateFilter, LockoutScopeFilter, "virtual_number"]
+    list_filter = [LockoutStateFilter, LockoutScopeFilter, NumberListFilter]
     list_select_related = ["virtual_number", "cleared_by"]
     search_fields = ["caller", "virtual_number__number"]
     date_hierarchy = "locked_at"
@@ -74,6 +75,10 @@ class PinLockoutAdmin(ProjectAdmin):
         "cleared_by",
     ]
     readonly_fields = fields
+
+    @property
+    def media(self):
+        return super().media + picker_media()
 
     def has_add_permission(self, request):
         return False
