@@ -250,23 +250,23 @@ class CallAdmin(ReadOnlyAdmin):
             "masking_session__reference",
             "provider_session_id",
         )
-        rows = (
-            [
-                timezone.localtime(created).isoformat(timespec="seconds"),
-                number_for(caller, request.user) if caller else "(anonymised)",
-                number,
-                decisions.get(outcome) or decision_words(outcome),
-                outcomes.get(status) or outcome_words(status),
-                seconds or 0,
-                "yes" if recorded else "no",
-                reference or "",
-                provider_id,
-            ]
-            for created, caller, number, outcome, status, seconds, recorded, reference, provider_id in values.iterator(
-                chunk_size=2000
-            )
-        )
-        return csv_stream(filename="calls.csv", header=self.csv_header, rows=rows)
+
+        def rows():
+            for row in values.iterator(chunk_size=2000):
+                created, caller, number, outcome, status, seconds, recorded, reference, id_ = row
+                yield [
+                    timezone.localtime(created).isoformat(timespec="seconds"),
+                    number_for(caller, request.user) if caller else "(anonymised)",
+                    number,
+                    decisions.get(outcome) or decision_words(outcome),
+                    outcomes.get(status) or outcome_words(status),
+                    seconds or 0,
+                    "yes" if recorded else "no",
+                    reference or "",
+                    id_,
+                ]
+
+        return csv_stream(filename="calls.csv", header=self.csv_header, rows=rows())
 
     @admin.display(description="why not recorded")
     def why_not_recorded(self, call):

@@ -20,6 +20,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 
+from masking.admin.paging import CappedCountPaginator
 from masking.numbers import whole_numbers
 from masking.privacy import holds_numbers, is_personal_number, may_see_full_numbers
 from masking.services.audit import ADMIN
@@ -85,6 +86,10 @@ class ProjectAdmin(admin.ModelAdmin):
 
     # People's number fields to match by whole number, beyond those `search_fields` names.
     number_search_fields: list[str] = []
+    # Lists of millions of rows: no second COUNT(*) of the whole table, and the count of the
+    # filtered rows stops at 10,000 (masking/admin/paging.py).
+    show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def get_changelist(self, request, **kwargs):
         return DeclaredLookupsChangeList
