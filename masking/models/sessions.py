@@ -129,6 +129,9 @@ class MaskingSession(models.Model):
                 name="masking_session_closed_at_matches_status",
             ),
         ]
+        # The sessions list's order (newest first) and its date drill-down and export by day,
+        # read from the index instead of sorting a million rows (issue 28, bench_staff_pages).
+        indexes = [models.Index(fields=["started_at", "id"], name="masking_session_started")]
 
     def __str__(self):
         label = self.reference or (f"#{self.pk}" if self.pk else "new")
