@@ -21,7 +21,8 @@ class CappedCountPaginator(Paginator):
         object_list = self.object_list
         if not hasattr(object_list, "query"):
             return len(object_list)
-        return object_list[: COUNT_CAP + 1].count()
+        # No order: counting needs none, and a sort under the LIMIT would read every row.
+        return object_list.order_by()[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
