@@ -8,7 +8,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/masking
 # A demo value so the webhooks answer locally; production sets its own (see .env.example).
 DEMO_WEBHOOK_AUTH ?= Bearer demo-webhook-secret
 
-.PHONY: install run test test-sqlite test-postgres test-pgbouncer lint bench bench-sessions
+.PHONY: install run test test-sqlite test-postgres test-pgbouncer lint bench bench-sessions bench-staff
 
 $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test: lint test-sqlite test-postgres test-pgbouncer
 # Session creation on PostgreSQL with 1,000 numbers and 100,000 open sessions (README, "Benchmarks").
 bench-sessions: install
 	$(BIN)/python tests/benchmarks/bench_sessions.py
+
+# Every staff page and export at 10,000 numbers, 1,000,000 sessions and 10,000,000 calls on
+# PostgreSQL: server time and queries (README, "Benchmarks"). BENCH_KEEP=1 reuses the filled database.
+bench-staff: install
+	$(BIN)/python tests/benchmarks/bench_staff_pages.py
 
 # Load benchmark of the Call Action path at 1k to 1M sessions against the floor (README, "Benchmarks").
 bench: install

@@ -6,12 +6,13 @@ axes HTML, so the page needs no script or file from outside the project and its 
 readable on a phone (text inside a scaled SVG shrinks with it).
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -22,6 +23,10 @@ from callflows.words import decision_words
 from masking.models import CallbackEndpointState, MaskingSession, PinLockout, VirtualNumber
 
 NEAR_FULL = 0.8
+# The pool table lists at most this many numbers needing attention, the fullest first; the rest
+# are a count and a link, so the page is one screen at any pool size (issue 28).
+ATTENTION_SHOWN = 10
+PIN_PAUSES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,23 @@ def calls_url(day: date, **query) -> str:
 def figures(now=None) -> dict:
     now = now or timezone.now()
     capacity = settings.MASKING_NUMBER_CAPACITY
+    attention = VirtualNumber.objects.needing_attention(near_full=math.ceil(NEAR_FULL * capacity))
     pool = [
         PoolRow(n.pk, str(n.number), n.label, n.status, n.open_sessions, capacity)
-        for n in VirtualNumber.objects.in_service().order_by("-open_sessions", "number")
+        for n in attention.order_by("-open_sessions", "number")[:ATTENTION_SHOWN]
     ]
+    # The whole pool in one aggregate, never row by row.
+    totals = VirtualNumber.objects.in_service().aggregate(
+        size=Count("id"),
+        unhealthy=Count("id", filter=Q(status=VirtualNumber.Status.UNHEALTHY)),
+        open_sessions=Sum("open_sessions", default=0),
+    )
+    attention_count = attention.count() if len(pool) == ATTENTION_SHOWN else len(pool)
+    paused = PinLockout.objects.active(now).of_numbers()
+    pin_pauses = list(
+        paused.select_related("virtual_number").order_by("locked_until")[:PIN_PAUSES_SHOWN]
+    )
+    pin_pauses_count = paused.count() if len(pin_pauses) == PIN_PAUSES_SHOWN else len(pin_pauses)
     today = timezone.localdate(now)
     calls_today = [
         {
@@ -92,18 +110,26 @@ def figures(now=None) -> dict:
         .count(),
         "expiring_soon_url": sessions_url(state="expiring"),
         "pool": pool,
-        "attention": [row for row in pool if row.needs_attention],
+        "attention": pool,
+        "attention_count": attention_count,
+        "attention_more": attention_count - len(pool),
         "attention_url": f"{reverse('admin:masking_virtualnumber_changelist')}?use=attention",
+        "capacity": capacity,
+        "pool_size": totals["size"],
+        "pool_unhealthy": totals["unhealthy"],
+        "pool_open_sessions": totals["open_sessions"],
+        "pool_use_percent": round(100 * totals["open_sessions"] / (capacity * totals["size"]))
+        if capacity and totals["size"]
+        else 0,
+        "pool_url": f"{reverse('admin:masking_virtualnumber_changelist')}?use=in_service",
         "calls_today": calls_today,
         "calls_today_total": sum(row["calls"] for row in calls_today),
         "calls_today_url": calls_url(today),
         # PIN entry paused for unknown phones: a guesser rotating caller IDs hit the ceiling.
-        "pin_pauses": list(
-            PinLockout.objects.active(now)
-            .of_numbers()
-            .select_related("virtual_number")
-            .order_by("locked_until")
-        ),
+        "pin_pauses": pin_pauses,
+        "pin_pauses_more": pin_pauses_count - len(pin_pauses),
+        "pin_pauses_url": f"{reverse('admin:masking_pinlockout_changelist')}"
+        "?state=active&scope=number",
         "pin_locked_callers": PinLockout.objects.active(now).of_callers().count(),
         # Callbacks no longer sent: the receiver answered 410 Gone or failed for days.
         "disabled_endpoints": list(

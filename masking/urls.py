@@ -37,5 +37,6 @@ if settings.MASKING_BENCH_FLOOR:
         path("bench/database-floor/", database_floor),
     ]
 
+handler403 = "masking.errors.permission_denied"
 handler404 = "masking.errors.not_found"
 handler500 = "masking.errors.server_error"

@@ -20,6 +20,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 
+from masking.admin.paging import CappedCountPaginator
 from masking.numbers import whole_numbers
 from masking.privacy import holds_numbers, is_personal_number, may_see_full_numbers
 from masking.services.audit import ADMIN
@@ -42,6 +43,22 @@ class DeclaredLookupsChangeList(ChangeList):
                 f"Filtering by {', '.join(undeclared)} is not offered: use the filters shown."
             )
         return specs, has_filters, remaining, duplicates, active
+
+    def apply_select_related(self, qs):
+        """Every relation a column shows, joined in the list's one query. Django's default
+        (`select_related()` with no names) follows only non-null keys, so a nullable one (an audit
+        entry's actor, who recorded an opt-in) cost a query a row (issue 28)."""
+        if self.list_select_related is False:
+            related = [
+                name
+                for name in self.list_display
+                if isinstance(name, str)
+                and (field := _field_at(self.model, name)) is not None
+                and field.many_to_one
+            ]
+            if related:
+                return qs.select_related(*related)
+        return super().apply_select_related(qs)
 
     def _declared_fields(self) -> set[str]:
         """`?status=pending`: an exact match on a field a filter is declared for, as bookmarks and
@@ -69,6 +86,10 @@ class ProjectAdmin(admin.ModelAdmin):
 
     # People's number fields to match by whole number, beyond those `search_fields` names.
     number_search_fields: list[str] = []
+    # Lists of millions of rows: no second COUNT(*) of the whole table, and the count of the
+    # filtered rows stops at 10,000 (masking/admin/paging.py).
+    show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def get_changelist(self, request, **kwargs):
         return DeclaredLookupsChangeList

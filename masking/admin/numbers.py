@@ -3,7 +3,7 @@ import math
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
@@ -24,23 +24,26 @@ def callers_locked(count: int) -> str:
 
 
 class UseFilter(admin.SimpleListFilter):
-    """The dashboard's "unhealthy or close to full" count links here."""
+    """The dashboard's pool figures link here: the pool in service, numbers needing attention."""
 
     title = "use"
     parameter_name = "use"
 
     def lookups(self, request, model_admin):
-        return [("attention", "unhealthy or close to full"), ("full", "full")]
+        return [
+            ("in_service", "in service (not retired)"),
+            ("attention", "unhealthy or close to full"),
+            ("full", "full"),
+        ]
 
     def queryset(self, request, queryset):
         from masking.dashboard import NEAR_FULL
 
         capacity = settings.MASKING_NUMBER_CAPACITY
+        if self.value() == "in_service":
+            return queryset.in_service()
         if self.value() == "attention":
-            near = math.ceil(NEAR_FULL * capacity)
-            return queryset.in_service().filter(
-                Q(status=VirtualNumber.Status.UNHEALTHY) | Q(open_sessions__gte=near)
-            )
+            return queryset.needing_attention(near_full=math.ceil(NEAR_FULL * capacity))
         if self.value() == "full":
             return queryset.filter(open_sessions__gte=capacity)
         return queryset
@@ -141,9 +144,7 @@ class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdm
         callers are locked, linking to the lockouts."""
         if obj.pk is None:
             return "-"
-        link = (
-            reverse("admin:masking_pinlockout_changelist") + f"?virtual_number__id__exact={obj.pk}"
-        )
+        link = reverse("admin:masking_pinlockout_changelist") + f"?number={obj.pk}"
         callers = obj.pin_locked_callers
         if obj.pin_paused_until:
             return format_html(

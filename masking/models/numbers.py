@@ -18,6 +18,12 @@ class VirtualNumberQuerySet(models.QuerySet):
         """Numbers that still route calls for the sessions they hold."""
         return self.exclude(status=VirtualNumber.Status.RETIRED)
 
+    def needing_attention(self, *, near_full: int):
+        """In service but unhealthy, or holding `near_full` open sessions or more."""
+        return self.in_service().filter(
+            models.Q(status=VirtualNumber.Status.UNHEALTHY) | models.Q(open_sessions__gte=near_full)
+        )
+
 
 class VirtualNumber(models.Model):
     """A provider number in our pool. Callers dial it; it is the caller ID the other party sees.

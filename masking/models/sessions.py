@@ -167,6 +167,9 @@ class MaskingSession(models.Model):
         indexes = [
             models.Index(fields=["created_tx", "id"], name="masking_session_created_feed"),
             models.Index(fields=["change_tx", "id"], name="masking_session_change_feed"),
+            # The sessions list's order (newest first), its date drill-down and exports by day,
+            # read from the index instead of sorting a million rows (issue 28, bench_staff_pages).
+            models.Index(fields=["started_at", "id"], name="masking_session_started"),
         ]
         permissions = [
             # Filed with sessions, where an administrator granting session rights looks. Staff
@@ -217,14 +220,25 @@ class MaskingSession(models.Model):
 
     def state(self, now: datetime | None = None) -> str:
         """What staff need at a glance: "open", "scheduled", "expired" or "closed"."""
-        now = now or timezone.now()
-        if self.status == self.Status.CLOSED:
-            return "closed"
-        if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        if self.started_at > now:
-            return "scheduled"
-        return "open"
+        return session_state(
+            status=self.status,
+            started_at=self.started_at,
+            expires_at=self.expires_at,
+            now=now or timezone.now(),
+        )
+
+
+def session_state(
+    *, status: str, started_at: datetime, expires_at: datetime | None, now: datetime
+) -> str:
+    """`MaskingSession.state` from its columns, for exports that read values, not instances."""
+    if status == MaskingSession.Status.CLOSED:
+        return "closed"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    if started_at > now:
+        return "scheduled"
+    return "open"
 
 
 class Participant(models.Model):

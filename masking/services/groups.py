@@ -1,7 +1,8 @@
 """The two staff groups an administrator puts people in: Support and Operations.
 
 Support reads everything and runs the call simulator; Operations also manages sessions (open,
-change, end, reopen, extend), the pool and recording consent. Neither may delete, see people's
+change, end, reopen, extend), the pool and recording consent, writes the prompts, clears PIN
+lockouts and redelivers callbacks (the week's jobs, issue 28). Neither may delete, see people's
 numbers in full, connect to 8x8 or read recording locations: an administrator grants those to a
 person, on purpose, on the user's page.
 
@@ -19,7 +20,12 @@ SUPPORT = "Support"
 OPERATIONS = "Operations"
 APPS = ["masking", "callflows"]
 MANAGED = {
-    "masking": ["maskingsession", "virtualnumber", "recordingoptin"],
+    "masking": ["maskingsession", "virtualnumber", "recordingoptin", "prompt"],
+}
+# Records nobody adds by hand, whose one change is an action: clearing a lockout early,
+# redelivering a callback (each audited or logged by its service).
+ACTED_ON = {
+    "masking": ["pinlockout", "callback"],
 }
 
 
@@ -44,6 +50,13 @@ def _manage() -> Q:
                 content_type__app_label=app,
                 content_type__model=model,
                 codename__in=[f"add_{model}", f"change_{model}"],
+            )
+    for app, models in ACTED_ON.items():
+        for model in models:
+            q |= Q(
+                content_type__app_label=app,
+                content_type__model=model,
+                codename=f"change_{model}",
             )
     return q
 

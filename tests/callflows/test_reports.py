@@ -163,7 +163,7 @@ def test_call_log_csv_is_the_filtered_list(admin_client, calls):
     page = admin_client.get("/admin/callflows/call/", {"outcome__exact": "connect"})
     link = re.search(r'id="call-csv" href="([^"]+)"', page.content.decode()).group(1)
     export = admin_client.get("/admin/callflows/call/" + link.replace("&amp;", "&"))
-    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    rows = list(csv.reader(io.StringIO(export.getvalue().decode())))
     assert rows[0][:4] == ["time", "caller", "virtual_number", "decision"]
     assert sorted(r[1] for r in rows[1:]) == [
         "+6591230001",

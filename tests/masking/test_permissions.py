@@ -110,3 +110,100 @@ def test_running_it_again_restores_the_groups(groups):
     support.permissions.add(Permission.objects.get(codename="view_full_numbers"))
     call_command("setup_staff_groups", verbosity=0)
     assert not support.permissions.filter(codename="view_full_numbers").exists()
+
+
+def test_operations_do_the_weeks_jobs_clear_lockouts_redeliver_write_prompts(
+    client, groups, receiver
+):
+    """Issue 28, finding 4: the dashboard's "See and clear" link, a failed callback, a missing
+    prompt: Operations act on each; Support still only reads."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from masking.models import Callback, PinLockout, Prompt
+    from tests.callback_receiver import run_worker
+    from tests.factories import VirtualNumberFactory
+
+    number = VirtualNumberFactory()
+    now = timezone.now()
+    lockout = PinLockout.objects.create(
+        virtual_number=number,
+        caller="+6591239999",
+        wrong_pins=5,
+        locked_at=now,
+        locked_until=now + timedelta(hours=1),
+    )
+    receiver.answer(503)
+    open_session(virtual_number=number)
+    run_worker()
+    callback = Callback.objects.get()
+    staff_with(client, groups=["Operations"])
+
+    cleared = client.post(
+        "/admin/masking/pinlockout/",
+        {"action": "clear_lockouts", "_selected_action": [lockout.pk]},
+        follow=True,
+    )
+    assert "Cleared 1 lockout." in cleared.content.decode()
+    redelivered = client.post(
+        "/admin/masking/callback/",
+        {"action": "redeliver", "_selected_action": [callback.pk]},
+        follow=True,
+    )
+    assert "Queued 1 callback" in redelivered.content.decode()
+    assert client.get("/admin/masking/prompt/add/").status_code == 200
+    client.post(
+        "/admin/masking/prompt/add/",
+        {
+            "purpose": "no_session",
+            "language": "en",
+            "voice_profile": "generic-en-female",
+            "text": "Nobody to connect you to.",
+            "repetition": 1,
+        },
+    )
+    assert Prompt.objects.filter(purpose="no_session").exists()
+
+
+def test_support_is_offered_none_of_operations_jobs(client, groups):
+    staff_with(client, groups=["Support"])
+    lockouts = client.get("/admin/masking/pinlockout/").content.decode()
+    callbacks = client.get("/admin/masking/callback/").content.decode()
+    assert "clear_lockouts" not in lockouts and "redeliver" not in callbacks
+    assert client.get("/admin/masking/prompt/add/").status_code == 403
+
+
+@pytest.mark.parametrize("model", ["maskingsession", "virtualnumber"])
+def test_support_is_not_offered_import_and_its_url_refuses_in_the_admins_page(
+    client, groups, model
+):
+    """Issue 28, findings 9 and 11: no *Import CSV* for staff who may not add; typed by hand, the
+    import answers 403 inside the admin's header, not a silent redirect or a bare page."""
+    staff_with(client, groups=["Support"])
+    listing = client.get(f"/admin/masking/{model}/").content.decode()
+    assert "Import CSV" not in listing and "Export CSV of this list" in listing
+    refused = client.get(f"/admin/masking/{model}/import/")
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert 'id="site-name"' in page and 'id="user-tools"' in page
+    assert "You may not do this" in page
+
+
+def test_every_refused_staff_page_keeps_the_admins_header(client, groups):
+    session = open_session(a=A, b=B)
+    staff_with(client, groups=["Support"])
+    for url in [
+        reverse("admin:masking_maskingsession_end", args=[session.pk]),
+        "/admin/masking/maskingsession/add/",
+    ]:
+        refused = client.get(url)
+        assert refused.status_code == 403, url
+        assert 'id="site-name"' in refused.content.decode(), url
+
+
+def test_machine_paths_are_refused_in_json_still(rf):
+    from masking.errors import permission_denied
+
+    response = permission_denied(rf.get("/callflows/anything/"), Exception("no"))
+    assert response.status_code == 403 and response["Content-Type"] == "application/json"

@@ -104,3 +104,24 @@ def test_dashboard_shows_the_pause(admin_client, lockouts):
     assert '<p id="pin-locked-callers"><strong>1</strong>' in page
     PinLockout.objects.update(cleared_at=timezone.now())
     assert "pin-lockouts" not in admin_client.get("/admin/").content.decode()
+
+
+def test_the_number_filter_is_a_picker_and_the_numbers_page_links_to_it(admin_client, lockouts):
+    """Issue 28, finding 6: one autocomplete box, not a link per number in the pool."""
+    other = VirtualNumberFactory(number="+6531500199")
+    PinLockout.objects.create(
+        virtual_number=other,
+        caller="",
+        wrong_pins=20,
+        locked_until=timezone.now() + timedelta(hours=1),
+    )
+    page = admin_client.get(LIST).content.decode()
+    assert 'class="number-filter"' in page and "?virtual_number__id__exact" not in page
+    number = lockouts["caller"].virtual_number
+    numbers_page = admin_client.get(
+        reverse("admin:masking_virtualnumber_change", args=[number.pk])
+    ).content.decode()
+    link = f"{LIST}?number={number.pk}"
+    assert link in numbers_page
+    shown = admin_client.get(link).context["cl"].result_list
+    assert {lockout.virtual_number for lockout in shown} == {number}

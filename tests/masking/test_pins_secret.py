@@ -45,7 +45,7 @@ def everything_staff_and_the_api_can_read(admin_client, backend, session) -> str
         backend.get("/api/sessions/"),
     ]
     audit = json.dumps(list(AuditEntry.objects.values("changes", "object_repr")))
-    return "".join(page.content.decode() for page in pages) + audit
+    return "".join(page.getvalue().decode() for page in pages) + audit
 
 
 @pytest.mark.django_db

@@ -35,11 +35,12 @@ def test_dashboard_figures_match_hand_counted_data(admin_client, settings):
     page = admin_client.get("/admin/")
     d = page.context["dashboard"]
     assert (d["open_sessions"], d["expiring_soon"]) == (3, 1)
+    # The pool table lists only the numbers that need attention (issue 28): busy is at 75%.
     assert [(r.number, r.open_sessions, r.use_percent) for r in d["pool"]] == [
-        ("+6531500101", 3, 75),
-        ("+6531500102", 0, 0),
+        ("+6531500102", 0, 0)
     ]
     assert [r.number for r in d["attention"]] == ["+6531500102"]  # unhealthy
+    assert (d["pool_size"], d["pool_open_sessions"], d["attention_count"]) == (2, 3, 1)
     assert [(r["words"], r["calls"]) for r in d["calls_today"]] == [
         ("connected", 2),
         ("no session", 1),
@@ -76,7 +77,8 @@ def test_every_dashboard_count_links_to_the_list_it_counts(admin_client, setting
     assert result_count(admin_client, d["calls_today_url"]) == d["calls_today_total"] == 6
     for row in d["calls_today"]:
         assert result_count(admin_client, row["url"]) == row["calls"]
-    assert result_count(admin_client, d["attention_url"]) == len(d["attention"]) == 1
+    assert result_count(admin_client, d["attention_url"]) == d["attention_count"] == 1
+    assert result_count(admin_client, d["pool_url"]) == d["pool_size"] == 3
     for row in d["pool"]:
         assert result_count(admin_client, row.sessions_url) == row.open_sessions
 
@@ -196,8 +198,8 @@ def test_session_import_and_export(admin_client):
     admin_client.post(url, {"confirm": "1", "payload": page.context["payload"]})
     session = MaskingSession.objects.get()
     assert str(session.virtual_number.number) == "+6531500101"  # allocated
-    export = admin_client.get("/admin/masking/maskingsession/export/").content.decode()
-    assert export.splitlines()[1].startswith(f"{A},{B},+6531500101")
+    export = streamed_csv(admin_client.get("/admin/masking/maskingsession/export/"))
+    assert export[1][:3] == [A, B, "+6531500101"]
 
 
 def test_not_a_csv_is_a_form_error(admin_client):
@@ -251,3 +253,72 @@ def test_session_import_refuses_a_reference_too_long_rather_than_cutting_it(admi
     )
     assert [c.line for c in page.context["bad"]] == [2]
     assert "reference" in " ".join(page.context["bad"][0].errors)
+
+
+def streamed_csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.streaming, "an export is streamed, not built whole in memory"
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_session_export_has_the_columns_a_person_needs_and_is_streamed(admin_client):
+    """Issue 28, finding 10: state, opened, closed and why, beside the import columns."""
+    number = VirtualNumberFactory(number="+6531500101")
+    open_session(virtual_number=number, a=A, b=B, reference="still-open")
+    ended = open_session(virtual_number=number, reference="ended")
+    session_close(session=ended, reason="api")
+    rows = streamed_csv(admin_client.get("/admin/masking/maskingsession/export/"))
+    header, *body = rows
+    assert header[:6] == [
+        "participant_a",
+        "participant_b",
+        "virtual_number",
+        "reference",
+        "expires_at",
+        "recording_requested",
+    ]
+    assert header[6:] == ["state", "started_at", "closed_at", "close_reason"]
+    by_reference = {row[3]: dict(zip(header, row, strict=True)) for row in body}
+    assert by_reference["still-open"]["state"] == "open"
+    assert by_reference["still-open"]["closed_at"] == ""
+    assert by_reference["ended"]["state"] == "closed"
+    assert by_reference["ended"]["close_reason"] == "closed through the API"
+    assert by_reference["ended"]["closed_at"] >= by_reference["ended"]["started_at"] != ""
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/masking/virtualnumber/export/", "/admin/callflows/call/export/"]
+)
+def test_every_list_export_is_streamed(admin_client, url):
+    VirtualNumberFactory(number="+6531500101")
+    Call.objects.create(provider_session_id="c1", outcome="connect")
+    assert len(streamed_csv(admin_client.get(url))) == 2
+
+
+def test_the_dashboard_stays_one_screen_whatever_the_pool(admin_client, settings):
+    """Issue 28, finding 3: 1,000 numbers made a 34,904 px dashboard. It lists at most a
+    screenful of the numbers needing attention, counts the rest and links to them."""
+    from masking.dashboard import ATTENTION_SHOWN
+
+    settings.MASKING_NUMBER_CAPACITY = 2
+    for i in range(60):
+        VirtualNumberFactory(number=f"+65315{i:05d}")
+    VirtualNumber.objects.filter(number__in=[f"+65315{i:05d}" for i in range(25)]).update(
+        status="unhealthy"
+    )
+    with CaptureQueriesContext(connection) as few:
+        page = admin_client.get("/admin/")
+    d = page.context["dashboard"]
+    html = page.content.decode()
+    assert d["attention_count"] == 25 and len(d["pool"]) == ATTENTION_SHOWN
+    assert html.count('class="needs-attention"') == ATTENTION_SHOWN
+    assert "+6531500059" not in html  # a healthy number is not listed
+    assert 'id="pool-all"' in html and 'id="attention-more"' in html
+    for i in range(60, 300):
+        VirtualNumberFactory(number=f"+65315{i:05d}")
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get("/admin/")
+    assert len(many) == len(few)
