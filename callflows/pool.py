@@ -31,7 +31,7 @@ from callflows.events import NumberUpdate
 from callflows.models import NumberEvent
 from callflows.records import storable
 from masking.db import relax_statement_timeout
-from masking.models import Participant, VirtualNumber
+from masking.models import Participant, Pool, VirtualNumber
 from masking.services.audit import PROVIDER
 from masking.services.numbers import number_set_listed, numbers_set_status
 
@@ -111,11 +111,18 @@ def latest_per_number(numbers: list[dict], raw_numbers: list) -> dict[str, tuple
 
 
 def number_updates_ingest(
-    *, update_type: str, numbers: list[dict], raw_numbers: list, skipped: list[dict] = ()
+    *,
+    update_type: str,
+    numbers: list[dict],
+    raw_numbers: list,
+    skipped: list[dict] = (),
+    pool: Pool | None = None,
 ) -> int:
     """Apply a VNU event. Returns how many numbers changed. Each entry we could not read
     (`callflows.events.read_number_entries`) is recorded as a number event saying why it was
-    skipped; the readable ones apply all the same."""
+    skipped; the readable ones apply all the same. Numbers new to us join `pool` (the event's
+    sub-account's; the deployment's when not given)."""
+    pool = pool or Pool.objects.deployment()
     entries = latest_per_number(numbers, raw_numbers)
     known = {str(n.number): n for n in VirtualNumber.objects.filter(number__in=list(entries))}
     # One query for the rule VirtualNumber.clean() keeps row by row: a person's number in an open
@@ -151,11 +158,13 @@ def number_updates_ingest(
                 status=status,
                 provider_reference=update.get("referenceId") or "",
                 label="added by 8x8 snapshot",
+                pool=pool,
             )
             number.derive_country()
             # Unique by construction (looked up above; the database still has the last word), and
-            # checked against people's numbers above, for all at once.
-            number.clean_fields()
+            # checked against people's numbers above, for all at once; the pool is the one read
+            # above (checking it again would be a query a number).
+            number.clean_fields(exclude=["pool"])
             added.append(number)
         else:
             moved[status].append(number.pk)
