@@ -48,31 +48,33 @@ def answer_call_action(
     digits: str | None = None,
     asked: AskedBefore | None = None,
 ) -> Answer:
-    """The callflow for a call from `caller` to `virtual_number` (both E.164), per settings.
+    """The callflow for a call from `caller` to `virtual_number` (both E.164), per the rules of
+    the number's pool (`masking.pool_rules`).
 
     `asked` is the keypad prompt this is the answer to, if any, with `digits` the caller keyed.
     """
     now = now or timezone.now()
     pin_entry = asked is not None and asked.outcome in PIN_PROMPTS
-    # Only PINs of the length asked for can match: the guessing bound counts those.
-    keyed = digits if digits and len(digits) == settings.MASKING_PIN_LENGTH else None
     facts = call_facts(
         virtual_number=virtual_number,
         caller=caller,
-        language=settings.MASKING_DEFAULT_LANGUAGE,
         now=now,
         # A PIN answer's session is the one the PIN opens, matched by hash in the same read.
-        pin=(keyed or "") if pin_entry else None,
+        pin=(digits or "") if pin_entry else None,
     )
-    rule = settings.MASKING_RECORDING_CONSENT
-    provider = provider_facts()
+    # The number's pool's rules, read with the facts.
+    rules = facts.rules
+    # Only PINs of the pool's length count as a match: the guessing bound counts those.
+    keyed = bool(digits) and len(digits) == rules.pin_length
+    rule = rules.recording_consent
+    provider = provider_facts(dialect_rule=rules.callflow_dialect)
     if pin_entry:
         decision = decide_pin_entry(
             match=facts.session if keyed and not facts.pin_paused else None,
             now=now,
             tries=asked.tries,
-            max_tries=settings.MASKING_PIN_TRIES,
-            pin_length=settings.MASKING_PIN_LENGTH,
+            max_tries=rules.pin_tries,
+            pin_length=rules.pin_length,
             consent_rule=rule,
             paused=facts.pin_paused,
             can_record=provider.can_record,
@@ -90,7 +92,7 @@ def answer_call_action(
             facts,
             now=now,
             consent_rule=rule,
-            pin_length=settings.MASKING_PIN_LENGTH,
+            pin_length=rules.pin_length,
             can_record=provider.can_record,
         )
     body = callflow_for(

@@ -7,6 +7,8 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from masking.pool_rules import PoolRules, deployment_rules
+
 
 @dataclass(frozen=True)
 class PromptFacts:
@@ -39,3 +41,5 @@ class CallFacts:
     prompts: dict[str, PromptFacts] = field(default_factory=dict)  # by purpose
     pin_sessions: bool = False  # open sessions on the number that callers may reach by PIN
     pin_paused: bool = False  # PIN entry refused to this caller on the number (a PIN lockout)
+    # The number's pool's rules in force (the deployment's for a number not ours).
+    rules: PoolRules = field(default_factory=deployment_rules)
