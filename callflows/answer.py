@@ -47,11 +47,14 @@ def answer_call_action(
     now: datetime | None = None,
     digits: str | None = None,
     asked: AskedBefore | None = None,
+    pool_id: int | None = None,
 ) -> Answer:
     """The callflow for a call from `caller` to `virtual_number` (both E.164), per the rules of
     the number's pool (`masking.pool_rules`).
 
     `asked` is the keypad prompt this is the answer to, if any, with `digits` the caller keyed.
+    `pool_id`: the pool the webhook's credential opens; a number of another pool is another
+    sub-account's, not acted on (None: any pool, as the simulator asks).
     """
     now = now or timezone.now()
     pin_entry = asked is not None and asked.outcome in PIN_PROMPTS
@@ -68,7 +71,9 @@ def answer_call_action(
     keyed = bool(digits) and len(digits) == rules.pin_length
     rule = rules.recording_consent
     provider = provider_facts(dialect_rule=rules.callflow_dialect)
-    if pin_entry:
+    if pool_id is not None and facts.pool_id is not None and facts.pool_id != pool_id:
+        decision = Decision(Outcome.OTHER_ACCOUNT)
+    elif pin_entry:
         decision = decide_pin_entry(
             match=facts.session if keyed and not facts.pin_paused else None,
             now=now,

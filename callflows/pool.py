@@ -80,8 +80,11 @@ def _record(*, number, msisdn, update_type, provider_status, before, after, reas
     )
 
 
-def _add(*, msisdn: str, status: str, reference: str, update_type: str) -> VirtualNumber:
+def _add(
+    *, msisdn: str, status: str, reference: str, update_type: str, pool: Pool
+) -> VirtualNumber:
     number = VirtualNumber(
+        pool=pool,
         number=msisdn,
         status=status,
         provider_reference=reference or "",
@@ -132,9 +135,24 @@ def number_updates_ingest(
             number__in=[m for m in entries if m not in known], session__status="open"
         ).values_list("number", flat=True)
     )
-    added, moved, events = [], defaultdict(list), []
+    added, moved, events, elsewhere = [], defaultdict(list), [], []
     for msisdn, (update, raw) in entries.items():
         number = known.get(msisdn)
+        if number is not None and number.pool_id != pool.pk:
+            # Another sub-account's number: its own events change it, never this one's.
+            elsewhere.append(
+                NumberEvent(
+                    msisdn=msisdn,
+                    update_type=update_type,
+                    operational_status=update["operationalStatus"],
+                    status_before="",
+                    status_after="",
+                    reason="not applied: the number belongs to another pool",
+                    provider_updated_at=update.get("updatedTimestamp"),
+                    payload=storable(raw) if isinstance(raw, dict) else {},
+                )
+            )
+            continue
         status, reason = _change(number, update["operationalStatus"], update_type)
         if status is None:
             continue
@@ -182,6 +200,7 @@ def number_updates_ingest(
             )
         )
     changed = len(events)
+    events += elsewhere
     events += [
         NumberEvent(
             msisdn=entry["msisdn"],
@@ -248,11 +267,15 @@ def _read_listed(listed: list[dict]) -> tuple[dict[str, tuple[dict, dict]], list
     return numbers, skipped
 
 
-def pool_resync(*, listed: list[dict], dry_run: bool = False) -> Resync:
-    """Bring the pool in step with 8x8's number list (GET .../numbers). With `dry_run`, only say
-    what would change. Run again, it changes nothing."""
+def pool_resync(*, listed: list[dict], dry_run: bool = False, pool: Pool | None = None) -> Resync:
+    """Bring `pool` (the deployment's when not given) in step with its sub-account's number list
+    (GET .../numbers). With `dry_run`, only say what would change. Run again, it changes nothing.
+    Numbers of other pools are theirs: never flagged, never moved."""
+    pool = pool or Pool.objects.deployment()
     numbers, skipped = _read_listed(listed)
-    ours = {str(n.number): n for n in VirtualNumber.objects.all()}
+    everyone = {str(n.number): n for n in VirtualNumber.objects.all()}
+    ours = {msisdn: n for msisdn, n in everyone.items() if n.pool_id == pool.pk}
+    numbers = {m: entry for m, entry in numbers.items() if m in ours or m not in everyone}
     changes = []
     for msisdn, (update, raw) in numbers.items():
         number = ours.get(msisdn)
@@ -289,11 +312,11 @@ def pool_resync(*, listed: list[dict], dry_run: bool = False) -> Resync:
             )
         )
     if not dry_run:
-        _apply(changes, ours)
+        _apply(changes, ours, pool=pool)
     return Resync(changes=changes, listed=len(numbers), skipped=skipped)
 
 
-def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
+def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber], *, pool: Pool) -> None:
     now = timezone.now()
     with transaction.atomic():
         for change in changes:
@@ -305,6 +328,7 @@ def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
                         status=change.after,
                         reference=change.reference,
                         update_type=RESYNC,
+                        pool=pool,
                     )
                 except ValidationError as exc:  # a person's number: never ours
                     _record(

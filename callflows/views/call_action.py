@@ -95,7 +95,7 @@ class CallActionView(ProviderView):
     def decide(self, payload: dict) -> tuple[Decision, dict | str, AskedBefore | None]:
         """The decision and its callflow, and the keypad prompt this answers (if any). For a PIN
         guess, the callflow comes as the JSON text already on record (`judge_pin_guess`)."""
-        if foreign_subaccount(payload):
+        if foreign_subaccount(payload, self.grant):
             return Decision(Outcome.OTHER_ACCOUNT), hangup_callflow(Outcome.OTHER_ACCOUNT), None
         follow_up = (
             follow_up_of(
@@ -115,6 +115,7 @@ class CallActionView(ProviderView):
             virtual_number=payload["destination"],
             digits=payload["digits"],
             asked=follow_up.asked,
+            pool_id=self.grant.pool_id,
         )
         return answer.decision, answer.body, follow_up.asked
 
@@ -137,6 +138,7 @@ class CallActionView(ProviderView):
                 virtual_number=payload["destination"],
                 digits=payload["digits"],
                 asked=asked,
+                pool_id=self.grant.pool_id,
             )
             recorded = call_record_answer(
                 provider_session_id=payload.get("sessionId"),

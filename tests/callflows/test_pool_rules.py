@@ -5,6 +5,7 @@ from itertools import count
 
 import pytest
 from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
 
 from masking.services.consent import consent_record
 from tests.callflows.conftest import A, B, call_action
@@ -14,6 +15,7 @@ from tests.factories import PoolFactory, PromptFactory, VirtualNumberFactory, op
 URL = "/callflows/8x8/call-action/"
 SG_NUMBER, MY_NUMBER = "+6531500101", "+60312345678"
 CALLS = count()
+MY_AUTH = "Bearer malaysia-webhook-secret-01"
 INDONESIAN = "+6281234567890"  # a caller whose country names no language: the pool's default
 
 
@@ -33,15 +35,39 @@ def pools(db, settings):
         callflow_dialect="current",
         number_capacity=1,
     )
+    malaysia.set_webhook_credential(MY_AUTH)
+    malaysia.save()
     singapore = VirtualNumberFactory(number=SG_NUMBER)  # the deployment's pool
     return singapore, VirtualNumberFactory(number=MY_NUMBER, pool=malaysia)
+
+
+@pytest.fixture
+def provider(provider):
+    """8x8, with each pool's webhook credential: the deployment's for Singapore's numbers."""
+    malaysia = APIClient()
+    malaysia.credentials(HTTP_AUTHORIZATION=MY_AUTH)
+    return {SG_NUMBER: provider, MY_NUMBER: malaysia}
+
+
+class PoolCall(PhoneCall):
+    """A phone call to a pool's number, its events naming the pool's sub-account."""
+
+    def post(self, **payload):
+        subaccount = "acme-my" if self.virtual_number == MY_NUMBER else "acme_masking"
+        return super().post(subAccountId=subaccount, **payload)
 
 
 def post(provider, caller, dialled):
     """A new call (its own event and session ids: not a redelivery of the one before)."""
     n = next(CALLS)
-    body = call_action(caller, dialled, eventId=f"pool-event-{n}", sessionId=f"pool-call-{n}")
-    return provider.post(URL, body, format="json").json()
+    body = call_action(
+        caller,
+        dialled,
+        eventId=f"pool-event-{n}",
+        sessionId=f"pool-call-{n}",
+        subAccountId="acme-my" if dialled == MY_NUMBER else "acme_masking",
+    )
+    return provider[dialled].post(URL, body, format="json").json()
 
 
 def test_each_pool_asks_for_pins_of_its_own_length(provider, prompts, pools):
@@ -53,7 +79,7 @@ def test_each_pool_asks_for_pins_of_its_own_length(provider, prompts, pools):
         (step,) = post(provider, stranger, number)["callflow"]
         assert step["action"] in ("say&capture", "sayAndCapture")  # seed, current
         assert step["params"]["minDigits"] == length
-    call = PhoneCall(provider, stranger, session_id="my-call", virtual_number=MY_NUMBER)
+    call = PoolCall(provider[MY_NUMBER], stranger, session_id="my-call", virtual_number=MY_NUMBER)
     call.start()
     flow = call.key("4821")["callflow"]
     assert flow[-1]["action"] == "makeCall"
@@ -109,8 +135,8 @@ def test_each_pool_locks_a_phone_out_after_its_own_number_of_wrong_pins(provider
     open_session(virtual_number=singapore, a=A, b=B, pin_a=PIN_A, pin_b=PIN_B)
     open_session(virtual_number=malaysia, a=A, b=B, pin_a="4821", pin_b="9034")
     for number, wrong in ((SG_NUMBER, "000000"), (MY_NUMBER, "0000")):
-        call = PhoneCall(
-            provider, "+6591239999", session_id=f"wrong-{number}", virtual_number=number
+        call = PoolCall(
+            provider[number], "+6591239999", session_id=f"wrong-{number}", virtual_number=number
         )
         call.start()
         call.key(wrong)
