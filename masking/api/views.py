@@ -8,6 +8,7 @@ PATCH and every action. People's numbers are answered as `masking.privacy` lets 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +19,7 @@ from masking.api import serializers as s
 from masking.api.errors import Conflict
 from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualNumber
 from masking.numbers import whole_numbers
+from masking.pool_access import PoolPath, granted_pools, within_pools
 from masking.services import audit
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.lookups import number_lookup, refusal_lookup
@@ -72,6 +74,25 @@ class ActionPermissions(permissions.BasePermission):
         )
 
 
+class PoolScoped:
+    """A viewset whose rows belong to pools: a user given pools reaches only theirs
+    (`masking.pool_access`), by every route, before any row is looked up. Each viewset declares
+    `pool_path`; None says its rows belong to no pool (a person's consent holds in every pool)."""
+
+    pool_path: PoolPath | None
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.pool_path is None:
+            return queryset
+        return within_pools(queryset, user=self.request.user, path=self.pool_path)
+
+
+def _calls_of(pools) -> Q:
+    # A call is tied to its pool by the number dialled (kept as text: numbers not ours too).
+    return Q(virtual_number__in=VirtualNumber.objects.filter(pool__in=pools).values("number"))
+
+
 class SessionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=MaskingSession.Status.choices)
     participant = django_filters.CharFilter(
@@ -96,9 +117,12 @@ class SessionFilter(django_filters.FilterSet):
         )
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(
+    PoolScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Masking sessions: open (with or without a chosen number), list, read, change, close."""
 
+    pool_path = "virtual_number__pool"
     permission_classes = [ActionPermissions]
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
@@ -114,9 +138,16 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def create(self, request):
-        data = self._valid(s.SessionCreateSerializer, request.data)
+        serializer = s.SessionCreateSerializer(data=request.data)
+        # A number of another pool is answered as one that does not exist.
+        numbers = serializer.fields["virtual_number"]
+        numbers.queryset = within_pools(numbers.queryset, user=request.user, path="pool")
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         try:
-            session = session_create(**data, actor=request.user, via=audit.API)
+            session = session_create(
+                **data, pools=granted_pools(request.user), actor=request.user, via=audit.API
+            )
         except ValidationError as exc:
             # "+65... is already paired on ..." tells whether a number is in a session: a lookup.
             refusal_lookup(
@@ -220,9 +251,10 @@ class CallFilter(django_filters.FilterSet):
         fields = ["session", "reference", "since", "until", "outcome", "decision"]
 
 
-class CallViewSet(viewsets.ReadOnlyModelViewSet):
+class CallViewSet(PoolScoped, viewsets.ReadOnlyModelViewSet):
     """Calls through our numbers, newest first: our decision, 8x8's outcome, who called."""
 
+    pool_path = staticmethod(_calls_of)
     permission_classes = [ActionPermissions]
     serializer_class = s.CallSerializer
     filterset_class = CallFilter
@@ -234,6 +266,7 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class VirtualNumberViewSet(
+    PoolScoped,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -242,6 +275,7 @@ class VirtualNumberViewSet(
 ):
     """The pool. Setting `status` to `retired` closes the number's open sessions."""
 
+    pool_path = "pool"
     permission_classes = [ActionPermissions]
     serializer_class = s.VirtualNumberSerializer
     filterset_fields = ["status", "country"]
@@ -250,6 +284,11 @@ class VirtualNumberViewSet(
 
     def perform_create(self, serializer):
         number = VirtualNumber(**serializer.validated_data)
+        # A user limited to pools adds to the first of them (by name); others, to the
+        # deployment's pool.
+        pools = granted_pools(self.request.user)
+        if pools is not None:
+            number.pool = pools.order_by("name").first()
         number.full_clean()
         number.save()
         serializer.instance = self.get_queryset().get(pk=number.pk)
@@ -284,6 +323,7 @@ class OptInFilter(django_filters.FilterSet):
 
 
 class RecordingOptInViewSet(
+    PoolScoped,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -291,6 +331,7 @@ class RecordingOptInViewSet(
 ):
     """Recording consent. Revoking keeps the record of what was agreed and when."""
 
+    pool_path = None  # a person's consent, whichever pool's number they are called on
     permission_classes = [ActionPermissions]
     serializer_class = s.RecordingOptInSerializer
     filterset_class = OptInFilter

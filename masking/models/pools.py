@@ -163,6 +163,17 @@ class Pool(models.Model):
         help_text=_("For this pool's reports. Example: “Asia/Kuala_Lumpur”. ")
         + _inherits("MASKING_OPERATIONS_TIME_ZONE"),
     )
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="masking_pools",
+        verbose_name=_("people and API users"),
+        help_text=_(
+            "Who works in this pool only: staff see its rows only, an API user its sessions and "
+            "numbers only. Someone given no pool at all sees every pool. Example: the Malaysia "
+            "team, and the Malaysia backend's API user."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

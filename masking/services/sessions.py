@@ -382,10 +382,12 @@ def session_create(
     pin_a: str = "",
     pin_b: str = "",
     generate_pins: bool = False,
+    pools=None,
     actor=None,
     via: str = SYSTEM,
 ) -> MaskingSession:
-    """Open a session, choosing the virtual number by the allocation rule when none is given.
+    """Open a session, choosing the virtual number by the allocation rule when none is given
+    (among `pools`' numbers, when given: an API user's).
 
     With `generate_pins`, each participant gets a fresh PIN (MASKING_PIN_LENGTH digits), unique
     among the open sessions of the chosen number. The PINs (generated or given) are on the
@@ -423,6 +425,7 @@ def session_create(
                 participant_b=participant_b,
                 exclude_ids=lost,
                 pins=generate_pins or bool(pin_a or pin_b),
+                pools=pools,
             )
             try:
                 if generate_pins:
