@@ -18,6 +18,16 @@ from masking.models import Pool
 PoolPath = str | Callable[[QuerySet], Q]
 
 
+def by_dialled_number(field: str) -> Callable[[QuerySet], Q]:
+    """The path of rows tied to a pool by a number kept as text (a call's dialled number)."""
+    from masking.models import VirtualNumber
+
+    def condition(pools: QuerySet) -> Q:
+        return Q(**{f"{field}__in": VirtualNumber.objects.filter(pool__in=pools).values("number")})
+
+    return condition
+
+
 def granted_pools(user) -> QuerySet | None:
     """The pools `user` is limited to, or None for every pool. Read once per request's user."""
     if user is None or not getattr(user, "is_authenticated", False):

@@ -23,6 +23,8 @@ class CallbackEndpointAdmin(ProjectAdmin):
     """The secret is a credential: shown once, on the form that creates it (or by the rotate
     action's answer), then only its last 4 characters, to everyone."""
 
+    pool_path = None  # the deployment's backend endpoint, for every pool
+
     list_display = ["url", "enabled", "secret_hint", "updated_at"]
     fields = ["url", "secret", "enabled", "updated_at"]
     readonly_fields = ["updated_at"]
@@ -96,6 +98,7 @@ class CallbackAttemptInline(admin.TabularInline):
 
 @admin.register(Callback)
 class CallbackAdmin(ProjectAdmin):
+    pool_path = "session__virtual_number__pool"
     list_display = [
         "webhook_id",
         "event_type",

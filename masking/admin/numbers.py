@@ -42,6 +42,7 @@ class UseFilter(admin.SimpleListFilter):
 
 @admin.register(VirtualNumber)
 class VirtualNumberAdmin(CsvImportExportMixin, ProjectAdmin):
+    pool_path = "pool"
     list_display = [
         "number",
         "label",

@@ -49,6 +49,8 @@ class LockoutScopeFilter(admin.SimpleListFilter):
 class PinLockoutAdmin(ProjectAdmin):
     """Read-only but for one thing staff may do: clear a lockout (audited)."""
 
+    pool_path = "virtual_number__pool"
+
     list_display = [
         "locked_at",
         "virtual_number",

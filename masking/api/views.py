@@ -8,7 +8,6 @@ PATCH and every action. People's numbers are answered as `masking.privacy` lets 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +18,7 @@ from masking.api import serializers as s
 from masking.api.errors import Conflict
 from masking.models import MaskingSession, Participant, RecordingOptIn, VirtualNumber
 from masking.numbers import whole_numbers
-from masking.pool_access import PoolPath, granted_pools, within_pools
+from masking.pool_access import PoolPath, by_dialled_number, granted_pools, within_pools
 from masking.services import audit
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.lookups import number_lookup, refusal_lookup
@@ -86,11 +85,6 @@ class PoolScoped:
         if self.pool_path is None:
             return queryset
         return within_pools(queryset, user=self.request.user, path=self.pool_path)
-
-
-def _calls_of(pools) -> Q:
-    # A call is tied to its pool by the number dialled (kept as text: numbers not ours too).
-    return Q(virtual_number__in=VirtualNumber.objects.filter(pool__in=pools).values("number"))
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -254,7 +248,7 @@ class CallFilter(django_filters.FilterSet):
 class CallViewSet(PoolScoped, viewsets.ReadOnlyModelViewSet):
     """Calls through our numbers, newest first: our decision, 8x8's outcome, who called."""
 
-    pool_path = staticmethod(_calls_of)
+    pool_path = staticmethod(by_dialled_number("virtual_number"))
     permission_classes = [ActionPermissions]
     serializer_class = s.CallSerializer
     filterset_class = CallFilter
