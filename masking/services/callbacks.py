@@ -112,35 +112,12 @@ def emit_sessions_closed(*, session_ids: Iterable[int], reason: str, now: dateti
     return len(rows)
 
 
-def emit_call_completed(*, call_id: int) -> Callback | None:
-    """`call.completed`, once 8x8's session summary for a call of one of our sessions is in."""
+def emit_call_completed(*, session: MaskingSession, call: dict) -> Callback | None:
+    """`call.completed`, once 8x8's session summary for a call of one of our sessions is in.
+    `call`: what the call record says (the 8x8 side reads it: the domain never imports it)."""
     if callback_endpoint() is None:
         return None
-    from callflows.callers import caller_role
-    from callflows.models import Call
-
-    call = (
-        Call.objects.select_related("masking_session__virtual_number")
-        .filter(pk=call_id, masking_session__isnull=False)
-        .first()
-    )
-    if call is None:
-        return None  # a caller in no session: nothing the business could match it to
-    session = call.masking_session
-    data = {
-        "session": _session_data(session),
-        "call": {
-            "id": call.pk,
-            "caller_role": caller_role(
-                caller=call.caller, answer=call.answer, participants=session.participants.all()
-            ),
-            "outcome": call.status,
-            "started_at": _iso(call.started_at),
-            "ended_at": _iso(call.ended_at),
-            "talk_seconds": call.talk_seconds,
-            "recorded": call.recorded,
-        },
-    }
+    data = {"session": _session_data(session), "call": call}
     return _write(event_type=Callback.EventType.CALL_COMPLETED, data=data, session_id=session.pk)
 
 
