@@ -21,6 +21,7 @@ from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it
 from masking.routing import CallFacts
 from masking.selectors import call_facts
 
+DEPLOYMENT = "deployment"  # the pool_id of a request the deployment's own header opened
 PIN_PROMPTS = (Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value)
 KEYPAD_PROMPTS = {Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value, Outcome.ASK_CONSENT.value}
 
@@ -53,8 +54,8 @@ def answer_call_action(
     the number's pool (`masking.pool_rules`).
 
     `asked` is the keypad prompt this is the answer to, if any, with `digits` the caller keyed.
-    `pool_id`: the pool the webhook's credential opens; a number of another pool is another
-    sub-account's, not acted on (None: any pool, as the simulator asks).
+    `pool_id`: the pool the webhook's credential opens (DEPLOYMENT: the deployment's); a number of
+    another pool is another sub-account's, not acted on (None: any pool, as the simulator asks).
     """
     now = now or timezone.now()
     pin_entry = asked is not None and asked.outcome in PIN_PROMPTS
@@ -71,7 +72,11 @@ def answer_call_action(
     keyed = bool(digits) and len(digits) == rules.pin_length
     rule = rules.recording_consent
     provider = provider_facts(dialect_rule=rules.callflow_dialect)
-    if pool_id is not None and facts.pool_id is not None and facts.pool_id != pool_id:
+    if (
+        pool_id is not None
+        and facts.pool_id is not None
+        and not (facts.deployment_pool if pool_id == DEPLOYMENT else facts.pool_id == pool_id)
+    ):
         decision = Decision(Outcome.OTHER_ACCOUNT)
     elif pin_entry:
         decision = decide_pin_entry(

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models.signals import post_delete, post_save
 
 from masking.models import Pool
@@ -33,7 +34,7 @@ CACHE_SECONDS = 30.0
 class Grant:
     """What a webhook credential opens: one pool, and the sub-account its events must name."""
 
-    pool_id: int
+    pool_id: int | None  # None: the deployment's pool, known by WEBHOOK_AUTH_HEADER alone
     subaccount: str  # "": any (the deployment's pool before 8x8 is connected)
 
 
@@ -48,15 +49,24 @@ class _Credentials:
     def get(self) -> list[Pool]:
         now = time.monotonic()
         if now >= self.expires:
-            self.pools = list(
-                Pool.objects.only(
-                    "pk", "is_deployment_pool", "subaccount_id", "webhook_credential_hash"
-                )
-            )
-            if not any(pool.is_deployment_pool for pool in self.pools):
-                self.pools.append(Pool.objects.deployment())
-            self.expires = now + CACHE_SECONDS
+            try:
+                self.load(now)
+            except DatabaseError:
+                # The database is what failed: what we knew last, and the deployment's header
+                # still known from the environment, so the Call Action reaches its apology.
+                logger.warning("could not read the pools' webhook credentials")
         return self.pools
+
+    def load(self, now: float) -> None:
+        pools = list(
+            Pool.objects.only(
+                "pk", "is_deployment_pool", "subaccount_id", "webhook_credential_hash"
+            )
+        )
+        if not any(pool.is_deployment_pool for pool in pools):
+            # Creating it clears this cache (post_save): kept only once made.
+            pools.append(Pool.objects.deployment())
+        self.pools, self.expires = pools, now + CACHE_SECONDS
 
 
 credentials = _Credentials()
@@ -69,6 +79,10 @@ def webhook_grant(authorization: str) -> Grant | None:
     (in constant time each), none skipped on a match, so timing tells nothing."""
     if not authorization:
         return None
+    # The deployment's header needs no database (a call's only round trips stay its own two, and a
+    # database that is down still gets the caller the apology in time).
+    if Pool(is_deployment_pool=True).accepts_webhook(authorization):
+        return Grant(pool_id=None, subaccount=settings.EIGHTX8_SUBACCOUNT_ID)
     granted = None
     for pool in credentials.get():
         if pool.accepts_webhook(authorization) and granted is None:

@@ -61,7 +61,7 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
                               AND l.cleared_at IS NULL AND l.locked_until > %s)
                THEN NOT EXISTS ({trusted})
                ELSE FALSE END,
-       vn.pool_id, {rules}
+       vn.pool_id, pl.is_deployment_pool, {rules}
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
@@ -156,6 +156,7 @@ def call_facts(
         pin_sessions,
         pin_paused,
         pool_id,
+        deployment_pool,
         *pool_rules,
     ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now, pin=pin)
     rules = resolve_rules(dict(zip(RULE_NAMES, pool_rules, strict=True)))
@@ -183,6 +184,7 @@ def call_facts(
         pin_sessions=bool(pin_sessions),
         pin_paused=bool(pin_paused),
         pool_id=pool_id,
+        deployment_pool=bool(deployment_pool),
         rules=rules,
     )
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 
-from callflows.answer import PIN_PROMPTS, AskedBefore, answer_call_action
+from callflows.answer import DEPLOYMENT, PIN_PROMPTS, AskedBefore, answer_call_action
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
@@ -82,6 +82,11 @@ class CallActionView(ProviderView):
         )
         return self.respond(payload, decision, body)
 
+    @property
+    def pool_id(self):
+        """The pool the request's credential opens, as answer_call_action takes it."""
+        return DEPLOYMENT if self.grant.pool_id is None else self.grant.pool_id
+
     def respond(self, payload: dict, decision: Decision, body: str) -> HttpResponse:
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
@@ -115,7 +120,7 @@ class CallActionView(ProviderView):
             virtual_number=payload["destination"],
             digits=payload["digits"],
             asked=follow_up.asked,
-            pool_id=self.grant.pool_id,
+            pool_id=self.pool_id,
         )
         return answer.decision, answer.body, follow_up.asked
 
@@ -138,7 +143,7 @@ class CallActionView(ProviderView):
                 virtual_number=payload["destination"],
                 digits=payload["digits"],
                 asked=asked,
-                pool_id=self.grant.pool_id,
+                pool_id=self.pool_id,
             )
             recorded = call_record_answer(
                 provider_session_id=payload.get("sessionId"),

@@ -105,7 +105,7 @@ class NumberUpdateView(ProviderView):
             numbers=[entry for entry, _raw in readable],
             raw_numbers=[raw for _entry, raw in readable],
             skipped=skipped,
-            pool=Pool.objects.get(pk=self.grant.pool_id),
+            pool=Pool.objects.get(pk=self.grant.pool_id) if self.grant.pool_id else None,
         )
         logger.info(
             "number update %s: %d numbers changed, %d entries skipped",

@@ -242,10 +242,12 @@ class Pool(models.Model):
 
     def accepts_webhook(self, authorization: str) -> bool:
         """Whether `authorization` is this pool's webhook credential (constant time). The
-        deployment's pool without a stored one accepts WEBHOOK_AUTH_HEADER (and its previous
-        value during a rotation), as the deployment did before pools."""
-        if self.webhook_credential_hash:
-            return pool_secrets.credential_matches(authorization, self.webhook_credential_hash)
+        deployment's pool also accepts WEBHOOK_AUTH_HEADER (and its previous value during a
+        rotation), as the deployment did before pools."""
+        if self.webhook_credential_hash and pool_secrets.credential_matches(
+            authorization, self.webhook_credential_hash
+        ):
+            return True
         if not self.is_deployment_pool:
             return False
         given = authorization.encode("utf-8", "replace")

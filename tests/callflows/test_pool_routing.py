@@ -102,3 +102,15 @@ def test_a_pools_number_update_never_changes_another_pools_number(two_pools):
     assert response.json()["changed"] == 0
     assert VirtualNumber.objects.get(number=VN).status == "active"
     assert "another pool" in NumberEvent.objects.get(msisdn=VN).reason
+
+
+def test_the_deployments_header_works_before_any_pool_exists(settings, prompts):
+    """A database without pools (a fresh install's first call): the deployment's header is known
+    from the environment alone, and a pool's credential is still refused."""
+    Pool.objects.all().delete()
+    settings.WEBHOOK_AUTH_HEADER = AUTH
+    assert call(AUTH, VN, "", 1)["clientActionId"] == "masking-not_in_service"
+    response = client(MY_AUTH).post(
+        "/callflows/8x8/call-action/", call_action(A, VN), format="json"
+    )
+    assert response.status_code == 401
