@@ -30,6 +30,7 @@ from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it
 from masking.routing import BusinessAnswer, CallFacts, OutOfSession
 from masking.selectors import call_facts
 
+DEPLOYMENT = "deployment"  # the pool_id of a request the deployment's own header opened
 PIN_PROMPTS = (Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value)
 KEYPAD_PROMPTS = {Outcome.ASK_PIN.value, Outcome.RETRY_PIN.value, Outcome.ASK_CONSENT.value}
 
@@ -57,36 +58,47 @@ def answer_call_action(
     digits: str | None = None,
     asked: AskedBefore | None = None,
     ask_business: Callable[[CallFacts], BusinessAnswer] | None = None,
+    pool_id: int | None = None,
 ) -> Answer:
-    """The callflow for a call from `caller` to `virtual_number` (both E.164), per settings.
+    """The callflow for a call from `caller` to `virtual_number` (both E.164), per the rules of
+    the number's pool (`masking.pool_rules`).
 
     `asked` is the keypad prompt this is the answer to, if any, with `digits` the caller keyed.
     `ask_business` asks the business about a call in no session (the webhook's: it may open a
     session); it is called only when the decision says so. Without it (the simulator), such a
     call is answered as if the business gave no answer.
+    `pool_id`: the pool the webhook's credential opens (DEPLOYMENT: the deployment's); a number of
+    another pool is another sub-account's, not acted on (None: any pool, as the simulator asks).
     """
     now = now or timezone.now()
     pin_entry = asked is not None and asked.outcome in PIN_PROMPTS
-    # Only PINs of the length asked for can match: the guessing bound counts those.
-    keyed = digits if digits and len(digits) == settings.MASKING_PIN_LENGTH else None
     facts = call_facts(
         virtual_number=virtual_number,
         caller=caller,
-        language=settings.MASKING_DEFAULT_LANGUAGE,
         now=now,
         # A PIN answer's session is the one the PIN opens, matched by hash in the same read.
-        pin=(keyed or "") if pin_entry else None,
+        pin=(digits or "") if pin_entry else None,
     )
-    rule = settings.MASKING_RECORDING_CONSENT
-    provider = provider_facts()
+    # The number's pool's rules, read with the facts.
+    rules = facts.rules
+    # Only PINs of the pool's length count as a match: the guessing bound counts those.
+    keyed = bool(digits) and len(digits) == rules.pin_length
+    rule = rules.recording_consent
+    provider = provider_facts(dialect_rule=rules.callflow_dialect)
     out_of_session = out_of_session_config(virtual_number=virtual_number)
-    if pin_entry:
+    if (
+        pool_id is not None
+        and facts.pool_id is not None
+        and not (facts.deployment_pool if pool_id == DEPLOYMENT else facts.pool_id == pool_id)
+    ):
+        decision = Decision(Outcome.OTHER_ACCOUNT)
+    elif pin_entry:
         decision = decide_pin_entry(
             match=facts.session if keyed and not facts.pin_paused else None,
             now=now,
             tries=asked.tries,
-            max_tries=settings.MASKING_PIN_TRIES,
-            pin_length=settings.MASKING_PIN_LENGTH,
+            max_tries=rules.pin_tries,
+            pin_length=rules.pin_length,
             consent_rule=rule,
             paused=facts.pin_paused,
             can_record=provider.can_record,
@@ -122,12 +134,13 @@ def answer_from_facts(
     answered as if the business gave no answer."""
     if out_of_session is None:
         out_of_session = out_of_session_config(virtual_number=facts.virtual_number)
+    rules = facts.rules
     decision = decide(
         facts,
         now=now,
-        consent_rule=settings.MASKING_RECORDING_CONSENT,
-        pin_length=settings.MASKING_PIN_LENGTH,
-        can_record=provider_facts().can_record,
+        consent_rule=rules.recording_consent,
+        pin_length=rules.pin_length,
+        can_record=provider_facts(dialect_rule=rules.callflow_dialect).can_record,
         out_of_session=out_of_session,
     )
     return _rendered(facts, _asked(decision, facts, out_of_session, ask_business))
@@ -152,6 +165,6 @@ def _rendered(facts: CallFacts, decision: Decision) -> Answer:
         virtual_number=facts.virtual_number,
         prompts=facts.prompts,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-        dialect=provider_facts().dialect,
+        dialect=provider_facts(dialect_rule=facts.rules.callflow_dialect).dialect,
     )
     return Answer(facts=facts, decision=decision, body=body)

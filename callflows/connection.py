@@ -142,9 +142,14 @@ def connect(
     dry_run: bool = False,
     force: bool = False,
     keep_dialect: bool = False,
+    pool=None,
+    before_webhooks=None,
 ) -> Report:
     """`keep_dialect`: go on although 8x8's catalogue lacks voices that a dialect forced by
-    MASKING_CALLFLOW_DIALECT sends (otherwise DialectRefused, before anything is written)."""
+    MASKING_CALLFLOW_DIALECT sends (otherwise DialectRefused, before anything is written).
+    `pool`: the pool connected (the deployment's when not given); its numbers are resynced. The
+    voice catalogue and recording push read are recorded for the deployment's pool only.
+    `before_webhooks`: run just before the webhooks are registered (a new credential kept)."""
     _check_inputs(base_url, auth_header)
     report = Report(dry_run=dry_run)
     # 1. Every read first: a failure here leaves everything as it was.
@@ -157,7 +162,7 @@ def connect(
     webhook_plan = _plan_webhooks(report, hooks, webhook_urls(base_url), force=force)
     push_wanted = _plan_recording(report, push, recording, force=force)
     # 3. Plan ours (a dry resync reads our pool and writes nothing).
-    _report_pool(report, pool_resync(listed=listed, dry_run=True))
+    _report_pool(report, pool_resync(listed=listed, dry_run=True, pool=pool))
     catalogue = frozenset(p.code for p in profiles)
     _report_catalogue(report, catalogue)
     chosen, why = _plan_dialect(report, catalogue, keep_dialect=keep_dialect)
@@ -169,6 +174,8 @@ def connect(
         return report
 
     # 4. 8x8's side, then ours, whatever became of 8x8's side.
+    if before_webhooks is not None:
+        before_webhooks()
     _apply_webhooks(report, api, hooks, webhook_plan, auth_header=auth_header, base_url=base_url)
     push_set = False
     if push_wanted:
@@ -191,7 +198,9 @@ def connect(
     else:
         push_known, push_described = False, ""
     with transaction.atomic():
-        pool_resync(listed=listed)
+        pool_resync(listed=listed, pool=pool)
+        if pool is not None and not pool.is_deployment_pool:
+            return report
         speech_profiles_replace(profiles=profiles)
         provider_connection_record(
             dialect=chosen,
@@ -385,11 +394,11 @@ def _gone(api, kind: str) -> bool:
         return False
 
 
-def resync(*, api: VoiceApi, dry_run: bool = False) -> Report:
+def resync(*, api: VoiceApi, dry_run: bool = False, pool=None) -> Report:
     """Only the pool: numbers 8x8 lists, their health, and numbers it no longer lists."""
     listed = api.numbers()
     report = Report(dry_run=dry_run)
-    _report_pool(report, pool_resync(listed=listed, dry_run=dry_run))
+    _report_pool(report, pool_resync(listed=listed, dry_run=dry_run, pool=pool))
     return report
 
 

@@ -31,7 +31,7 @@ from callflows.events import NumberUpdate
 from callflows.models import NumberEvent
 from callflows.records import storable
 from masking.db import relax_statement_timeout
-from masking.models import Participant, VirtualNumber
+from masking.models import Participant, Pool, VirtualNumber
 from masking.services.audit import PROVIDER
 from masking.services.numbers import number_set_listed, numbers_set_status
 
@@ -80,8 +80,11 @@ def _record(*, number, msisdn, update_type, provider_status, before, after, reas
     )
 
 
-def _add(*, msisdn: str, status: str, reference: str, update_type: str) -> VirtualNumber:
+def _add(
+    *, msisdn: str, status: str, reference: str, update_type: str, pool: Pool
+) -> VirtualNumber:
     number = VirtualNumber(
+        pool=pool,
         number=msisdn,
         status=status,
         provider_reference=reference or "",
@@ -111,11 +114,18 @@ def latest_per_number(numbers: list[dict], raw_numbers: list) -> dict[str, tuple
 
 
 def number_updates_ingest(
-    *, update_type: str, numbers: list[dict], raw_numbers: list, skipped: list[dict] = ()
+    *,
+    update_type: str,
+    numbers: list[dict],
+    raw_numbers: list,
+    skipped: list[dict] = (),
+    pool: Pool | None = None,
 ) -> int:
     """Apply a VNU event. Returns how many numbers changed. Each entry we could not read
     (`callflows.events.read_number_entries`) is recorded as a number event saying why it was
-    skipped; the readable ones apply all the same."""
+    skipped; the readable ones apply all the same. Numbers new to us join `pool` (the event's
+    sub-account's; the deployment's when not given)."""
+    pool = pool or Pool.objects.deployment()
     entries = latest_per_number(numbers, raw_numbers)
     known = {str(n.number): n for n in VirtualNumber.objects.filter(number__in=list(entries))}
     # One query for the rule VirtualNumber.clean() keeps row by row: a person's number in an open
@@ -125,9 +135,24 @@ def number_updates_ingest(
             number__in=[m for m in entries if m not in known], session__status="open"
         ).values_list("number", flat=True)
     )
-    added, moved, events = [], defaultdict(list), []
+    added, moved, events, elsewhere = [], defaultdict(list), [], []
     for msisdn, (update, raw) in entries.items():
         number = known.get(msisdn)
+        if number is not None and number.pool_id != pool.pk:
+            # Another sub-account's number: its own events change it, never this one's.
+            elsewhere.append(
+                NumberEvent(
+                    msisdn=msisdn,
+                    update_type=update_type,
+                    operational_status=update["operationalStatus"],
+                    status_before="",
+                    status_after="",
+                    reason="not applied: the number belongs to another pool",
+                    provider_updated_at=update.get("updatedTimestamp"),
+                    payload=storable(raw) if isinstance(raw, dict) else {},
+                )
+            )
+            continue
         status, reason = _change(number, update["operationalStatus"], update_type)
         if status is None:
             continue
@@ -151,11 +176,13 @@ def number_updates_ingest(
                 status=status,
                 provider_reference=update.get("referenceId") or "",
                 label="added by 8x8 snapshot",
+                pool=pool,
             )
             number.derive_country()
             # Unique by construction (looked up above; the database still has the last word), and
-            # checked against people's numbers above, for all at once.
-            number.clean_fields()
+            # checked against people's numbers above, for all at once; the pool is the one read
+            # above (checking it again would be a query a number).
+            number.clean_fields(exclude=["pool"])
             added.append(number)
         else:
             moved[status].append(number.pk)
@@ -173,6 +200,7 @@ def number_updates_ingest(
             )
         )
     changed = len(events)
+    events += elsewhere
     events += [
         NumberEvent(
             msisdn=entry["msisdn"],
@@ -239,11 +267,15 @@ def _read_listed(listed: list[dict]) -> tuple[dict[str, tuple[dict, dict]], list
     return numbers, skipped
 
 
-def pool_resync(*, listed: list[dict], dry_run: bool = False) -> Resync:
-    """Bring the pool in step with 8x8's number list (GET .../numbers). With `dry_run`, only say
-    what would change. Run again, it changes nothing."""
+def pool_resync(*, listed: list[dict], dry_run: bool = False, pool: Pool | None = None) -> Resync:
+    """Bring `pool` (the deployment's when not given) in step with its sub-account's number list
+    (GET .../numbers). With `dry_run`, only say what would change. Run again, it changes nothing.
+    Numbers of other pools are theirs: never flagged, never moved."""
+    pool = pool or Pool.objects.deployment()
     numbers, skipped = _read_listed(listed)
-    ours = {str(n.number): n for n in VirtualNumber.objects.all()}
+    everyone = {str(n.number): n for n in VirtualNumber.objects.all()}
+    ours = {msisdn: n for msisdn, n in everyone.items() if n.pool_id == pool.pk}
+    numbers = {m: entry for m, entry in numbers.items() if m in ours or m not in everyone}
     changes = []
     for msisdn, (update, raw) in numbers.items():
         number = ours.get(msisdn)
@@ -280,11 +312,11 @@ def pool_resync(*, listed: list[dict], dry_run: bool = False) -> Resync:
             )
         )
     if not dry_run:
-        _apply(changes, ours)
+        _apply(changes, ours, pool=pool)
     return Resync(changes=changes, listed=len(numbers), skipped=skipped)
 
 
-def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
+def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber], *, pool: Pool) -> None:
     now = timezone.now()
     with transaction.atomic():
         for change in changes:
@@ -296,6 +328,7 @@ def _apply(changes: list[PoolChange], ours: dict[str, VirtualNumber]) -> None:
                         status=change.after,
                         reference=change.reference,
                         update_type=RESYNC,
+                        pool=pool,
                     )
                 except ValidationError as exc:  # a person's number: never ours
                     _record(

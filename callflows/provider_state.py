@@ -35,10 +35,11 @@ class ProviderFacts:
     recording_reason: str
 
 
-def _facts(row: ProviderConnection | None) -> ProviderFacts:
-    setting = settings.MASKING_CALLFLOW_DIALECT
+def _facts(row: ProviderConnection | None, dialect_rule: str | None = None) -> ProviderFacts:
+    """`dialect_rule`: a pool's dialect rule (its own, or MASKING_CALLFLOW_DIALECT it inherits)."""
+    setting = dialect_rule or settings.MASKING_CALLFLOW_DIALECT
     if setting != AUTO:
-        dialect, why = setting, "set by MASKING_CALLFLOW_DIALECT"
+        dialect, why = setting, "set by MASKING_CALLFLOW_DIALECT or the pool's rule"
     elif row is not None and row.dialect:
         dialect, why = row.dialect, f"auto: {row.dialect_reason}"
     else:
@@ -72,31 +73,36 @@ class _Cache:
         self.row: ProviderConnection | None = None
         self.expires = 0.0
         self.loaded = False
-        self.facts: tuple[tuple, ProviderFacts] | None = None
+        self.facts: dict[tuple, ProviderFacts] = {}
 
-    def get(self) -> ProviderFacts:
+    def get(self, dialect_rule: str | None = None) -> ProviderFacts:
         now = time.monotonic()
         if not self.loaded or now >= self.expires:
             row = ProviderConnection.objects.filter(pk=ProviderConnection.SINGLETON).first()
-            self.row, self.facts = row, None
+            self.row, self.facts = row, {}
             self.loaded, self.expires = True, now + CACHE_SECONDS
-        return self.peek()
+        return self.peek(dialect_rule)
 
-    def peek(self) -> ProviderFacts:
+    def peek(self, dialect_rule: str | None = None) -> ProviderFacts:
         """What we knew last, without asking the database (which may be what just failed)."""
-        # Worked out once per row and settings: this runs on every call.
-        key = (settings.MASKING_CALLFLOW_DIALECT, settings.EIGHTX8_RECORDING_PROTOCOL)
-        if self.facts is None or self.facts[0] != key:
-            self.facts = (key, _facts(self.row))
-        return self.facts[1]
+        # Worked out once per row, settings and pool dialect rule: this runs on every call.
+        key = (
+            dialect_rule or settings.MASKING_CALLFLOW_DIALECT,
+            settings.EIGHTX8_RECORDING_PROTOCOL,
+        )
+        facts = self.facts.get(key)
+        if facts is None:
+            facts = self.facts[key] = _facts(self.row, key[0])
+        return facts
 
 
 cache = _Cache()
 
 
-def provider_facts() -> ProviderFacts:
-    """The dialect in force and whether calls can be recorded, with why (cached per process)."""
-    return cache.get()
+def provider_facts(*, dialect_rule: str | None = None) -> ProviderFacts:
+    """The dialect in force and whether calls can be recorded, with why (cached per process).
+    `dialect_rule`: the number's pool's dialect rule, when a pool's call is answered."""
+    return cache.get(dialect_rule)
 
 
 def known_provider_facts() -> ProviderFacts:

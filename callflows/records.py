@@ -13,11 +13,12 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from callflows.callers import caller_role
 from callflows.decision import Decision, Outcome
 from callflows.models import Call, CallAction, CallEvent, OutOfSessionAnswer
 from callflows.provider_state import NO_PUSH_CONFIG
 from masking.routing import BusinessAnswer
-from masking.services.callbacks import emit_call_completed
+from masking.services.callbacks import callback_endpoint, emit_call_completed
 
 # The Call Action is the hot path (the caller hears silence meanwhile). Its record is the event,
 # stored once by eventId with the answer given, and the call's latest state, keyed by sessionId:
@@ -263,7 +264,40 @@ def call_report_completed(*, call_id: int) -> None:
             completed_reported_at__isnull=True,
         ).update(completed_reported_at=timezone.now())
         if claimed:
-            emit_call_completed(call_id=call_id)
+            call_completed_emit(call_id=call_id)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None  # as callbacks write times
+
+
+def call_completed_emit(*, call_id: int) -> None:
+    """`call.completed` for a call of one of our sessions (a caller in no session: nothing the
+    business could match it to)."""
+    if callback_endpoint() is None:
+        return
+    call = (
+        Call.objects.select_related("masking_session__virtual_number")
+        .filter(pk=call_id, masking_session__isnull=False)
+        .first()
+    )
+    if call is None:
+        return
+    session = call.masking_session
+    emit_call_completed(
+        session=session,
+        call={
+            "id": call.pk,
+            "caller_role": caller_role(
+                caller=call.caller, answer=call.answer, participants=session.participants.all()
+            ),
+            "outcome": call.status,
+            "started_at": _iso(call.started_at),
+            "ended_at": _iso(call.ended_at),
+            "talk_seconds": call.talk_seconds,
+            "recorded": call.recorded,
+        },
+    )
 
 
 def recording_ingest(*, payload: dict, raw: dict) -> bool:

@@ -138,8 +138,8 @@ class VoiceApi:
         )
 
     @classmethod
-    def from_settings(cls, **overrides) -> "VoiceApi":
-        if not configured():
+    def from_settings(cls, *, check: bool = True, **overrides) -> "VoiceApi":
+        if check and not configured():
             raise NotConfigured(
                 "8x8 is not connected: set EIGHTX8_API_KEY and EIGHTX8_SUBACCOUNT_ID "
                 "(README, “Pointing 8x8 at it”)."
@@ -154,6 +154,19 @@ class VoiceApi:
             "backoff": settings.EIGHTX8_RETRY_BACKOFF,
         }
         return cls(**{**options, **overrides})
+
+    @classmethod
+    def for_pool(cls, pool, **overrides) -> "VoiceApi":
+        """The API as `pool`'s sub-account, with its own key (masking.models.Pool.api_key)."""
+        api_key, subaccount = pool.api_key(), pool.effective_subaccount_id
+        if not (api_key and subaccount):
+            raise NotConfigured(
+                f"8x8 is not connected for pool {pool.name}: give it a sub-account id and an API "
+                "key (stored, or from its environment variable)."
+            )
+        return cls.from_settings(
+            **{"api_key": api_key, "subaccount_id": subaccount, **overrides}, check=False
+        )
 
     def close(self) -> None:
         self._http.close()

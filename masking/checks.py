@@ -265,7 +265,7 @@ def check_project_admins(app_configs, **kwargs):
     are the declared filters only: a ModelAdmin that is not would let any lookup through."""
     from django.contrib import admin
 
-    from masking.admin.base import ProjectAdmin
+    from masking.admin.base import NOT_DECLARED, ProjectAdmin
 
     return [
         Error(
@@ -278,4 +278,14 @@ def check_project_admins(app_configs, **kwargs):
         for model, model_admin in admin.site._registry.items()
         if model._meta.app_label in ("masking", "callflows")
         and not isinstance(model_admin, ProjectAdmin)
+    ] + [
+        Error(
+            f"{type(model_admin).__qualname__} ({model._meta.label}) does not declare pool_path.",
+            hint='Name the path from its rows to their pool ("virtual_number__pool"), or None '
+            "for rows every pool shares: staff given pools would otherwise see every pool's rows.",
+            obj=type(model_admin),
+            id="masking.E031",
+        )
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, ProjectAdmin) and model_admin.pool_path is NOT_DECLARED
     ]

@@ -96,7 +96,7 @@ class PastCall:
 
 def past_call_facts(*, virtual_number: str, caller: str, at: datetime) -> PastCall:
     """The facts a call from `caller` to `virtual_number` (both E.164) was decided from at `at`."""
-    number = VirtualNumber.objects.filter(number=virtual_number).first()
+    number = VirtualNumber.objects.filter(number=virtual_number).select_related("pool").first()
     caveats = ["Prompts are today's texts: their past wording is not kept."]
     if number is None:
         facts = CallFacts(virtual_number=virtual_number, caller=caller, number_status=None)
@@ -128,7 +128,7 @@ def past_call_facts(*, virtual_number: str, caller: str, at: datetime) -> PastCa
             connected_calls=connected_before(session=live.session, at=at),
         )
     lockouts = lockouts_then(number=number, caller=caller, at=at)
-    default = settings.MASKING_DEFAULT_LANGUAGE
+    default = number.pool.rules.default_language
     language = language_for(caller)
     prompts = prompts_for_language(language=default)
     if language and language != default:
@@ -141,6 +141,10 @@ def past_call_facts(*, virtual_number: str, caller: str, at: datetime) -> PastCa
         prompts=prompts,
         pin_sessions=pin_sessions_then(number=number, at=at),
         pin_paused=paused_for(caller=caller, number=number, lockouts=lockouts, at=at),
+        pool_id=number.pool_id,
+        deployment_pool=number.pool.is_deployment_pool,
+        # The pool's rules as they are now: their past values are in the pool's history only.
+        rules=number.pool.rules,
     )
     return PastCall(at, facts, number, sessions, lockouts, caveats)
 

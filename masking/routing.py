@@ -7,6 +7,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from masking.pool_rules import PoolRules, deployment_rules
 from masking.session_rules import SessionRules
 
 
@@ -44,6 +45,10 @@ class CallFacts:
     prompts: dict[str, PromptFacts] = field(default_factory=dict)  # by purpose
     pin_sessions: bool = False  # open sessions on the number that callers may reach by PIN
     pin_paused: bool = False  # PIN entry refused to this caller on the number (a PIN lockout)
+    pool_id: int | None = None  # the number's pool; None: not a number of ours
+    deployment_pool: bool = False  # the number is in the deployment's pool
+    # The number's pool's rules in force (the deployment's for a number not ours).
+    rules: PoolRules = field(default_factory=deployment_rules)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from masking.models import (
 )
 from masking.models.pin_access import pin_caller
 from masking.pins import NO_PIN, pin_hash
+from masking.pool_rules import RULE_NAMES, resolve_rules
 from masking.routing import CallFacts, PromptFacts, SessionFacts
 from masking.session_rules import SessionRules
 from masking.voices import COUNTRY_LANGUAGES
@@ -67,10 +68,12 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
        CASE WHEN s.max_calls IS NOT NULL
             THEN (SELECT count(*) FROM callflows_call c
                   WHERE c.masking_session_id = s.id AND c.outcome = 'connect')
-            ELSE 0 END
+            ELSE 0 END,
+       vn.pool_id, pl.is_deployment_pool, {rules}
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
+LEFT JOIN masking_pool pl ON pl.id = vn.pool_id
 LEFT JOIN masking_participant p
        ON p.virtual_number_id = vn.id AND p.{key} = %s AND p.holds_routing_key
 LEFT JOIN masking_maskingsession s ON s.id = p.session_id
@@ -86,8 +89,9 @@ _TRUSTED_PHONE = """SELECT 1 FROM callflows_call t
                       AND t.outcome = 'connect' AND t.caller <> q.number
                       AND q.holds_routing_key AND q.pin_hash <> ''
                       AND (p.id IS NULL OR t.masking_session_id = p.session_id)"""
-_FACTS_BY_CALLER = _CALL_FACTS_SQL.format(key="number", trusted=_TRUSTED_PHONE)
-_FACTS_BY_PIN = _CALL_FACTS_SQL.format(key="pin_hash", trusted=_TRUSTED_PHONE)
+_RULES = ", ".join(f"pl.{rule}" for rule in RULE_NAMES)
+_FACTS_BY_CALLER = _CALL_FACTS_SQL.format(key="number", trusted=_TRUSTED_PHONE, rules=_RULES)
+_FACTS_BY_PIN = _CALL_FACTS_SQL.format(key="pin_hash", trusted=_TRUSTED_PHONE, rules=_RULES)
 
 
 def _db_now(now: datetime):
@@ -137,11 +141,11 @@ def call_facts(
     *,
     virtual_number: str,
     caller: str,
-    language: str,
     now: datetime | None = None,
     pin: str | None = None,
 ) -> CallFacts:
-    """What the call decision needs for a call from `caller` to `virtual_number` (both E.164).
+    """What the call decision needs for a call from `caller` to `virtual_number` (both E.164),
+    with the rules of the number's pool (the deployment's settings for a number not ours).
 
     With `pin` (the digits keyed at our PIN prompt), the session is the one whose participant
     holds that PIN, matched by its keyed hash, as that participant sees it; None if no open PIN
@@ -173,9 +177,14 @@ def call_facts(
         hours_zone,
         max_calls,
         connected_calls,
+        pool_id,
+        deployment_pool,
+        *pool_rules,
     ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now, pin=pin)
+    rules = resolve_rules(dict(zip(RULE_NAMES, pool_rules, strict=True)))
     version = (prompt_count, str(prompts_changed))
-    prompts = prompts_in(language_for(caller, preferred=preferred_language), version, language)
+    language = language_for(caller, preferred=preferred_language)
+    prompts = prompts_in(language, version, rules.default_language)
     session = None
     if number_status not in (None, VirtualNumber.Status.RETIRED) and other_party:
         session = SessionFacts(
@@ -205,6 +214,9 @@ def call_facts(
         prompts=prompts,
         pin_sessions=bool(pin_sessions),
         pin_paused=bool(pin_paused),
+        pool_id=pool_id,
+        deployment_pool=bool(deployment_pool),
+        rules=rules,
     )
 
 

@@ -339,6 +339,10 @@ MASKING_PIN_LENGTH = env.int("MASKING_PIN_LENGTH", default=6)
 # SECRET_KEY). Changing it makes every stored PIN unmatchable: give sessions new PINs after.
 MASKING_PIN_KEY = env.str("MASKING_PIN_KEY", default="") or SECRET_KEY
 MASKING_PIN_GUESS_ONE_IN = env.int("MASKING_PIN_GUESS_ONE_IN", default=10_000)
+# The key a pool's 8x8 API key is encrypted with in the database (a Fernet key:
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+# Unset: derived from SECRET_KEY. Changing it makes stored API keys unreadable: enter them again.
+MASKING_POOL_SECRETS_KEY = env.str("MASKING_POOL_SECRETS_KEY", default="") or SECRET_KEY
 
 # Prompts are looked up in the caller's language (their preference, else their number's country),
 # then in this one (a code of masking.voices.LANGUAGES).

@@ -33,10 +33,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def _provider_state_forgotten():
     """What connect_8x8 stored is cached per process; each test starts from its own database."""
     from callflows.provider_state import cache
+    from callflows.subaccounts import credentials
 
     cache.clear()
+    credentials.clear()  # the pools' webhook credentials (rolled back with the test's database)
     yield
     cache.clear()
+    credentials.clear()
 
 
 @pytest.hookimpl(hookwrapper=True)

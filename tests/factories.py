@@ -2,8 +2,19 @@
 
 import factory
 
-from masking.models import Prompt, RecordingOptIn, VirtualNumber
+from masking.models import Pool, Prompt, RecordingOptIn, VirtualNumber
 from masking.services.sessions import session_open
+
+
+class PoolFactory(factory.django.DjangoModelFactory):
+    """A second (third...) sub-account; numbers made without one join the deployment's pool."""
+
+    class Meta:
+        model = Pool
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Pool {n}")
+    subaccount_id = factory.Sequence(lambda n: f"acme-sub-{n}")
 
 
 class VirtualNumberFactory(factory.django.DjangoModelFactory):

@@ -6,6 +6,7 @@ from callflows.models import NumberEvent
 
 @admin.register(NumberEvent)
 class NumberEventAdmin(ReadOnlyAdmin):
+    pool_path = "virtual_number__pool"
     list_display = [
         "received_at",
         "msisdn",

@@ -17,13 +17,9 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ValidationError
 
-from callflows.authentication import (
-    AUTHENTICATE_HEADER,
-    from_provider_network,
-    is_provider,
-    refusal_reason,
-)
+from callflows.authentication import AUTHENTICATE_HEADER, from_provider_network, refusal_reason
 from callflows.parsing import error_fields
+from callflows.subaccounts import webhook_grant
 from masking.parsers import NotJSON, parse_json_body
 
 logger = logging.getLogger(__name__)
@@ -94,7 +90,9 @@ class ProviderView(View):
             raise Refused(
                 403, "permission_denied", "This address may not call the provider endpoints."
             )
-        if not is_provider(request):
+        # The pool this credential opens (callflows.subaccounts): its events act on it only.
+        self.grant = webhook_grant(request.META.get("HTTP_AUTHORIZATION", ""))
+        if self.grant is None:
             logger.warning(
                 "provider request to %s refused (401): %s", request.path, refusal_reason(request)
             )

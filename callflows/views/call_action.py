@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 
-from callflows.answer import PIN_PROMPTS, AskedBefore, answer_call_action
+from callflows.answer import DEPLOYMENT, PIN_PROMPTS, AskedBefore, answer_call_action
 from callflows.ask_business import ask_business
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
@@ -84,6 +84,11 @@ class CallActionView(ProviderView):
         )
         return self.respond(payload, decision, body)
 
+    @property
+    def pool_id(self):
+        """The pool the request's credential opens, as answer_call_action takes it."""
+        return DEPLOYMENT if self.grant.pool_id is None else self.grant.pool_id
+
     def respond(self, payload: dict, decision: Decision, body: str) -> HttpResponse:
         if logger.isEnabledFor(logging.INFO):  # redacting costs more than a skipped log line
             logger.info(
@@ -97,7 +102,7 @@ class CallActionView(ProviderView):
     def decide(self, payload: dict) -> tuple[Decision, dict | str, AskedBefore | None]:
         """The decision and its callflow, and the keypad prompt this answers (if any). For a PIN
         guess, the callflow comes as the JSON text already on record (`judge_pin_guess`)."""
-        if foreign_subaccount(payload):
+        if foreign_subaccount(payload, self.grant):
             return Decision(Outcome.OTHER_ACCOUNT), hangup_callflow(Outcome.OTHER_ACCOUNT), None
         follow_up = (
             follow_up_of(
@@ -119,6 +124,7 @@ class CallActionView(ProviderView):
             asked=follow_up.asked,
             # Called only on the out-of-session path: calls in a session never wait on it.
             ask_business=partial(ask_business, provider_session_id=payload.get("sessionId") or ""),
+            pool_id=self.pool_id,
         )
         return answer.decision, answer.body, follow_up.asked
 
@@ -141,6 +147,7 @@ class CallActionView(ProviderView):
                 virtual_number=payload["destination"],
                 digits=payload["digits"],
                 asked=asked,
+                pool_id=self.pool_id,
             )
             recorded = call_record_answer(
                 provider_session_id=payload.get("sessionId"),

@@ -20,6 +20,7 @@ from callflows.records import (
 )
 from callflows.subaccounts import foreign_subaccount, not_acted_on
 from callflows.views.base import ProviderView, json_response
+from masking.models import Pool
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,12 @@ class EventView(ProviderView):
         serializer = self.envelope(data=data)
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
-        subaccount = foreign_subaccount(data.get("payload"))
+        subaccount = foreign_subaccount(data.get("payload"), self.grant)
         if subaccount:
             new = foreign_ingest(kind=self.kind, payload=payload, raw=data, subaccount=subaccount)
             return json_response(
                 {"result": "stored" if new else "duplicate", "applied": False,
-                 "reason": not_acted_on(subaccount)}
+                 "reason": not_acted_on(subaccount, self.grant)}
             )  # fmt: skip
         return _stored(self.ingest(payload=payload, raw=data))
 
@@ -86,23 +87,25 @@ class NumberUpdateView(ProviderView):
         serializer.is_valid(raise_exception=True)
         payload = serializer.validated_data["payload"]
         readable, skipped = events.read_number_entries(payload["virtualNumbers"])
-        subaccount = foreign_subaccount(data.get("payload"))
+        subaccount = foreign_subaccount(data.get("payload"), self.grant)
         if subaccount:
             stored = foreign_numbers_ingest(
                 update_type=payload["updateEventType"],
                 numbers=[entry for entry, _raw in readable],
                 raw_numbers=[raw for _entry, raw in readable],
                 subaccount=subaccount,
+                reason=not_acted_on(subaccount, self.grant),
             )
             return json_response(
                 {"result": "stored", "applied": False, "stored": stored,
-                 "reason": not_acted_on(subaccount)}
+                 "reason": not_acted_on(subaccount, self.grant)}
             )  # fmt: skip
         changed = number_updates_ingest(
             update_type=payload["updateEventType"],
             numbers=[entry for entry, _raw in readable],
             raw_numbers=[raw for _entry, raw in readable],
             skipped=skipped,
+            pool=Pool.objects.get(pk=self.grant.pool_id) if self.grant.pool_id else None,
         )
         logger.info(
             "number update %s: %d numbers changed, %d entries skipped",
@@ -114,10 +117,9 @@ class NumberUpdateView(ProviderView):
 
 
 def foreign_numbers_ingest(
-    *, update_type: str, numbers: list[dict], raw_numbers: list, subaccount: str
+    *, update_type: str, numbers: list[dict], raw_numbers: list, subaccount: str, reason: str
 ) -> int:
     """Another sub-account's number update: each number's event stored, flagged, not applied."""
-    reason = not_acted_on(subaccount)
     events = [
         NumberEvent(
             msisdn=update["msisdn"],

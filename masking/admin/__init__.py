@@ -8,6 +8,7 @@ from masking.admin import (  # noqa: F401
     consent,
     numbers,
     pin_access,
+    pools,
     prompts,
     sessions,
 )

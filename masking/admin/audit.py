@@ -10,6 +10,7 @@ from masking.privacy import numbers_in_text_for
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ProjectAdmin):
+    pool_path = None  # entries name rows of any model; shown to those who may read the trail
     list_display = ["at", "actor", "via", "action", "object_type", "object_repr"]
     list_filter = ["via", "action", "object_type"]
     search_fields = ["object_id", "object_repr", "actor__username"]

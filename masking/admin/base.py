@@ -11,6 +11,11 @@ Search: fields holding a person's number (`masking.privacy.personal_number`) are
 whole number, whichever of `search_fields` or `number_search_fields` names them; fields holding
 free text that may spell numbers (`number_text`) are never searched. Each whole-number search is a
 lookup: limited per user and audited (`masking.services.lookups`).
+
+Pools: staff given pools see their pools' rows only, in every list, change page, export and
+autocomplete, because each of those reads `get_queryset`, which applies `masking.pool_access`
+along the path each admin declares (`pool_path`; masking.E031 refuses an admin that does not).
+Foreign-key choices (a session's virtual number) are limited the same way.
 """
 
 from django.contrib import admin
@@ -22,6 +27,7 @@ from django.db.models import Q
 
 from masking.admin.paging import CappedCountPaginator
 from masking.numbers import whole_numbers
+from masking.pool_access import within_pools
 from masking.privacy import holds_numbers, is_personal_number, may_see_full_numbers
 from masking.services.audit import ADMIN
 from masking.services.lookups import number_lookup
@@ -81,8 +87,12 @@ def _field_at(model, path: str):
         return None
 
 
+NOT_DECLARED = object()
+
+
 class ProjectAdmin(admin.ModelAdmin):
-    """Every project list: declared lookups only; people's numbers found by whole number only."""
+    """Every project list: declared lookups only; people's numbers found by whole number only;
+    rows of the staff member's pools only."""
 
     # People's number fields to match by whole number, beyond those `search_fields` names.
     number_search_fields: list[str] = []
@@ -90,6 +100,23 @@ class ProjectAdmin(admin.ModelAdmin):
     # filtered rows stops at 10,000 (masking/admin/paging.py).
     show_full_result_count = False
     paginator = CappedCountPaginator
+    # How a row reaches its pool (masking.pool_access.PoolPath), or None for rows shared by every
+    # pool. Each admin declares it (masking.E031).
+    pool_path = NOT_DECLARED
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.pool_path is None or self.pool_path is NOT_DECLARED:
+            return queryset
+        return within_pools(queryset, user=request.user, path=self.pool_path)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        paths = {"masking.pool": "pk", "masking.virtualnumber": "pool"}
+        path = paths.get(db_field.related_model._meta.label_lower)
+        if path and "queryset" not in kwargs:
+            choices = db_field.related_model._default_manager.all()
+            kwargs["queryset"] = within_pools(choices, user=request.user, path=path)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changelist(self, request, **kwargs):
         return DeclaredLookupsChangeList

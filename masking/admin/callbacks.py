@@ -27,6 +27,8 @@ class CallbackEndpointAdmin(ProjectAdmin):
     """The secret is a credential: shown once, on the form that creates it (or by the rotate
     action's answer), then only its last 4 characters, to everyone."""
 
+    pool_path = None  # the deployment's backend endpoint, for every pool
+
     list_display = ["url", "enabled", "secret_hint", "updated_at"]
     fields = ["url", "secret", "enabled", "updated_at"]
     readonly_fields = ["updated_at"]
@@ -108,6 +110,7 @@ class CallbackAttemptInline(admin.TabularInline):
 
 @admin.register(Callback)
 class CallbackAdmin(ProjectAdmin):
+    pool_path = "session__virtual_number__pool"
     list_display = [
         "webhook_id",
         "event_type",
@@ -184,6 +187,7 @@ class CallbackEndpointStateAdmin(ProjectAdmin):
     """Receivers callbacks stopped going to (410 Gone, or failing for days): the dashboard links
     here; *Enable again* once the backend answers, then it asks for what it missed."""
 
+    pool_path = None  # the deployment's backend endpoints, for every pool
     list_display = ["url", "disabled_at", "disabled_reason", "failing_since"]
     readonly_fields = ["url", "failing_since", "disabled_at", "disabled_reason"]
     fields = readonly_fields

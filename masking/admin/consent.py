@@ -60,6 +60,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 @admin.register(RecordingOptIn)
 class RecordingOptInAdmin(ProjectAdmin):
+    pool_path = None  # a person's consent holds whichever pool's number they are called on
     list_display = ["shown_number", "method", "opted_in_at", "revoked_at", "recorded_by"]
     list_filter = [ActiveFilter, "method"]
     search_fields = ["evidence"]

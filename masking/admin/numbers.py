@@ -51,6 +51,7 @@ class UseFilter(admin.SimpleListFilter):
 
 @admin.register(VirtualNumber)
 class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdmin):
+    pool_path = "pool"
     list_display = [
         "number",
         "label",

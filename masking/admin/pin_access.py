@@ -50,6 +50,8 @@ class LockoutScopeFilter(admin.SimpleListFilter):
 class PinLockoutAdmin(ProjectAdmin):
     """Read-only but for one thing staff may do: clear a lockout (audited)."""
 
+    pool_path = "virtual_number__pool"
+
     # Narrow columns, so State and Cleared by stay in view on a 1366 px laptop (issue 28): the
     # virtual number without its label, "refused" wrapping.
     list_display = [

@@ -120,6 +120,7 @@ class PromptForm(forms.ModelForm):
 
 @admin.register(Prompt)
 class PromptAdmin(ProjectAdmin):
+    pool_path = None  # the deployment's prompts, spoken on every pool's numbers
     form = PromptForm
     list_display = ["purpose", "language", "voice_profile", "repetition", "short_text"]
     list_filter = ["purpose", "language"]

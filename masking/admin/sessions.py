@@ -22,6 +22,7 @@ from masking.admin.number_picker import NEW_SESSION, NumberListFilter, NumberPic
 from masking.admin.session_actions import SessionActionsMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.models.sessions import session_state
+from masking.pool_access import granted_pools
 from masking.privacy import number_for
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import ADMIN
@@ -132,6 +133,7 @@ class SessionAddForm(forms.ModelForm):
                     participant_a=data["participant_a"],
                     participant_b=data["participant_b"],
                     pins=bool(data.get("generate_pins")),
+                    pools=granted_pools(self.user),
                 )
             except PoolExhausted as exc:
                 self.add_error("virtual_number", str(exc))
@@ -237,6 +239,7 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(MaskingSession)
 class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmin):
+    pool_path = "virtual_number__pool"
     # Narrow columns, so all of them fit a 1366 px laptop beside the filters: the session's own
     # name (its number has a column), both participants stacked, and its times in one cell.
     list_display = [
@@ -384,6 +387,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
                 expires_at=data["expires_at"],
                 generate_pins=bool(data.get("generate_pins")),
                 rules=rules_of(data),
+                pools=granted_pools(request.user),
                 actor=request.user,
                 via=ADMIN,
             )

@@ -27,6 +27,7 @@ from masking.models import (
 )
 from masking.numbers import whole_numbers
 from masking.parsers import SafeJSONParser
+from masking.pool_access import PoolPath, by_dialled_number, granted_pools, within_pools
 from masking.services import audit
 from masking.services.callbacks import callbacks_redeliver
 from masking.services.consent import consent_record, consent_revoke
@@ -84,6 +85,20 @@ class ActionPermissions(permissions.BasePermission):
         )
 
 
+class PoolScoped:
+    """A viewset whose rows belong to pools: a user given pools reaches only theirs
+    (`masking.pool_access`), by every route, before any row is looked up. Each viewset declares
+    `pool_path`; None says its rows belong to no pool (a person's consent holds in every pool)."""
+
+    pool_path: PoolPath | None
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.pool_path is None:
+            return queryset
+        return within_pools(queryset, user=self.request.user, path=self.pool_path)
+
+
 class SessionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=MaskingSession.Status.choices)
     participant = django_filters.CharFilter(
@@ -109,10 +124,15 @@ class SessionFilter(django_filters.FilterSet):
 
 
 class SessionViewSet(
-    StrictQueryParams, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    StrictQueryParams,
+    PoolScoped,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Masking sessions: open (with or without a chosen number), list, read, change, close."""
 
+    pool_path = "virtual_number__pool"
     permission_classes = [ActionPermissions]
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
@@ -129,10 +149,17 @@ class SessionViewSet(
 
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def create(self, request):
-        data = dict(self._valid(s.SessionCreateSerializer, request.data))
+        serializer = s.SessionCreateSerializer(data=request.data)
+        # A number of another pool is answered as one that does not exist.
+        numbers = serializer.fields["virtual_number"]
+        numbers.queryset = within_pools(numbers.queryset, user=request.user, path="pool")
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
         data["rules"] = s.rules_from(data.pop("rules", None) or {}, base=default_rules())
         try:
-            session = session_create(**data, actor=request.user, via=audit.API)
+            session = session_create(
+                **data, pools=granted_pools(request.user), actor=request.user, via=audit.API
+            )
         except ValidationError as exc:
             # "+65... is already paired on ..." tells whether a number is in a session: a lookup.
             refusal_lookup(
@@ -237,9 +264,10 @@ class CallFilter(django_filters.FilterSet):
         fields = ["session", "reference", "since", "until", "outcome", "decision"]
 
 
-class CallViewSet(StrictQueryParams, viewsets.ReadOnlyModelViewSet):
+class CallViewSet(StrictQueryParams, PoolScoped, viewsets.ReadOnlyModelViewSet):
     """Calls through our numbers, newest first: our decision, 8x8's outcome, who called."""
 
+    pool_path = staticmethod(by_dialled_number("virtual_number"))
     permission_classes = [ActionPermissions]
     serializer_class = s.CallSerializer
     filterset_class = CallFilter
@@ -253,6 +281,7 @@ class CallViewSet(StrictQueryParams, viewsets.ReadOnlyModelViewSet):
 
 class VirtualNumberViewSet(
     StrictQueryParams,
+    PoolScoped,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -262,6 +291,7 @@ class VirtualNumberViewSet(
     """The pool. Setting `status` to `retired` closes the number's open sessions, only with
     `end_open_sessions: true` when it holds any (else 400 naming `status`)."""
 
+    pool_path = "pool"
     permission_classes = [ActionPermissions]
     serializer_class = s.VirtualNumberSerializer
     filterset_fields = ["status", "country"]
@@ -272,6 +302,11 @@ class VirtualNumberViewSet(
         data = dict(serializer.validated_data)
         data.pop("end_open_sessions", None)
         number = VirtualNumber(**data)
+        # A user limited to pools adds to the first of them (by name); others, to the
+        # deployment's pool.
+        pools = granted_pools(self.request.user)
+        if pools is not None:
+            number.pool = pools.order_by("name").first()
         number.full_clean()
         number.save()
         serializer.instance = self.get_queryset().get(pk=number.pk)
@@ -314,6 +349,7 @@ class OptInFilter(django_filters.FilterSet):
 
 class RecordingOptInViewSet(
     StrictQueryParams,
+    PoolScoped,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -321,6 +357,7 @@ class RecordingOptInViewSet(
 ):
     """Recording consent. Revoking keeps the record of what was agreed and when."""
 
+    pool_path = None  # a person's consent, whichever pool's number they are called on
     permission_classes = [ActionPermissions]
     serializer_class = s.RecordingOptInSerializer
     filterset_class = OptInFilter
@@ -373,10 +410,18 @@ class EventFilter(django_filters.FilterSet):
 
 
 class EventViewSet(
-    StrictQueryParams, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    StrictQueryParams,
+    PoolScoped,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """The events the product sent to the business backend (its callbacks), with their delivery
     state and attempts: follow them by cursor (`after=0`), and ask for any again."""
+
+    # A user given pools reads and redelivers the events of their pools' sessions only: an event
+    # of no session (number.unhealthy, pin.locked) is for the deployment's own users.
+    pool_path = "session__virtual_number__pool"
 
     permission_classes = [ActionPermissions]
     serializer_class = s.EventSerializer
@@ -398,7 +443,10 @@ class EventViewSet(
         the events that happened between `since` and `until`."""
         data = self._valid(s.RedeliverSerializer, request.data)
         answer = callbacks_redeliver(
-            ids=data.get("ids"), since=data.get("since"), until=data.get("until")
+            ids=data.get("ids"),
+            since=data.get("since"),
+            until=data.get("until"),
+            within=self.get_queryset(),
         )
         return Response(answer, status=status.HTTP_202_ACCEPTED)
 

@@ -11,6 +11,7 @@ from masking.models.callbacks import (
 from masking.models.consent import RecordingOptIn
 from masking.models.numbers import VirtualNumber
 from masking.models.pin_access import PinFailure, PinLockout
+from masking.models.pools import Pool
 from masking.models.prompts import Prompt
 from masking.models.sessions import MaskingSession, Participant
 from masking.models.voices import SpeechProfile
@@ -25,6 +26,7 @@ __all__ = [
     "Participant",
     "PinFailure",
     "PinLockout",
+    "Pool",
     "Prompt",
     "RecordingOptIn",
     "SpeechProfile",

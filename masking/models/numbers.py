@@ -24,6 +24,16 @@ class VirtualNumberQuerySet(models.QuerySet):
             models.Q(status=VirtualNumber.Status.UNHEALTHY) | models.Q(open_sessions__gte=near_full)
         )
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """As `save()` does: a number given no pool joins the deployment's."""
+        objs = list(objs)
+        if any(number.pool_id is None for number in objs):
+            pool = apps.get_model("masking", "Pool").objects.deployment()
+            for number in objs:
+                if number.pool_id is None:
+                    number.pool = pool
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class VirtualNumber(models.Model):
     """A provider number in our pool. Callers dial it; it is the caller ID the other party sees.
@@ -84,6 +94,17 @@ class VirtualNumber(models.Model):
             "meanwhile; the sessions it holds keep working. Cleared when 8x8 lists it again."
         ),
     )
+    pool = models.ForeignKey(
+        "masking.Pool",
+        on_delete=models.PROTECT,
+        related_name="numbers",
+        verbose_name=_("pool"),
+        blank=True,
+        help_text=_(
+            "The 8x8 sub-account the number belongs to; its rules apply to calls on it. Empty: "
+            "the deployment's pool."
+        ),
+    )
     open_sessions = models.PositiveIntegerField(
         _("open sessions"),
         default=0,
@@ -108,6 +129,8 @@ class VirtualNumber(models.Model):
 
     def save(self, *args, **kwargs):
         self.derive_country()
+        if self.pool_id is None:
+            self.pool = apps.get_model("masking", "Pool").objects.deployment()
         if not self._state.adding and kwargs.get("update_fields") is None:
             # Never write back `open_sessions` from memory: the session services change it in
             # SQL, and an admin edit of the label must not reset it to a stale value.

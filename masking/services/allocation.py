@@ -2,7 +2,8 @@
 
 The rule, in this order (README, "Allocation"):
 
-1. only active numbers with room (fewer open sessions than MASKING_NUMBER_CAPACITY);
+1. only active numbers with room (fewer open sessions than their pool's capacity), in the pools
+   asked for (an API user's);
 2. prefer a number in the participants' country;
 3. never a number either participant already holds in an open session (their routing key there
    is taken: a call from them could not tell the two sessions apart);
@@ -16,13 +17,13 @@ took the chosen key first: the database constraint on routing keys decides races
 """
 
 import phonenumbers
-from django.conf import settings
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from masking.models import MaskingSession, Participant, VirtualNumber
+from masking.models import MaskingSession, Participant, Pool, VirtualNumber
 from masking.pins import pin_room
+from masking.pool_rules import deployment_rules
 
 
 class PoolExhausted(Exception):
@@ -45,8 +46,22 @@ def _country(number) -> str:
         return ""
 
 
-def allocation_candidates(*, participant_a, participant_b, pins: bool = False):
-    """Active numbers free for both participants, best first (see the module docstring)."""
+def _per_pool(value) -> Case:
+    """`value(rules)` for each number's pool, as SQL: pools are few, their rules resolved here."""
+    return Case(
+        *(When(pool_id=pool.pk, then=Value(value(pool.rules))) for pool in Pool.objects.all()),
+        default=Value(value(deployment_rules())),
+        output_field=IntegerField(),
+    )
+
+
+def _pin_room(rules) -> int:
+    return pin_room(length=rules.pin_length, one_in=rules.pin_guess_one_in)
+
+
+def allocation_candidates(*, participant_a, participant_b, pins: bool = False, pools=None):
+    """Active numbers free for both participants, best first (see the module docstring). With
+    `pools`, only their numbers."""
     numbers = [str(participant_a), str(participant_b)]
     held = Participant.objects.filter(holds_routing_key=True, number__in=numbers).values(
         "virtual_number_id"
@@ -59,6 +74,8 @@ def allocation_candidates(*, participant_a, participant_b, pins: bool = False):
         .values("virtual_number_id")[:1]
     )
     candidates = VirtualNumber.objects.allocatable()
+    if pools is not None:
+        candidates = candidates.filter(pool__in=pools)
     if pins:
         active_pins = (
             Participant.objects.filter(virtual_number=OuterRef("pk"), holds_routing_key=True)
@@ -70,9 +87,9 @@ def allocation_candidates(*, participant_a, participant_b, pins: bool = False):
         )
         candidates = candidates.annotate(
             active_pins=Coalesce(Subquery(active_pins), Value(0))
-        ).filter(active_pins__lte=pin_room() - 2)
+        ).filter(active_pins__lte=_per_pool(_pin_room) - 2)
     return (
-        candidates.filter(open_sessions__lt=settings.MASKING_NUMBER_CAPACITY)
+        candidates.filter(open_sessions__lt=_per_pool(lambda rules: rules.number_capacity))
         .exclude(pk__in=held)
         .annotate(
             in_country=Case(
@@ -91,12 +108,14 @@ def allocation_candidates(*, participant_a, participant_b, pins: bool = False):
 
 
 def number_allocate(
-    *, participant_a, participant_b, exclude_ids=(), pins: bool = False
+    *, participant_a, participant_b, exclude_ids=(), pins: bool = False, pools=None
 ) -> VirtualNumber:
-    """The best free number for this pair (with room for their PINs when `pins`). Raises
-    PoolExhausted when there is none."""
+    """The best free number for this pair (with room for their PINs when `pins`), among `pools`'
+    numbers when given. Raises PoolExhausted when there is none."""
     number = (
-        allocation_candidates(participant_a=participant_a, participant_b=participant_b, pins=pins)
+        allocation_candidates(
+            participant_a=participant_a, participant_b=participant_b, pins=pins, pools=pools
+        )
         .exclude(pk__in=list(exclude_ids))
         .first()
     )

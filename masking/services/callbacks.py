@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from masking.models import Callback, CallbackEndpoint, MaskingSession, PinLockout, VirtualNumber
@@ -142,35 +142,12 @@ def emit_sessions_closed(*, session_ids: Iterable[int], reason: str, now: dateti
     return len(rows)
 
 
-def emit_call_completed(*, call_id: int) -> Callback | None:
-    """`call.completed`, once 8x8's session summary for a call of one of our sessions is in."""
+def emit_call_completed(*, session: MaskingSession, call: dict) -> Callback | None:
+    """`call.completed`, once 8x8's session summary for a call of one of our sessions is in.
+    `call`: what the call record says (the 8x8 side reads it: the domain never imports it)."""
     if callback_endpoint() is None:
         return None
-    from callflows.callers import caller_role
-    from callflows.models import Call
-
-    call = (
-        Call.objects.select_related("masking_session__virtual_number")
-        .filter(pk=call_id, masking_session__isnull=False)
-        .first()
-    )
-    if call is None:
-        return None  # a caller in no session: nothing the business could match it to
-    session = call.masking_session
-    data = {
-        "session": _session_data(session),
-        "call": {
-            "id": call.pk,
-            "caller_role": caller_role(
-                caller=call.caller, answer=call.answer, participants=session.participants.all()
-            ),
-            "outcome": call.status,
-            "started_at": _iso(call.started_at),
-            "ended_at": _iso(call.ended_at),
-            "talk_seconds": call.talk_seconds,
-            "recorded": call.recorded,
-        },
-    }
+    data = {"session": _session_data(session), "call": call}
     return _write(event_type=Callback.EventType.CALL_COMPLETED, data=data, session_id=session.pk)
 
 
@@ -297,7 +274,11 @@ REDELIVER_MAX = 10_000
 
 
 def callbacks_redeliver(
-    *, ids: list[str] | None = None, since: datetime | None = None, until: datetime | None = None
+    *,
+    ids: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    within: QuerySet | None = None,
 ) -> dict:
     """Send events again from their first try, with their webhook-ids: those named by `ids`, or
     those that happened in [since, until). A backend back from an outage or restored from a
@@ -305,19 +286,20 @@ def callbacks_redeliver(
 
     All or nothing: an unknown id, or a range of more than REDELIVER_MAX events, changes nothing
     (ValidationError naming the field). Events being delivered right now are left alone and
-    listed as such. Returns {"queued": n, "being_delivered": [ids]}.
+    listed as such. Returns {"queued": n, "being_delivered": [ids]}. `within`: the events the
+    asker may reach (a user given pools: their pools' events; others are "no such event").
     """
     from django.core.exceptions import ValidationError
 
+    events = Callback.objects.all() if within is None else within
+
     if ids is not None:
-        callbacks = list(Callback.objects.filter(webhook_id__in=ids))
+        callbacks = list(events.filter(webhook_id__in=ids))
         unknown = sorted(set(ids) - {c.webhook_id for c in callbacks})
         if unknown:
             raise ValidationError({"ids": [f"No such event: {', '.join(unknown[:10])}."]})
     else:
-        found = Callback.objects.filter(
-            created_at__gte=since, created_at__lt=until or timezone.now()
-        )
+        found = events.filter(created_at__gte=since, created_at__lt=until or timezone.now())
         callbacks = list(found.order_by("created_at", "id")[: REDELIVER_MAX + 1])
         if len(callbacks) > REDELIVER_MAX:
             raise ValidationError(

@@ -54,7 +54,7 @@ def _lock_if_reached(
         caller=caller,
         wrong_pins=count,
         locked_at=now,
-        locked_until=now + timedelta(minutes=settings.MASKING_PIN_LOCK_MINUTES),
+        locked_until=now + timedelta(minutes=virtual_number.pool.rules.pin_lock_minutes),
     )
     # Unique constraints are the database's word (below), not full_clean's.
     lockout.full_clean(exclude=["virtual_number"], validate_constraints=False)
@@ -75,17 +75,20 @@ def pin_lockouts_reached(
 ) -> list[PinLockout]:
     """The lockouts a wrong PIN just counted starts: the caller's, the number's, or none."""
     number = virtual_number
+    rules = (
+        number.pool.rules
+    )  # the pool's limits (the deployment's settings unless it sets its own)
     started = [
         _lock_if_reached(
             virtual_number=number,
             caller=caller,
-            threshold=settings.MASKING_PIN_LOCK_AFTER,
+            threshold=rules.pin_lock_after,
             now=now,
         ),
         _lock_if_reached(
             virtual_number=number,
             caller="",
-            threshold=settings.MASKING_PIN_NUMBER_CEILING,
+            threshold=rules.pin_number_ceiling,
             now=now,
         ),
     ]
@@ -102,7 +105,11 @@ def pin_guess_begin(
     Must run inside a transaction, before the facts the judgement reads.
     """
     number = (
-        VirtualNumber.objects.select_for_update().filter(number=virtual_number).first()
+        # Its pool's lockout limits come in the same read; only the number's row is locked.
+        VirtualNumber.objects.select_related("pool")
+        .select_for_update(of=("self",))
+        .filter(number=virtual_number)
+        .first()
         if virtual_number
         else None
     )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from masking.db import relax_statement_timeout
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.models.audit import AuditEntry
-from masking.pins import pin_hash, pin_room, pin_sessions_per_number
+from masking.pins import pin_hash, pin_room
 from masking.privacy import mask
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import SYSTEM, audit_record, audit_value
@@ -62,17 +62,18 @@ def _hold_numbers(virtual_number_ids) -> None:
 
 def _take_place(virtual_number: VirtualNumber) -> None:
     """Count one more open session on the number, or raise ValidationError (code "number_full")
-    when it already holds MASKING_NUMBER_CAPACITY ("number_inactive" when it is not active).
+    when it already holds its pool's capacity ("number_inactive" when it is not active).
 
     One conditional UPDATE: concurrent openings queue on the number's row, and PostgreSQL checks
     the condition again against the count the previous one committed, so the capacity holds
     however many requests race for the last place (a check in Python first would let them all
     through).
     """
+    capacity = virtual_number.pool.rules.number_capacity
     taken = VirtualNumber.objects.filter(
         pk=virtual_number.pk,
         status=VirtualNumber.Status.ACTIVE,
-        open_sessions__lt=settings.MASKING_NUMBER_CAPACITY,
+        open_sessions__lt=capacity,
     ).update(open_sessions=F("open_sessions") + 1)
     if taken:
         return
@@ -91,7 +92,7 @@ def _take_place(virtual_number: VirtualNumber) -> None:
         {
             "virtual_number": ValidationError(
                 _("%(number)s is full: it holds %(count)d open sessions, the most allowed.")
-                % {"number": virtual_number.number, "count": settings.MASKING_NUMBER_CAPACITY},
+                % {"number": virtual_number.number, "count": capacity},
                 code="number_full",
             )
         }
@@ -174,7 +175,7 @@ def session_validate(
 
     if (
         virtual_number is not None
-        and virtual_number.open_sessions >= settings.MASKING_NUMBER_CAPACITY
+        and virtual_number.open_sessions >= virtual_number.pool.rules.number_capacity
     ):
         errors.setdefault("virtual_number", []).append(
             ValidationError(
@@ -197,11 +198,14 @@ def session_validate(
     )
     if pin_a and pin_a == pin_b:
         errors.setdefault("pin_b", []).append(_("The two participants need different PINs."))
+    pin_length = (
+        virtual_number.pool.rules.pin_length if virtual_number else settings.MASKING_PIN_LENGTH
+    )
     for field, pin in (("pin_a", pin_a), ("pin_b", pin_b)):
-        if pin and (len(pin) != settings.MASKING_PIN_LENGTH or not pin.isdigit()):
+        if pin and (len(pin) != pin_length or not pin.isdigit()):
             errors.setdefault(field, []).append(
                 _("A PIN is %(length)d digits, the length callers are asked for.")
-                % {"length": settings.MASKING_PIN_LENGTH}
+                % {"length": pin_length}
             )
     new_pins = len([pin for pin in (pin_a, pin_b) if pin])
     if virtual_number is not None and new_pins and not pin_room_left(virtual_number, new_pins):
@@ -253,9 +257,15 @@ def active_pins(virtual_number: VirtualNumber) -> int:
     )
 
 
+def _pin_room(virtual_number: VirtualNumber) -> int:
+    rules = virtual_number.pool.rules
+    return pin_room(length=rules.pin_length, one_in=rules.pin_guess_one_in)
+
+
 def pin_room_left(virtual_number: VirtualNumber, new_pins: int = 2) -> bool:
-    """Whether `new_pins` more PINs keep a guess on the number within the bound (masking.pins)."""
-    return active_pins(virtual_number) + new_pins <= pin_room()
+    """Whether `new_pins` more PINs keep a guess on the number within its pool's bound
+    (masking.pins)."""
+    return active_pins(virtual_number) + new_pins <= _pin_room(virtual_number)
 
 
 def pin_room_error(virtual_number: VirtualNumber) -> ValidationError:
@@ -267,8 +277,8 @@ def pin_room_error(virtual_number: VirtualNumber) -> ValidationError:
         )
         % {
             "number": virtual_number.number,
-            "sessions": pin_sessions_per_number(),
-            "one_in": f"{settings.MASKING_PIN_GUESS_ONE_IN:,}",
+            "sessions": _pin_room(virtual_number) // 2,
+            "one_in": f"{virtual_number.pool.rules.pin_guess_one_in:,}",
         },
         code="pin_room",
     )
@@ -404,10 +414,12 @@ def session_create(
     pin_b: str = "",
     generate_pins: bool = False,
     rules: SessionRules | None = None,
+    pools=None,
     actor=None,
     via: str = SYSTEM,
 ) -> MaskingSession:
-    """Open a session, choosing the virtual number by the allocation rule when none is given.
+    """Open a session, choosing the virtual number by the allocation rule when none is given
+    (among `pools`' numbers, when given: an API user's).
 
     With `generate_pins`, each participant gets a fresh PIN (MASKING_PIN_LENGTH digits), unique
     among the open sessions of the chosen number. The PINs (generated or given) are on the
@@ -446,6 +458,7 @@ def session_create(
                 participant_b=participant_b,
                 exclude_ids=lost,
                 pins=generate_pins or bool(pin_a or pin_b),
+                pools=pools,
             )
             try:
                 if generate_pins:
@@ -761,6 +774,8 @@ def pins_generate(*, virtual_number: VirtualNumber | None = None, length: int | 
     A clash with a PIN taken at the same moment is still refused by the database (a unique
     constraint), like any routing key.
     """
+    if not length:
+        length = virtual_number.pool.rules.pin_length if virtual_number else None
     length = length or settings.MASKING_PIN_LENGTH
     taken = set()
     if virtual_number is not None:

@@ -16,6 +16,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
+from masking.models import Pool
 from tests.callflows.conftest import AUTH, VN, B, call_action
 from tests.callflows.decision_rows import ROWS, setup_row
 from tests.factories import PromptFactory
@@ -91,6 +92,18 @@ def test_each_decision_row_makes_two_round_trips_health_check_included(served, r
     assert body["clientActionId"].startswith(f"masking-{outcome}")
     assert sent == ["SELECT", "WITH"]  # the facts, then the event and the call's record
     assert sent.carrying_timeouts == [POOLED, POOLED]
+
+
+def test_a_second_pools_rules_come_with_the_facts_in_the_same_two_round_trips(served):
+    """Issue 31: the number's pool's rules are read in the facts query (a join), not after it."""
+    post, sent = served
+    caller, dialled = setup_row("ask_pin")
+    # The pool's own rules, set after the prompts and the connection are warm.
+    Pool.objects.filter(numbers__number=dialled).update(pin_length=4, pin_guess_one_in=100)
+    sent.clear()
+    (step,) = post(caller, dialled)["callflow"]
+    assert step["params"]["minDigits"] == 4
+    assert sent == ["SELECT", "WITH"]
 
 
 def test_a_connection_that_died_between_calls_still_connects_the_next_caller(served):

@@ -64,7 +64,14 @@ def _world(n: int, *, start: int) -> None:
     from rest_framework.authtoken.models import Token
 
     from callflows.models import Call, NumberEvent
-    from masking.models import AuditEntry, PinLockout, Prompt, RecordingOptIn
+    from masking.models import (
+        AuditEntry,
+        CallbackEndpointState,
+        PinLockout,
+        Pool,
+        Prompt,
+        RecordingOptIn,
+    )
     from tests.factories import VirtualNumberFactory, open_session
 
     now = timezone.now()
@@ -102,6 +109,8 @@ def _world(n: int, *, start: int) -> None:
             cleared_by=user,
         )
         Prompt.objects.create(purpose=purposes[i], language="en", text="Hold on.")
+        CallbackEndpointState.objects.create(url=f"https://backend-{i}.example/hooks")
+        Pool.objects.create(name=f"pool {i}", subaccount_id=f"acme-{i:02d}")
 
 
 def _changelist_queries(client, model_admin) -> tuple[int, int]:

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from callflows.models import Call
+from callflows.records import call_completed_emit
 from masking.models import Callback, PinLockout, VirtualNumber
 from masking.services.callbacks import (
-    emit_call_completed,
     emit_number_unhealthy,
     emit_pin_locked,
     emit_session_closed,
@@ -57,7 +57,7 @@ def emitted(receiver) -> dict[str, dict]:
     call = Call.objects.create(
         provider_session_id="readme-1", masking_session=session, caller="+6598762101"
     )
-    emit_call_completed(call_id=call.pk)
+    call_completed_emit(call_id=call.pk)
     emit_pin_locked(
         lockout=PinLockout.objects.create(
             virtual_number=vn,

@@ -7,12 +7,17 @@ The user is not staff (it cannot log in to the admin). It may read, open and cha
 read their calls, read the pool, and record and revoke consent. `--full-numbers` grants
 `masking.view_full_numbers`, which a backend that matches calls to its own users by number needs;
 without it, the API answers numbers masked ("+65 9123 ••01"). Run again to change either.
+
+`--pool NAME` (repeatable) limits the user to those pools' sessions, calls and numbers
+(masking.pool_access): a backend per market. Without it the user is given no pool, and so sees
+every pool, as before pools; run again with `--pool` to limit an existing user.
 """
 
 from django.contrib.auth.models import Permission, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from masking.models import Pool
 from masking.privacy import FULL_NUMBERS_PERMISSION
 
 BACKEND_PERMISSIONS = [
@@ -38,8 +43,21 @@ class Command(BaseCommand):
             action="store_true",
             help="Answer people's numbers whole (masking.view_full_numbers).",
         )
+        parser.add_argument(
+            "--pool",
+            action="append",
+            default=[],
+            dest="pools",
+            help="Limit the user to this pool (by name); repeat for several. Without it: every "
+            "pool.",
+        )
 
-    def handle(self, *args, username, full_numbers, **options):
+    def handle(self, *args, username, full_numbers, pools, **options):
+        granted = list(Pool.objects.filter(name__in=pools))
+        missing = sorted(set(pools) - {pool.name for pool in granted})
+        if missing:
+            names = ", ".join(Pool.objects.values_list("name", flat=True))
+            raise CommandError(f"No pool is named {', '.join(missing)}. Pools: {names}.")
         user, created = User.objects.get_or_create(username=username)
         if created:
             user.set_unusable_password()  # it authenticates with a token only
@@ -53,11 +71,13 @@ class Command(BaseCommand):
                 | Q(content_type__app_label="callflows", codename__in=BACKEND_CALL_PERMISSIONS)
             )
         )
+        user.masking_pools.set(granted)
         shown = "whole" if full_numbers else "masked"
+        where = ", ".join(pool.name for pool in granted) or "every pool"
         self.stdout.write(
             self.style.SUCCESS(
                 f"{'Created' if created else 'Updated'} {username}: sessions, calls (read), "
-                f"pool (read), consent; people's numbers answered {shown}. Its token: "
+                f"pool (read), consent, in {where}; people's numbers answered {shown}. Its token: "
                 f"manage.py drf_create_token {username}"
             )
         )

@@ -1,0 +1,42 @@
+"""Writing pools: their rules and secrets, each change in the pool's history (the audit trail)."""
+
+from django.db import transaction
+
+from masking.models import Pool
+from masking.services.audit import audit_record, audit_value
+
+SECRETS = {"api_key_encrypted": "API key", "webhook_credential_hash": "webhook credential"}
+
+
+def pool_save(
+    *,
+    pool: Pool,
+    changed: list[str],
+    api_key: str = "",
+    webhook_credential: str = "",
+    actor=None,
+    via: str,
+) -> Pool:
+    """Validate and save `pool` (`changed`: the fields staff changed), storing a new API key
+    encrypted and a new webhook credential hashed when given. The history names what changed,
+    with values, except secrets: only that they were replaced."""
+    if api_key:
+        pool.set_api_key(api_key)
+    if webhook_credential:
+        pool.set_webhook_credential(webhook_credential)
+    pool.full_clean()
+    adding = pool._state.adding
+    with transaction.atomic():
+        pool.save()
+        changes = {
+            field: audit_value(getattr(pool, field)) for field in changed if field != "users"
+        }
+        if api_key:
+            changes[SECRETS["api_key_encrypted"]] = "replaced"
+        if webhook_credential:
+            changes[SECRETS["webhook_credential_hash"]] = "replaced"
+        audit_record(
+            obj=pool, action="created" if adding else "changed", via=via, actor=actor,
+            changes=changes,
+        )  # fmt: skip
+    return pool
