@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission, User
 
 from callflows.models import Call
 from masking.api.urls import router
-from masking.models import MaskingSession, Pool, RecordingOptIn, VirtualNumber
+from masking.models import Callback, MaskingSession, Pool, RecordingOptIn, VirtualNumber
 from tests.factories import PoolFactory, VirtualNumberFactory, open_session
 from tests.masking.api.conftest import client_for
 
@@ -42,7 +42,10 @@ def routes():
 
 
 @pytest.fixture
-def two_pools(db):
+def two_pools(db, settings):
+    # Callbacks on: opening each session leaves a `session.opened` event the events API lists.
+    settings.MASKING_CALLBACK_URL = "https://backend.example/hooks"
+    settings.MASKING_CALLBACK_SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
     malaysia = PoolFactory(name="Malaysia")
     indonesia = PoolFactory(name="Indonesia")
     mine = open_session(virtual_number=VirtualNumberFactory(pool=malaysia), a=A, b=B)
@@ -74,6 +77,7 @@ def theirs_id(viewset, theirs):
         "SessionViewSet": theirs.pk,
         "CallViewSet": Call.objects.get(provider_session_id="theirs").pk,
         "VirtualNumberViewSet": theirs.virtual_number_id,
+        "EventViewSet": Callback.objects.get(session=theirs).webhook_id,
     }[viewset]
 
 
@@ -90,6 +94,15 @@ def test_a_user_of_pool_a_reaches_nothing_of_pool_b_by_any_route(
         response = getattr(client, method)(path, BODIES.get((viewset, action)), format="json")
         assert response.status_code == 404, (path, response.content)
         assert snapshot() == before
+        return
+    if (viewset, action) == ("EventViewSet", "redeliver"):
+        # A range redelivers its own pool's events only; another pool's, named, do not exist.
+        response = client.post(template, {"since": "2000-01-01T00:00:00Z"}, format="json")
+        assert response.status_code == 202, response.content
+        assert response.json()["queued"] == 1
+        named = client.post(template, {"ids": [theirs_id(viewset, theirs)]}, format="json")
+        assert named.status_code == 400, named.content
+        assert "ids" in named.json()["fields"]
         return
     response = getattr(client, method)(template, BODIES.get((viewset, action)), format="json")
     assert response.status_code in (200, 201), response.content
