@@ -34,7 +34,13 @@ from masking.services.sessions import (
     session_validate,
 )
 from masking.session_rules import SessionRules, default_rules
-from masking.timezones import parse_staff_time, staff_time, time_examples, typed_time_formats
+from masking.timezones import (
+    iso_times,
+    parse_staff_time,
+    staff_time,
+    time_examples,
+    typed_time_formats,
+)
 
 
 class ConcurrentChange(Exception):
@@ -490,10 +496,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
 
         reasons = {value: str(label) for value, label in MaskingSession.CloseReason.choices}
         now = timezone.now()
-
-        def when(value):
-            return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
-
+        when = iso_times()
         values = (
             queryset.prefetch_related(None)
             .annotate(
@@ -540,9 +543,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             ]
 
     def csv_export_row(self, obj):
-        def when(value):
-            return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
-
+        when = iso_times()
         numbers = {p.role: p.number for p in obj.participants.all()}
         return [
             numbers.get("a"),
@@ -552,10 +553,8 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             obj.expires_at.isoformat() if obj.expires_at else "",
             str(obj.recording_requested).lower(),
             obj.state(),
-            timezone.localtime(obj.started_at).isoformat(timespec="seconds"),
-            timezone.localtime(obj.closed_at).isoformat(timespec="seconds")
-            if obj.closed_at
-            else "",
+            when(obj.started_at),
+            when(obj.closed_at),
             obj.get_close_reason_display(),
         ]
 
