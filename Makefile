@@ -8,7 +8,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/masking
 # A demo value so the webhooks answer locally; production sets its own (see .env.example).
 DEMO_WEBHOOK_AUTH ?= Bearer demo-webhook-secret
 
-.PHONY: install run test test-sqlite test-postgres test-pgbouncer lint bench bench-sessions bench-staff
+.PHONY: install run test test-sqlite test-postgres test-pgbouncer lint bench bench-sessions bench-staff bench-exports
 
 $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ bench-sessions: install
 # PostgreSQL: server time and queries (README, "Benchmarks"). BENCH_KEEP=1 reuses the filled database.
 bench-staff: install
 	$(BIN)/python tests/benchmarks/bench_staff_pages.py
+
+# The session, call and number exports at 5,000 rows, as a superuser and as Support (README,
+# "Benchmarks"). Recreates the database BENCH_DB (masking_iexp by default).
+bench-exports: install
+	$(BIN)/python tests/benchmarks/bench_exports.py
 
 # Load benchmark of the Call Action path at 1k to 1M sessions against the floor (README, "Benchmarks").
 bench: install

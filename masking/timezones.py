@@ -5,6 +5,7 @@ it; every page names it, so nobody has to guess which zone a time is in.
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from django.utils import formats, timezone
@@ -17,6 +18,18 @@ _HAS_TIME = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}")
 def staff_time(value: datetime) -> str:
     """ "6 Dec 2026, 18:00 +08": how every staff page and list shows a time (one format)."""
     return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def iso_times() -> Callable[[datetime | None], str]:
+    """ "2026-12-06T18:00:00+08:00": a time as an export writes it, in the operations zone ("" for
+    none). The zone is looked up once, not once a cell (`timezone.localtime` reads it from a
+    context-local each time, a third of an export's time conversions)."""
+    zone = timezone.get_current_timezone()
+
+    def iso(value: datetime | None) -> str:
+        return value.astimezone(zone).isoformat(timespec="seconds") if value else ""
+
+    return iso
 
 
 def time_examples() -> str:

@@ -7,7 +7,6 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from callflows import voice_api
@@ -17,9 +16,9 @@ from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
 from masking.pool_access import by_dialled_number
-from masking.privacy import number_for, numbers_in_text_for
+from masking.privacy import number_for, numbers_in_text_for, numbers_shown_to
 from masking.spreadsheets import csv_stream
-from masking.timezones import staff_time
+from masking.timezones import iso_times, staff_time
 
 RECORDING_STATUS_PERMISSION = "callflows.view_recording_status"
 # Fields that say where a recording is stored: shown only with RECORDING_STATUS_PERMISSION.
@@ -257,12 +256,15 @@ class CallAdmin(ReadOnlyAdmin):
             "provider_session_id",
         )
 
+        shown = numbers_shown_to(request.user)  # the viewer's disclosure, decided once
+        when = iso_times()
+
         def rows():
             for row in values.iterator(chunk_size=2000):
                 created, caller, number, outcome, status, seconds, recorded, reference, id_ = row
                 yield [
-                    timezone.localtime(created).isoformat(timespec="seconds"),
-                    number_for(caller, request.user) if caller else "(anonymised)",
+                    when(created),
+                    shown(caller) if caller else "(anonymised)",
                     number,
                     decisions.get(outcome) or decision_words(outcome),
                     outcomes.get(status) or outcome_words(status),

@@ -20,7 +20,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from masking.privacy import number_for
+from masking.privacy import numbers_shown_to
 from masking.spreadsheets import csv_stream
 from masking.timezones import zone_label
 
@@ -197,13 +197,13 @@ class CsvImportExportMixin:
 
     def _export(self, request, queryset):
         columns = [c.rstrip("?") for c in self.csv_columns] + self.csv_export_extra_columns
-        personal = [column in self.csv_number_columns for column in columns]
+        personal = [i for i, column in enumerate(columns) if column in self.csv_number_columns]
+        shown = numbers_shown_to(request.user)  # the viewer's disclosure, decided once
 
         def rows():
             for row in self.csv_export_rows(queryset):
-                yield [
-                    number_for(value, request.user) if is_number else value
-                    for value, is_number in zip(row, personal, strict=True)
-                ]
+                for i in personal:
+                    row[i] = shown(row[i])
+                yield row
 
         return csv_stream(filename=f"{self.opts.model_name}s.csv", header=columns, rows=rows())

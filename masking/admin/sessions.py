@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import CharField, OuterRef, Subquery
+from django.db.models import CharField, FilteredRelation, Q
 from django.db.models.functions import Cast
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
@@ -35,7 +35,13 @@ from masking.services.sessions import (
     session_validate,
 )
 from masking.session_rules import SessionRules, default_rules
-from masking.timezones import parse_staff_time, staff_time, time_examples, typed_time_formats
+from masking.timezones import (
+    iso_times,
+    parse_staff_time,
+    staff_time,
+    time_examples,
+    typed_time_formats,
+)
 
 
 class ConcurrentChange(Exception):
@@ -485,24 +491,19 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
 
     def csv_export_rows(self, queryset):
         # Values, not instances: 5,000 sessions took 4 s as models (issue 28). The participants'
-        # numbers come as text from two subqueries in the same statement.
-        numbers = Participant.objects.filter(session=OuterRef("pk")).order_by()
-
-        def number_of(role):
-            text = Cast("number", CharField())
-            return Subquery(numbers.filter(role=role).annotate(text=text).values("text")[:1])
-
+        # numbers come as text (no phone number parsed) from two joins in the same statement,
+        # one row each (`masking_participant_one_per_role`), not a subquery per row and role.
+        role_a = FilteredRelation("participants", condition=Q(participants__role="a"))
+        role_b = FilteredRelation("participants", condition=Q(participants__role="b"))
         reasons = {value: str(label) for value, label in MaskingSession.CloseReason.choices}
         now = timezone.now()
-
-        def when(value):
-            return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
-
+        when = iso_times()
         values = (
             queryset.prefetch_related(None)
+            .annotate(role_a=role_a, role_b=role_b)
             .annotate(
-                a=number_of("a"),
-                b=number_of("b"),
+                a=Cast("role_a__number", CharField()),
+                b=Cast("role_b__number", CharField()),
                 vn=Cast("virtual_number__number", CharField()),
             )
             .values_list(
@@ -544,9 +545,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             ]
 
     def csv_export_row(self, obj):
-        def when(value):
-            return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
-
+        when = iso_times()
         numbers = {p.role: p.number for p in obj.participants.all()}
         return [
             numbers.get("a"),
@@ -556,10 +555,8 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
             obj.expires_at.isoformat() if obj.expires_at else "",
             str(obj.recording_requested).lower(),
             obj.state(),
-            timezone.localtime(obj.started_at).isoformat(timespec="seconds"),
-            timezone.localtime(obj.closed_at).isoformat(timespec="seconds")
-            if obj.closed_at
-            else "",
+            when(obj.started_at),
+            when(obj.closed_at),
             obj.get_close_reason_display(),
         ]
 
