@@ -202,6 +202,8 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="6000/min"),
     },
 }
+from masking.api.business_schemas import COMPONENTS as BUSINESS_COMPONENTS  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "masking API",
     "DESCRIPTION": "Phone number masking on 8x8: sessions, virtual numbers, recording consent.",
@@ -211,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # What the business receives and answers about calls in no session (not a route of ours).
+    "APPEND_COMPONENTS": BUSINESS_COMPONENTS,
 }
 
 # --- Security (production) --------------------------------------------------------------------
