@@ -14,6 +14,7 @@ from masking.admin.base import ProjectAdmin
 from masking.admin.csv_io import CsvImportExportMixin, RowCheck, error_lines
 from masking.admin.number_retirement import NumberRetirementMixin, retirement_confirmed
 from masking.models import PinLockout, VirtualNumber
+from masking.pool_access import granted_pools
 from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
 from masking.timezones import staff_time
@@ -108,6 +109,10 @@ class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdm
             status=row.get("status") or VirtualNumber.Status.ACTIVE,
             provider_reference=row.get("provider_reference", ""),
         )
+        # As the API adds one: staff given pools import into the first of them (by name).
+        pools = granted_pools(request.user)
+        if pools is not None:
+            number.pool = pools.order_by("name").first()
         number.full_clean()
         number.save()
 
