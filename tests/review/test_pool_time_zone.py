@@ -6,7 +6,6 @@ opened on a Jakarta pool's number keeps the deployment's calling-hours default z
 import pytest
 
 from tests.factories import PoolFactory, VirtualNumberFactory
-from tests.masking.api.conftest import api  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 
