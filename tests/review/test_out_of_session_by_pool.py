@@ -34,3 +34,8 @@ def test_a_pools_credential_never_asks_the_business_about_another_pools_number(
     answer = client.post("/callflows/8x8/call-action/", body, format="json").json()
     assert answer["clientActionId"] == "masking-other_account"
     assert asked == [] and not MaskingSession.objects.exists()
+    # The same stranger on the pool's own number: the business is asked (the stub answers
+    # nothing, so the call gets the no-session flow).
+    body = call_action(STRANGER, MY_NUMBER, subAccountId="acme-my", eventId="e2", sessionId="s2")
+    client.post("/callflows/8x8/call-action/", body, format="json")
+    assert len(asked) == 1
