@@ -6,12 +6,10 @@ axes HTML, so the page needs no script or file from outside the project and its 
 readable on a phone (text inside a scaled SVG shrinks with it).
 """
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -71,17 +69,21 @@ def calls_url(day: date, **query) -> str:
 
 def figures(now=None) -> dict:
     now = now or timezone.now()
-    capacity = settings.MASKING_NUMBER_CAPACITY
-    attention = VirtualNumber.objects.needing_attention(near_full=math.ceil(NEAR_FULL * capacity))
+    attention = VirtualNumber.objects.needing_attention(near_full=NEAR_FULL)
     pool = [
-        PoolRow(n.pk, str(n.number), n.label, n.status, n.open_sessions, capacity)
+        PoolRow(n.pk, str(n.number), n.label, n.status, n.open_sessions, n.capacity)
         for n in attention.order_by("-open_sessions", "number")[:ATTENTION_SHOWN]
     ]
     # The whole pool in one aggregate, never row by row.
-    totals = VirtualNumber.objects.in_service().aggregate(
-        size=Count("id"),
-        unhealthy=Count("id", filter=Q(status=VirtualNumber.Status.UNHEALTHY)),
-        open_sessions=Sum("open_sessions", default=0),
+    totals = (
+        VirtualNumber.objects.in_service()
+        .with_capacity()
+        .aggregate(
+            size=Count("id"),
+            unhealthy=Count("id", filter=Q(status=VirtualNumber.Status.UNHEALTHY)),
+            open_sessions=Sum("open_sessions", default=0),
+            room=Sum("capacity", default=0),  # each number at its pool's capacity
+        )
     )
     attention_count = attention.count() if len(pool) == ATTENTION_SHOWN else len(pool)
     paused = PinLockout.objects.active(now).of_numbers()
@@ -114,12 +116,12 @@ def figures(now=None) -> dict:
         "attention_count": attention_count,
         "attention_more": attention_count - len(pool),
         "attention_url": f"{reverse('admin:masking_virtualnumber_changelist')}?use=attention",
-        "capacity": capacity,
+        "room": totals["room"],
         "pool_size": totals["size"],
         "pool_unhealthy": totals["unhealthy"],
         "pool_open_sessions": totals["open_sessions"],
-        "pool_use_percent": round(100 * totals["open_sessions"] / (capacity * totals["size"]))
-        if capacity and totals["size"]
+        "pool_use_percent": round(100 * totals["open_sessions"] / totals["room"])
+        if totals["room"]
         else 0,
         "pool_url": f"{reverse('admin:masking_virtualnumber_changelist')}?use=in_service",
         "calls_today": calls_today,

@@ -1,6 +1,3 @@
-import math
-
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Subquery
@@ -40,13 +37,12 @@ class UseFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         from masking.dashboard import NEAR_FULL
 
-        capacity = settings.MASKING_NUMBER_CAPACITY
         if self.value() == "in_service":
             return queryset.in_service()
         if self.value() == "attention":
-            return queryset.needing_attention(near_full=math.ceil(NEAR_FULL * capacity))
+            return queryset.needing_attention(near_full=NEAR_FULL)
         if self.value() == "full":
-            return queryset.filter(open_sessions__gte=capacity)
+            return queryset.full()
         return queryset
 
 

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from masking.admin.base import ProjectAdmin
@@ -63,9 +64,13 @@ class PoolAdmin(ProjectAdmin):
         (_("Who works in this pool"), {"fields": ["users"]}),
     ]
 
-    @admin.display(description=_("numbers"))
+    def get_queryset(self, request):
+        # The list's number counts in its one query, not one query a pool.
+        return super().get_queryset(request).annotate(numbers_held=Count("numbers"))
+
+    @admin.display(description=_("numbers"), ordering="numbers_held")
     def number_count(self, pool):
-        return pool.numbers.count()
+        return pool.numbers_held
 
     @admin.display(description=_("stored secrets"))
     def secrets_stored(self, pool):

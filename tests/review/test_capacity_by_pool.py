@@ -20,19 +20,11 @@ def full_small_pool_number(settings):
     return number
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: the dashboard measures every number against MASKING_NUMBER_CAPACITY",
-)
 def test_the_dashboard_shows_a_number_full_at_its_pools_capacity(full_small_pool_number):
     rows = {row.number: row for row in figures()["pool"]}
     assert rows["+6531500401"].use_percent == 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: the numbers list's 'full' filter uses MASKING_NUMBER_CAPACITY",
-)
 def test_the_full_filter_lists_a_number_full_at_its_pools_capacity(
     full_small_pool_number, admin_client
 ):
