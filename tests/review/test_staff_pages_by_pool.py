@@ -54,14 +54,13 @@ def test_the_simulator_does_not_answer_for_another_pools_number(malaysia_staff):
     assert "virtual_number" in page.context["form"].errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: the dashboard's figures count every pool for staff given one pool",
-)
 def test_the_dashboard_counts_only_the_staff_members_pools(malaysia_staff):
     client, _, _ = malaysia_staff
     page = client.get("/admin/")
-    assert page.context["dashboard"]["open_sessions"] == 1
+    dashboard = page.context["dashboard"]
+    assert dashboard["open_sessions"] == 1
+    assert dashboard["pool_size"] == 1
+    assert dashboard["calls_today_total"] == 0  # the one call today is Indonesia's
 
 
 def test_the_simulator_replays_a_pools_call_for_its_staff(malaysia_staff):
