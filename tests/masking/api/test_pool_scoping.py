@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission, User
 
 from callflows.models import Call
 from masking.api.urls import router
-from masking.models import MaskingSession, Pool, RecordingOptIn, VirtualNumber
+from masking.models import Callback, MaskingSession, Pool, RecordingOptIn, VirtualNumber
 from tests.factories import PoolFactory, VirtualNumberFactory, open_session
 from tests.masking.api.conftest import client_for
 
@@ -20,6 +20,8 @@ BODIES = {
     ("VirtualNumberViewSet", "create"): {"number": "+6531500777"},
     ("SessionViewSet", "partial_update"): {"reference": "changed"},
     ("VirtualNumberViewSet", "partial_update"): {"label": "changed"},
+    # Redelivering another pool's event is asking for an event that does not exist.
+    ("EventViewSet", "redeliver"): {"ids": ["msg_theirs"]},
 }
 # Rows that belong to no pool: a person's recording consent holds whichever pool calls them.
 UNPOOLED = {"RecordingOptInViewSet"}
@@ -54,6 +56,13 @@ def two_pools(db):
         masking_session=theirs,
         outcome="connect",
     )
+    for name, session in (("mine", mine), ("theirs", theirs)):
+        Callback.objects.create(
+            webhook_id=f"msg_{name}",
+            event_type="session.closed",
+            session=session,
+            payload={"data": {"virtual_number": str(session.virtual_number.number)}},
+        )
     user = User.objects.create_user("malaysia-backend")
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label__in=["masking", "callflows"])
@@ -66,6 +75,7 @@ def snapshot():
     return (
         list(MaskingSession.objects.values_list("id", "status", "reference", "closed_at")),
         list(VirtualNumber.objects.values_list("id", "number", "label", "status", "pool_id")),
+        list(Callback.objects.values_list("webhook_id", "status", "attempts", "next_attempt_at")),
     )
 
 
@@ -74,6 +84,7 @@ def theirs_id(viewset, theirs):
         "SessionViewSet": theirs.pk,
         "CallViewSet": Call.objects.get(provider_session_id="theirs").pk,
         "VirtualNumberViewSet": theirs.virtual_number_id,
+        "EventViewSet": "msg_theirs",
     }[viewset]
 
 
@@ -92,6 +103,10 @@ def test_a_user_of_pool_a_reaches_nothing_of_pool_b_by_any_route(
         assert snapshot() == before
         return
     response = getattr(client, method)(template, BODIES.get((viewset, action)), format="json")
+    if (viewset, action) == ("EventViewSet", "redeliver"):
+        assert response.status_code == 400 and "No such event" in str(response.json())
+        assert snapshot() == before
+        return
     assert response.status_code in (200, 201), response.content
     if method == "get":
         body = str(response.json())
