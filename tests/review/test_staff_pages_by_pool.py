@@ -80,3 +80,24 @@ def test_the_simulators_pin_step_names_the_numbers_pool_pin_length(malaysia_staf
     page = client.get("/admin/simulator/", {"virtual_number": number.pk, "caller": "+6598761277"})
     assert page.context["result"]["outcome"] == "ask_pin"
     assert "(5 digits)" in page.context["result"]["pin_step"]
+
+
+@pytest.mark.parametrize("model", ["masking/maskingsession", "callflows/call"])
+def test_streamed_exports_hold_only_the_staff_members_pools(malaysia_staff, model):
+    client, _, _ = malaysia_staff
+    Call.objects.create(
+        provider_session_id="mine", virtual_number=MINE, caller=A, outcome="connect"
+    )
+    response = client.get(f"/admin/{model}/export/")
+    assert response.status_code == 200
+    export = b"".join(response.streaming_content).decode()
+    assert MINE in export and THEIRS not in export and "indonesia-ride-7" not in export
+
+
+def test_the_simulator_lists_no_session_of_another_pool_as_elsewhere(malaysia_staff):
+    client, _, indonesia = malaysia_staff
+    open_session(virtual_number=indonesia.numbers.get(), a="+6598761255", b="+6598761256")
+    mine = VirtualNumberFactory(number="+60312345600", pool=PoolFactory(name="Malaysia"))
+    page = client.get("/admin/simulator/", {"virtual_number": mine.pk, "caller": "+6598761255"})
+    assert page.context["result"]["outcome"] == "no_session"
+    assert page.context["result"]["elsewhere"] == []
