@@ -133,11 +133,15 @@ def out_of_session_setting_errors() -> list[Error]:
     try:
         rules = default_rules()
         validate_time_zone(rules.calling_hours_time_zone)
+        if settings.MASKING_SESSION_MAX_CALLS < 0:
+            raise ValueError("MASKING_SESSION_MAX_CALLS")
     except (ValueError, ValidationError):
         errors.append(
             Error(
-                "MASKING_SESSION_CALLING_HOURS or MASKING_SESSION_TIME_ZONE is not usable.",
-                hint='Hours as "08:00-20:00", a zone as "Asia/Singapore" (README, Session rules).',
+                "MASKING_SESSION_CALLING_HOURS, MASKING_SESSION_TIME_ZONE or "
+                "MASKING_SESSION_MAX_CALLS is not usable.",
+                hint='Hours as "08:00-20:00", a zone as "Asia/Singapore", max '
+                "calls 0 (no limit) or more (README, Session rules).",
                 id="masking.E040",
             )
         )
@@ -170,13 +174,18 @@ def callback_setting_errors() -> list[Error]:
     from masking.models.callbacks import validate_secret
 
     errors = []
-    if settings.MASKING_CALLBACK_URL:
+    # The previous secret signs beside the current one during a rotation: one that cannot sign
+    # fails every callback as surely.
+    names = ["MASKING_CALLBACK_SECRET"] if settings.MASKING_CALLBACK_URL else []
+    if settings.MASKING_CALLBACK_SECRET_PREVIOUS:
+        names.append("MASKING_CALLBACK_SECRET_PREVIOUS")
+    for name in names:
         try:
-            validate_secret(settings.MASKING_CALLBACK_SECRET)
+            validate_secret(getattr(settings, name))
         except ValidationError:
             errors.append(
                 Error(
-                    "MASKING_CALLBACK_SECRET is not a Standard Webhooks secret.",
+                    f"{name} is not a Standard Webhooks secret.",
                     hint="whsec_ and 24+ random bytes in base64, e.g. "
                     '"whsec_$(openssl rand -base64 32)".',
                     id="masking.E020",
@@ -188,6 +197,14 @@ def callback_setting_errors() -> list[Error]:
                 "MASKING_CALLBACK_LEASE_SECONDS must be more than three times "
                 "MASKING_CALLBACK_TIMEOUT_SECONDS (connect, send and read each take up to it).",
                 id="masking.E021",
+            )
+        )
+    if settings.MASKING_CALLBACK_DEADLINE_SECONDS <= 0:
+        errors.append(
+            Error(
+                "MASKING_CALLBACK_DEADLINE_SECONDS must be more than 0 (every delivery would "
+                "time out before it is sent).",
+                id="masking.E023",
             )
         )
     return errors

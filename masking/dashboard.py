@@ -6,12 +6,10 @@ axes HTML, so the page needs no script or file from outside the project and its 
 readable on a phone (text inside a scaled SVG shrinks with it).
 """
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -21,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from callflows.models import Call
 from callflows.words import decision_words
 from masking.models import CallbackEndpointState, MaskingSession, PinLockout, VirtualNumber
+from masking.pool_access import by_dialled_number, within_pools
 
 NEAR_FULL = 0.8
 # The pool table lists at most this many numbers needing attention, the fullest first; the rest
@@ -69,22 +68,35 @@ def calls_url(day: date, **query) -> str:
     return f"{reverse('admin:callflows_call_changelist')}?{urlencode({**drill, **query})}"
 
 
-def figures(now=None) -> dict:
+def figures(now=None, *, user=None) -> dict:
+    """The dashboard's figures, of the pools `user` may see (every pool when None)."""
     now = now or timezone.now()
-    capacity = settings.MASKING_NUMBER_CAPACITY
-    attention = VirtualNumber.objects.needing_attention(near_full=math.ceil(NEAR_FULL * capacity))
+
+    def scoped(queryset, path):
+        return queryset if user is None else within_pools(queryset, user=user, path=path)
+
+    numbers = scoped(VirtualNumber.objects.all(), "pool")
+    sessions = scoped(MaskingSession.objects.all(), "virtual_number__pool")
+    calls = scoped(Call.objects.all(), by_dialled_number("virtual_number"))
+    lockouts = scoped(PinLockout.objects.all(), "virtual_number__pool")
+    attention = numbers.needing_attention(near_full=NEAR_FULL)
     pool = [
-        PoolRow(n.pk, str(n.number), n.label, n.status, n.open_sessions, capacity)
+        PoolRow(n.pk, str(n.number), n.label, n.status, n.open_sessions, n.capacity)
         for n in attention.order_by("-open_sessions", "number")[:ATTENTION_SHOWN]
     ]
     # The whole pool in one aggregate, never row by row.
-    totals = VirtualNumber.objects.in_service().aggregate(
-        size=Count("id"),
-        unhealthy=Count("id", filter=Q(status=VirtualNumber.Status.UNHEALTHY)),
-        open_sessions=Sum("open_sessions", default=0),
+    totals = (
+        numbers.in_service()
+        .with_capacity()
+        .aggregate(
+            size=Count("id"),
+            unhealthy=Count("id", filter=Q(status=VirtualNumber.Status.UNHEALTHY)),
+            open_sessions=Sum("open_sessions", default=0),
+            room=Sum("capacity", default=0),  # each number at its pool's capacity
+        )
     )
     attention_count = attention.count() if len(pool) == ATTENTION_SHOWN else len(pool)
-    paused = PinLockout.objects.active(now).of_numbers()
+    paused = lockouts.active(now).of_numbers()
     pin_pauses = list(
         paused.select_related("virtual_number").order_by("locked_until")[:PIN_PAUSES_SHOWN]
     )
@@ -96,16 +108,16 @@ def figures(now=None) -> dict:
             "words": decision_words(row["outcome"]),
             "url": calls_url(today, outcome__exact=row["outcome"]),
         }
-        for row in Call.objects.between(today, today)
+        for row in calls.between(today, today)
         .values("outcome")
         .annotate(calls=Count("id"))
         .order_by("-calls", "outcome")
     ]
-    series = calls_per_day(today)
+    series = calls_per_day(today, calls=calls)
     return {
-        "open_sessions": MaskingSession.objects.live(now).count(),
+        "open_sessions": sessions.live(now).count(),
         "open_sessions_url": sessions_url(state="open"),
-        "expiring_soon": MaskingSession.objects.live(now)
+        "expiring_soon": sessions.live(now)
         .filter(expires_at__lte=now + timedelta(hours=1))
         .count(),
         "expiring_soon_url": sessions_url(state="expiring"),
@@ -114,12 +126,12 @@ def figures(now=None) -> dict:
         "attention_count": attention_count,
         "attention_more": attention_count - len(pool),
         "attention_url": f"{reverse('admin:masking_virtualnumber_changelist')}?use=attention",
-        "capacity": capacity,
+        "room": totals["room"],
         "pool_size": totals["size"],
         "pool_unhealthy": totals["unhealthy"],
         "pool_open_sessions": totals["open_sessions"],
-        "pool_use_percent": round(100 * totals["open_sessions"] / (capacity * totals["size"]))
-        if capacity and totals["size"]
+        "pool_use_percent": round(100 * totals["open_sessions"] / totals["room"])
+        if totals["room"]
         else 0,
         "pool_url": f"{reverse('admin:masking_virtualnumber_changelist')}?use=in_service",
         "calls_today": calls_today,
@@ -130,7 +142,7 @@ def figures(now=None) -> dict:
         "pin_pauses_more": pin_pauses_count - len(pin_pauses),
         "pin_pauses_url": f"{reverse('admin:masking_pinlockout_changelist')}"
         "?state=active&scope=number",
-        "pin_locked_callers": PinLockout.objects.active(now).of_callers().count(),
+        "pin_locked_callers": lockouts.active(now).of_callers().count(),
         # Callbacks no longer sent: the receiver answered 410 Gone or failed for days.
         "disabled_endpoints": list(
             CallbackEndpointState.objects.filter(disabled_at__isnull=False).order_by("url")
@@ -141,10 +153,11 @@ def figures(now=None) -> dict:
     }
 
 
-def calls_per_day(today: date, days: int = 30) -> list[tuple[date, int]]:
+def calls_per_day(today: date, days: int = 30, *, calls=None) -> list[tuple[date, int]]:
     start = today - timedelta(days=days - 1)
+    calls = Call.objects.all() if calls is None else calls
     counts = dict(
-        Call.objects.between(start, today)
+        calls.between(start, today)
         .annotate(day=TruncDate("created_at"))
         .values_list("day")
         .annotate(n=Count("id"))

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
@@ -39,6 +38,7 @@ from callflows.words import decision_words, outcome_words
 from masking.admin.number_picker import NumberPicker
 from masking.models import MaskingSession, VirtualNumber
 from masking.past_calls import PastCall, past_call_facts
+from masking.pool_access import by_dialled_number, within_pools
 from masking.privacy import number_for, numbers_in_text_for
 from masking.services.audit import ADMIN
 from masking.services.lookups import LookupLimitReached, number_lookup
@@ -127,12 +127,12 @@ class Ask:
     call: Call | None = None
 
 
-def elsewhere(*, caller: str, virtual_number: VirtualNumber | None) -> list[MaskingSession]:
-    """The caller's live sessions on other numbers: they dialled the wrong one."""
+def elsewhere(*, caller: str, virtual_number: VirtualNumber | None, user) -> list[MaskingSession]:
+    """The caller's live sessions on other numbers of `user`'s pools: they dialled the wrong one."""
     if not caller:
         return []
     return list(
-        MaskingSession.objects.live()
+        within_pools(MaskingSession.objects.live(), user=user, path="virtual_number__pool")
         .filter(participants__number=caller)
         .exclude(virtual_number=virtual_number)
         .select_related("virtual_number")
@@ -144,8 +144,11 @@ def simulator_view(request):
     if not request.user.has_perm("masking.view_maskingsession"):
         raise PermissionDenied
     form = SimulatorForm(request.GET or None)
+    # Staff given pools simulate their pools' numbers and replay their pools' calls only.
+    numbers = form.fields["virtual_number"]
+    numbers.queryset = within_pools(numbers.queryset, user=request.user, path="pool")
     ask = _ask(request, form) if form.is_valid() else None
-    result = _result(ask, form.cleaned_data.get("digits")) if ask else None
+    result = _result(ask, form.cleaned_data.get("digits"), user=request.user) if ask else None
     context = {
         **admin.site.each_context(request),
         "title": "Call simulator",
@@ -160,7 +163,10 @@ def _ask(request, form) -> Ask | None:
     if data.get("call"):
         if not request.user.has_perm("callflows.view_call"):
             raise PermissionDenied
-        call = Call.objects.filter(pk=data["call"]).first()
+        calls = within_pools(
+            Call.objects.all(), user=request.user, path=by_dialled_number("virtual_number")
+        )
+        call = calls.filter(pk=data["call"]).first()
         if call is None:
             form.add_error(None, "There is no such call (it may have been purged).")
             return None
@@ -191,7 +197,7 @@ def _ask(request, form) -> Ask | None:
     )
 
 
-def _result(ask: Ask, digits: str | None) -> dict:
+def _result(ask: Ask, digits: str | None, *, user) -> dict:
     now = timezone.now()
     past = past_call_facts(virtual_number=ask.dialled, caller=ask.caller, at=ask.at or now)
     first, pin_step = None, None
@@ -205,8 +211,8 @@ def _result(ask: Ask, digits: str | None) -> dict:
         # PINs are secrets: the simulator explains the step and never judges digits against
         # real PINs (that would be a guessing oracle that counts nothing).
         pin_step = PIN_STEP % {
-            "length": settings.MASKING_PIN_LENGTH,
-            "tries": settings.MASKING_PIN_TRIES,
+            "length": answer.facts.rules.pin_length,
+            "tries": answer.facts.rules.pin_tries,
         }
     elif outcome in KEYPAD_PROMPTS and digits and ask.at is None:
         # The keypad answer to that prompt, read-only like the first step.
@@ -224,7 +230,7 @@ def _result(ask: Ask, digits: str | None) -> dict:
         "at": staff_time(ask.at) if ask.at else None,
         "caller": number_for(ask.caller) if ask.caller else "withheld",
         "dialled": ask.dialled,
-        "elsewhere": elsewhere(caller=ask.caller, virtual_number=ask.virtual_number)
+        "elsewhere": elsewhere(caller=ask.caller, virtual_number=ask.virtual_number, user=user)
         if decision.outcome.value in NOT_CONNECTED and ask.at is None
         else [],
         "session": MaskingSession.objects.filter(pk=decision.session_id).first(),

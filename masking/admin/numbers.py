@@ -1,6 +1,3 @@
-import math
-
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, Max, OuterRef, Subquery
@@ -14,6 +11,7 @@ from masking.admin.base import ProjectAdmin
 from masking.admin.csv_io import EXPORT_CHUNK, CsvImportExportMixin, RowCheck, error_lines
 from masking.admin.number_retirement import NumberRetirementMixin, retirement_confirmed
 from masking.models import PinLockout, VirtualNumber
+from masking.pool_access import granted_pools
 from masking.services.audit import ADMIN
 from masking.services.numbers import number_set_status
 from masking.timezones import staff_time
@@ -39,13 +37,12 @@ class UseFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         from masking.dashboard import NEAR_FULL
 
-        capacity = settings.MASKING_NUMBER_CAPACITY
         if self.value() == "in_service":
             return queryset.in_service()
         if self.value() == "attention":
-            return queryset.needing_attention(near_full=math.ceil(NEAR_FULL * capacity))
+            return queryset.needing_attention(near_full=NEAR_FULL)
         if self.value() == "full":
-            return queryset.filter(open_sessions__gte=capacity)
+            return queryset.full()
         return queryset
 
 
@@ -108,6 +105,10 @@ class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdm
             status=row.get("status") or VirtualNumber.Status.ACTIVE,
             provider_reference=row.get("provider_reference", ""),
         )
+        # As the API adds one: staff given pools import into the first of them (by name).
+        pools = granted_pools(request.user)
+        if pools is not None:
+            number.pool = pools.order_by("name").first()
         number.full_clean()
         number.save()
 

@@ -65,7 +65,7 @@ class PoolAdmin(ProjectAdmin):
     ]
 
     def get_queryset(self, request):
-        # The count rides in the list's query: not a query a row.
+        # The list's number counts in its one query, not one query a pool.
         return super().get_queryset(request).annotate(numbers_held=Count("numbers"))
 
     @admin.display(description=_("numbers"), ordering="numbers_held")

@@ -1,6 +1,8 @@
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Ceil, Coalesce
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from phonenumbers import region_code_for_number
@@ -18,10 +20,26 @@ class VirtualNumberQuerySet(models.QuerySet):
         """Numbers that still route calls for the sessions they hold."""
         return self.exclude(status=VirtualNumber.Status.RETIRED)
 
-    def needing_attention(self, *, near_full: int):
-        """In service but unhealthy, or holding `near_full` open sessions or more."""
-        return self.in_service().filter(
-            models.Q(status=VirtualNumber.Status.UNHEALTHY) | models.Q(open_sessions__gte=near_full)
+    def with_capacity(self):
+        """Each number's `capacity`: its pool's, else the deployment's (`masking.pool_rules`)."""
+        return self.annotate(
+            capacity=Coalesce(
+                "pool__number_capacity", models.Value(settings.MASKING_NUMBER_CAPACITY)
+            )
+        )
+
+    def full(self):
+        return self.with_capacity().filter(open_sessions__gte=models.F("capacity"))
+
+    def needing_attention(self, *, near_full: float):
+        """In service but unhealthy, or holding the share `near_full` of its pool's capacity."""
+        return (
+            self.in_service()
+            .with_capacity()
+            .filter(
+                models.Q(status=VirtualNumber.Status.UNHEALTHY)
+                | models.Q(open_sessions__gte=Ceil(models.F("capacity") * near_full))
+            )
         )
 
     def bulk_create(self, objs, *args, **kwargs):
