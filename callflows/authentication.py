@@ -14,24 +14,6 @@ from django.conf import settings
 AUTHENTICATE_HEADER = 'Bearer realm="8x8 webhooks"'
 
 
-def is_provider(request) -> bool:
-    """Whether the request's Authorization header is WEBHOOK_AUTH_HEADER (or, during a rotation,
-    WEBHOOK_AUTH_HEADER_PREVIOUS).
-
-    Compared in constant time, against every accepted value without stopping early, so the header
-    cannot be guessed byte by byte. An empty setting accepts nobody: a forgotten configuration
-    fails closed.
-    """
-    given = request.META.get("HTTP_AUTHORIZATION", "").encode("utf-8", "replace")
-    accepted = [
-        value.encode()
-        for value in (settings.WEBHOOK_AUTH_HEADER, settings.WEBHOOK_AUTH_HEADER_PREVIOUS)
-        if value
-    ]
-    matches = [hmac.compare_digest(given, value) for value in accepted]
-    return any(matches)
-
-
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
 

@@ -113,6 +113,20 @@ def latest_per_number(numbers: list[dict], raw_numbers: list) -> dict[str, tuple
     return latest
 
 
+def _left_alone(msisdn: str, update: dict, raw, update_type: str, reason: str) -> NumberEvent:
+    """The record of an 8x8 number update we did not act on, and why."""
+    return NumberEvent(
+        msisdn=msisdn,
+        update_type=update_type,
+        operational_status=update["operationalStatus"],
+        status_before="",
+        status_after="",
+        reason=reason,
+        provider_updated_at=update.get("updatedTimestamp"),
+        payload=storable(raw) if isinstance(raw, dict) else {},
+    )
+
+
 def number_updates_ingest(
     *,
     update_type: str,
@@ -141,15 +155,12 @@ def number_updates_ingest(
         if number is not None and number.pool_id != pool.pk:
             # Another sub-account's number: its own events change it, never this one's.
             elsewhere.append(
-                NumberEvent(
-                    msisdn=msisdn,
-                    update_type=update_type,
-                    operational_status=update["operationalStatus"],
-                    status_before="",
-                    status_after="",
-                    reason="not applied: the number belongs to another pool",
-                    provider_updated_at=update.get("updatedTimestamp"),
-                    payload=storable(raw) if isinstance(raw, dict) else {},
+                _left_alone(
+                    msisdn,
+                    update,
+                    raw,
+                    update_type,
+                    "not applied: the number belongs to another pool",
                 )
             )
             continue
@@ -158,15 +169,12 @@ def number_updates_ingest(
             continue
         if number is None and msisdn in people:
             events.append(
-                NumberEvent(
-                    msisdn=msisdn,
-                    update_type=update_type,
-                    operational_status=update["operationalStatus"],
-                    status_before="",
-                    status_after="",
-                    reason="not added: a person's real number, paired in an open session",
-                    provider_updated_at=update.get("updatedTimestamp"),
-                    payload=storable(raw) if isinstance(raw, dict) else {},
+                _left_alone(
+                    msisdn,
+                    update,
+                    raw,
+                    update_type,
+                    "not added: a person's real number, paired in an open session",
                 )
             )
             continue
