@@ -19,7 +19,9 @@ from callflows.builders import callflow_for
 from callflows.decision import (
     Decision,
     Outcome,
+    asks_after_pin_step,
     decide,
+    decide_after_pin_step,
     decide_consent_answer,
     decide_out_of_session,
     decide_pin_entry,
@@ -116,7 +118,8 @@ def answer_call_action(
         return answer_from_facts(
             facts, now=now, out_of_session=out_of_session, ask_business=ask_business
         )
-    # A failed PIN may end in asking the business too.
+    # A failed PIN asks the business too; the webhook asks once the wrong PIN is counted
+    # (`answer_after_pin_step`), so it passes no `ask_business` here.
     return _rendered(facts, _asked(decision, facts, out_of_session, ask_business))
 
 
@@ -153,10 +156,25 @@ def _asked(
     ask_business: Callable[[CallFacts], BusinessAnswer] | None,
 ) -> Decision:
     """`decision`, or, where it says to ask the business, what the business's answer decides."""
+    if ask_business is not None and asks_after_pin_step(decision, out_of_session):
+        return decide_after_pin_step(decision, business=ask_business(facts=facts))
     if decision.outcome != Outcome.ASK_BUSINESS:
         return decision
     business = ask_business(facts=facts) if ask_business else None
     return decide_out_of_session(replace(out_of_session, ask_business=False), business=business)
+
+
+def answer_after_pin_step(
+    answer: Answer, *, ask_business: Callable[[CallFacts], BusinessAnswer]
+) -> Answer | None:
+    """For a PIN step that ended without a session (the last wrong PIN, PIN entry paused), judged
+    and counted already: the answer once the business is asked (`decide_after_pin_step`), or None
+    when it is not to be asked."""
+    out_of_session = out_of_session_config(virtual_number=answer.facts.virtual_number)
+    if not asks_after_pin_step(answer.decision, out_of_session):
+        return None
+    decision = decide_after_pin_step(answer.decision, business=ask_business(facts=answer.facts))
+    return _rendered(answer.facts, decision)
 
 
 def _rendered(facts: CallFacts, decision: Decision) -> Answer:

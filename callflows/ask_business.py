@@ -23,6 +23,7 @@ from django.utils import timezone
 from callflows.decision import BusinessKind
 from callflows.out_of_session import read_answer
 from masking import outbound
+from masking.db import time_left
 from masking.models import MaskingSession, VirtualNumber
 from masking.privacy import mask, may_see_full_numbers, redact_text
 from masking.routing import BusinessAnswer, CallFacts
@@ -37,6 +38,11 @@ EVENT_TYPE = "call.out_of_session"
 MAX_ANSWER_BYTES = 16 * 1024
 RECENT_SESSIONS = 5
 RECENT_DAYS = 30
+# Of the Call Action's database deadline, what is kept for after the business's answer: opening
+# the session it may ask for and recording the call. With the defaults (1,000 ms), a first call
+# still gives the business its whole MASKING_OUT_OF_SESSION_DEADLINE_MS; a PIN step that took
+# long gives it less, never the time the call's record needs.
+AFTER_THE_BUSINESS_SECONDS = 0.5
 
 _client_lock = threading.Lock()
 _client = None
@@ -81,6 +87,13 @@ def post_within(*, url: str, body: bytes, headers: dict, seconds: float) -> tupl
     if "error" in result:
         raise result["error"]
     return result["answer"]
+
+
+def business_seconds() -> float:
+    """How long the business may take: its deadline, within what is left of the Call Action's."""
+    wanted = settings.MASKING_OUT_OF_SESSION_DEADLINE_MS / 1000
+    left = time_left()
+    return wanted if left is None else min(wanted, left - AFTER_THE_BUSINESS_SECONDS)
 
 
 def _endpoint() -> Endpoint | None:
@@ -166,6 +179,9 @@ def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> Business
     endpoint = _endpoint()
     if endpoint is None:
         return BusinessAnswer(kind=BusinessKind.ERROR, elapsed_ms=0, detail="no endpoint")
+    seconds = business_seconds()
+    if seconds <= 0:
+        return _failed(BusinessKind.TIMEOUT, 0, "no time left in the Call Action's deadline")
     try:
         body = json.dumps(
             request_body(facts=facts, provider_session_id=provider_session_id, now=now),
@@ -181,7 +197,7 @@ def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> Business
             url=endpoint.url,
             body=body.encode(),
             headers=headers,
-            seconds=settings.MASKING_OUT_OF_SESSION_DEADLINE_MS / 1000,
+            seconds=seconds,
         )
     except (DeadlinePassed, httpx.TimeoutException) as exc:
         # Whichever fires first at the deadline: our wait, or httpx's own phase timeout.

@@ -35,6 +35,8 @@ view only when this decision asks for it: ASK_BUSINESS never reaches a callflow)
 | no session, no usable answer (none, timeout, error,    | FALLBACK with a fallback     |
 |   bad answer)                                          |   line, else NO_SESSION      |
 | wrong PIN, no tries left, fallback line set            | PIN_FAILED, to the fallback  |
+| PIN_FAILED or PIN_LOCKED, business endpoint set        | its usable answer decides    |
+|   (the view asks once the wrong PIN is counted)        |   (as above), else unchanged |
 
 A session is live when it is not closed, has started and has not expired: an expired session
 routes nobody whether or not the sweep has closed it yet.
@@ -178,6 +180,25 @@ def decide_out_of_session(
             Outcome.FALLBACK, destination=out_of_session.fallback_line, business=business
         )
     return Decision(Outcome.NO_SESSION, business=business)
+
+
+# The PIN step ended without a session: the caller is in no session on the number after it.
+PIN_STEP_FAILED = (Outcome.PIN_FAILED, Outcome.PIN_LOCKED)
+
+
+def asks_after_pin_step(decision: Decision, out_of_session: OutOfSession) -> bool:
+    """Whether the business is asked about a caller whose PIN step ended with `decision`."""
+    return decision.outcome in PIN_STEP_FAILED and out_of_session.ask_business
+
+
+def decide_after_pin_step(decision: Decision, *, business: BusinessAnswer | None) -> Decision:
+    """A PIN step that ended without a session (`decision`), then the business asked: its usable
+    answer decides the call; without one, the PIN step's own ending (the goodbye, or the fallback
+    line) stands, with the business's failure on record."""
+    answered = decide_out_of_session(NO_OUT_OF_SESSION, business=business)
+    if answered.outcome == Outcome.NO_SESSION:  # no usable answer
+        return replace(decision, business=business)
+    return replace(answered, tries=decision.tries)
 
 
 def decide(

@@ -368,3 +368,35 @@ def out_of_session_answer_record(
     answer.full_clean(exclude=["call", "opened_session"], validate_unique=False)
     answer.save()
     return answer
+
+
+def call_record_business_answer(
+    *,
+    provider_session_id: str | None,
+    event_id: str | None,
+    decision: Decision,
+    answer_json: str,
+    changed: bool,
+) -> None:
+    """After a failed PIN step was recorded (and its wrong PIN counted): what the business then
+    answered. `changed`: its answer replaced the PIN step's callflow, so the event (what a
+    redelivery gets) and the call take the new answer and outcome; the call's session is the one
+    the business opened, if any."""
+    with transaction.atomic():
+        if changed and event_id:
+            answer = json.loads(answer_json)
+            CallAction.objects.filter(event_id=event_id).update(
+                outcome=decision.outcome.value, answer=answer
+            )
+            Call.objects.filter(
+                provider_session_id=provider_session_id, action_event_id=event_id
+            ).update(
+                outcome=decision.outcome.value,
+                answer=answer,
+                masking_session_id=decision.session_id,
+                keypad_tries=decision.tries,
+            )
+        if decision.business is not None:
+            out_of_session_answer_record(
+                provider_session_id=provider_session_id, business=decision.business
+            )

@@ -9,14 +9,24 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 
-from callflows.answer import DEPLOYMENT, PIN_PROMPTS, AskedBefore, answer_call_action
+from callflows.answer import (
+    DEPLOYMENT,
+    PIN_PROMPTS,
+    AskedBefore,
+    answer_after_pin_step,
+    answer_call_action,
+)
 from callflows.ask_business import ask_business
 from callflows.builders import callflow_for
 from callflows.decision import Decision, Outcome
 from callflows.keypad import NEW_CALL, apply_keypad_effects, follow_up_of
 from callflows.parsing import parse_call_action
 from callflows.provider_state import known_provider_facts, provider_facts
-from callflows.records import call_record_answer, out_of_session_answer_record
+from callflows.records import (
+    call_record_answer,
+    call_record_business_answer,
+    out_of_session_answer_record,
+)
 from callflows.subaccounts import foreign_subaccount
 from callflows.views.base import ProviderView, json_response, json_text
 from masking.db import db_deadline, replace_dead_connection, skip_health_check
@@ -123,10 +133,14 @@ class CallActionView(ProviderView):
             digits=payload["digits"],
             asked=follow_up.asked,
             # Called only on the out-of-session path: calls in a session never wait on it.
-            ask_business=partial(ask_business, provider_session_id=payload.get("sessionId") or ""),
+            ask_business=self.business_asker(payload),
             pool_id=self.pool_id,
         )
         return answer.decision, answer.body, follow_up.asked
+
+    @staticmethod
+    def business_asker(payload: dict):
+        return partial(ask_business, provider_session_id=payload.get("sessionId") or "")
 
     def judge_pin_guess(self, payload: dict, asked: AskedBefore) -> tuple[Decision, str]:
         """Judge keyed digits, failing closed: in one transaction, the guess is written down
@@ -135,7 +149,11 @@ class CallActionView(ProviderView):
         it starts and their callbacks) or struck off. Any failure, a lock held elsewhere or the
         deadline included, rolls it all back and the caller hears the apology: the judgement
         leaves only with its count committed. A redelivered event answers what was answered
-        first and counts nothing."""
+        first and counts nothing.
+
+        A PIN step that ended without a session (the last wrong PIN, PIN entry paused) then asks
+        the business, once committed: its request never holds the number's row, and a failure
+        to reach it leaves the count as it is."""
         with transaction.atomic():
             guess = pin_guess_begin(
                 virtual_number=payload["destination"],
@@ -162,7 +180,23 @@ class CallActionView(ProviderView):
             # it happened.
             for lockout in pin_guess_settle(guess=guess, wrong=wrong):
                 emit_pin_locked(lockout=lockout)
-        return answer.decision, recorded.answer_json
+        if not recorded.first:
+            return answer.decision, recorded.answer_json
+        after = answer_after_pin_step(answer, ask_business=self.business_asker(payload))
+        if after is None:
+            return answer.decision, recorded.answer_json
+        text = json_text(after.body)
+        try:
+            call_record_business_answer(
+                provider_session_id=payload.get("sessionId"),
+                event_id=payload.get("eventId"),
+                decision=after.decision,
+                answer_json=text,
+                changed=text != recorded.answer_json,
+            )
+        except Exception:  # the caller still gets the business's answer: a call is worth more
+            logger.exception("could not record the business's answer after the PIN step")
+        return after.decision, text
 
     def record(
         self,

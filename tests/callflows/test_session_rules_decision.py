@@ -9,8 +9,11 @@ from callflows.builders import callflow_for
 from callflows.decision import (
     CALLER_ONLY,
     BusinessKind,
+    Decision,
     Outcome,
+    asks_after_pin_step,
     decide,
+    decide_after_pin_step,
     decide_consent_answer,
     decide_pin_entry,
 )
@@ -290,3 +293,43 @@ def test_a_last_wrong_pin_is_bridged_to_the_fallback_line():
         match=None, now=NOW, tries=3, max_tries=3, pin_length=6, out_of_session=FALLBACK
     )
     assert _actions(decision) == [("say", None), ("makeCall", "6562220000")]
+
+
+# After a PIN step that ended without a session: (the PIN step's decision, the business's answer,
+# outcome, destination). The fallback line is the PIN step's own (decide_pin_entry's).
+PIN_FAILED = Decision(Outcome.PIN_FAILED, tries=3)
+PIN_FAILED_TO_SUPPORT = Decision(Outcome.PIN_FAILED, tries=3, destination=SUPPORT)
+LOCKED = Decision(Outcome.PIN_LOCKED, tries=1)
+AFTER_PIN = [
+    (PIN_FAILED, ANSWERS[0][0], Outcome.CONNECT, B),
+    (PIN_FAILED, ANSWERS[1][0], Outcome.CONNECT_ONCE, B),
+    (PIN_FAILED, ANSWERS[2][0], Outcome.BUSINESS_PROMPT, None),
+    (PIN_FAILED, ANSWERS[3][0], Outcome.REFUSED, None),
+    (LOCKED, ANSWERS[1][0], Outcome.CONNECT_ONCE, B),
+    # no usable answer: the PIN step's ending stands (a wrong PIN, counted)
+    (PIN_FAILED, ANSWERS[4][0], Outcome.PIN_FAILED, None),
+    (PIN_FAILED_TO_SUPPORT, ANSWERS[5][0], Outcome.PIN_FAILED, SUPPORT),
+    (LOCKED, ANSWERS[6][0], Outcome.PIN_LOCKED, None),
+    (PIN_FAILED, ANSWERS[7][0], Outcome.PIN_FAILED, None),
+]
+
+
+@pytest.mark.parametrize("pin_step, answer, outcome, destination", AFTER_PIN)
+def test_the_business_after_a_failed_pin_step(pin_step, answer, outcome, destination):
+    decision = decide_after_pin_step(pin_step, business=answer)
+    assert (decision.outcome, decision.destination) == (outcome, destination)
+    assert (decision.business, decision.tries) == (answer, pin_step.tries)
+
+
+@pytest.mark.parametrize(
+    "pin_step, behaviour, asks",
+    [
+        (PIN_FAILED, ASK, True),
+        (LOCKED, ASK_AND_FALLBACK, True),
+        (PIN_FAILED, FALLBACK, False),
+        (Decision(Outcome.RETRY_PIN, tries=2), ASK, False),
+        (Decision(Outcome.CONNECT, destination=B), ASK, False),
+    ],
+)
+def test_which_pin_steps_ask_the_business(pin_step, behaviour, asks):
+    assert asks_after_pin_step(pin_step, behaviour) == asks
