@@ -50,7 +50,8 @@ _client = None
 
 def _http():
     """One client per process, its connections kept alive: a TLS handshake per call would eat
-    much of the deadline. Made on first use (after gunicorn forks)."""
+    much of the deadline (a Deadline bounds kept-alive connections too). Made on first use (after
+    gunicorn forks)."""
     global _client
     with _client_lock:
         if _client is None:
@@ -60,33 +61,19 @@ def _http():
         return _client
 
 
-class DeadlinePassed(Exception):
-    pass
-
-
 def post_within(*, url: str, body: bytes, headers: dict, seconds: float) -> tuple[int, bytes]:
-    """POST and read the whole answer within `seconds`, wall clock, whatever the receiver does.
-
-    httpx's timeouts bound each phase (connect, each read), not the whole: a receiver trickling
-    a byte at a time would hold the caller far longer. The request runs in a thread the caller
-    stops waiting for at the deadline; the thread itself ends by its own phase timeouts."""
-    result: dict = {}
-
-    def run():
-        try:
+    """POST and read the whole answer within `seconds`, wall clock, whatever the receiver does
+    (`outbound.Deadline`: httpx's timeouts bound each read, and a receiver trickling a byte at a
+    time would hold the caller far longer). Raises httpx.TimeoutException at the deadline."""
+    deadline = outbound.Deadline(seconds)
+    try:
+        with deadline:
             response = _http().post(url, content=body, headers=headers, timeout=seconds)
-            result["answer"] = (response.status_code, response.content)
-        except Exception as exc:  # reported to the waiting caller
-            result["error"] = exc
-
-    worker = threading.Thread(target=run, name="out-of-session-post", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise DeadlinePassed(f"no answer within {int(seconds * 1000)} ms")
-    if "error" in result:
-        raise result["error"]
-    return result["answer"]
+    except httpx.HTTPError as exc:
+        if deadline.expired:
+            raise httpx.TimeoutException(f"no answer within {int(seconds * 1000)} ms") from exc
+        raise
+    return response.status_code, response.content
 
 
 def business_seconds() -> float:
@@ -199,8 +186,8 @@ def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> Business
             headers=headers,
             seconds=seconds,
         )
-    except (DeadlinePassed, httpx.TimeoutException) as exc:
-        # Whichever fires first at the deadline: our wait, or httpx's own phase timeout.
+    except httpx.TimeoutException as exc:
+        # Whichever fires first at the deadline: ours, or httpx's own phase timeout.
         return _failed(BusinessKind.TIMEOUT, took(), f"no answer in time ({exc})")
     except Exception as exc:
         return _failed(BusinessKind.ERROR, took(), f"{type(exc).__name__}: {exc}")

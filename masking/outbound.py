@@ -21,6 +21,7 @@ import contextlib
 import ipaddress
 import socket
 import threading
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import httpcore
@@ -144,12 +145,45 @@ class _CappedStream(httpx.SyncByteStream):
         self.stream.close()
 
 
+class _WatchedStream(httpcore.NetworkStream):
+    """A connection's stream that hands its socket to the `Deadline` in force whenever it is
+    read or written: a connection kept alive from an earlier request is bounded as surely as a
+    new one."""
+
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def _watch(self) -> None:
+        deadline = _current_deadline.get()
+        if deadline is not None:
+            deadline.watch(self._stream.get_extra_info("socket"))
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._watch()
+        return self._stream.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._watch()
+        self._stream.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        self._watch()  # the handshake's reads and writes happen inside
+        return _WatchedStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.SyncBackend):
     """Opens every TCP connection to an address that passed the rules, looked up right then."""
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         address = pinned_address(host, port, private_ok=allow_private())
-        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+        stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
+        return _WatchedStream(stream)
 
 
 class GuardedTransport(httpx.HTTPTransport):
@@ -181,47 +215,62 @@ class GuardedTransport(httpx.HTTPTransport):
         return response
 
 
-class Deadline:
-    """A whole-request deadline, enforced: at `seconds` after entering, the request's socket is
-    shut down, whatever phase it is in, and httpx raises (a ReadError, a RemoteProtocolError).
+_current_deadline: ContextVar["Deadline | None"] = ContextVar("outbound_deadline", default=None)
 
-    Pass `extensions=deadline.extensions` to the request: httpcore's trace hook hands over each
-    socket as it connects. Use a client per request (a pooled connection would be shut for the
-    next one too). `expired` says whether the deadline is what ended it.
+
+class Deadline:
+    """A whole-request deadline, enforced: at `seconds` after entering, the sockets of the
+    requests made inside are shut down, whatever phase they are in, and httpx raises (a
+    ReadError, a RemoteProtocolError). `expired` says whether the deadline is what ended it.
+
+    Every outbound request goes through the guarded transport, whose streams hand their socket
+    to the Deadline in force in this context (`_WatchedStream`): new connections and kept-alive
+    ones, plain and TLS alike. The socket is watched through a duplicate of its descriptor:
+    a TLS socket replaces the plain one it wraps (which is then detached and could not be shut),
+    and a duplicate shuts the same connection, whichever object reads it. A connection shut
+    this way is closed by httpcore, not reused.
     """
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.expired = False
-        self._sockets: list[socket.socket] = []
+        self._watched: dict[int, socket.socket] = {}
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
-        self.extensions = {"trace": self._trace}
+        self._token = None
 
     def __enter__(self) -> "Deadline":
+        self._token = _current_deadline.set(self)
         self._timer.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._timer.cancel()
-
-    def _trace(self, event: str, info: dict) -> None:
-        if not event.endswith("connect_tcp.complete"):
-            return
-        sock = info["return_value"].get_extra_info("socket")
+        _current_deadline.reset(self._token)
         with self._lock:
-            self._sockets.append(sock)
+            duplicates, self._watched = list(self._watched.values()), {}
+        for duplicate in duplicates:
+            duplicate.close()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None or sock.fileno() < 0:
+            return
+        with self._lock:
+            if sock.fileno() in self._watched:
+                return
+            duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+            self._watched[sock.fileno()] = duplicate
             late = self.expired
-        if late:  # connected after the deadline: the next read or write fails at once
-            self._shut(sock)
+        if late:  # touched after the deadline: its next read or write fails at once
+            self._shut(duplicate)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            self._shut(sock)
+            duplicates = list(self._watched.values())
+        for duplicate in duplicates:
+            self._shut(duplicate)
 
     @staticmethod
     def _shut(sock: socket.socket) -> None:

@@ -75,7 +75,6 @@ def _post(callback: Callback, endpoint: Endpoint | None) -> tuple[int | None, st
                 endpoint.url,
                 content=body.encode(),
                 headers=headers,
-                extensions=deadline.extensions,
             ) as response,
         ):
             if 200 <= response.status_code < 300:

@@ -216,3 +216,35 @@ def test_the_call_page_shows_what_the_business_answered(provider, business, admi
     text = page.content.decode()
     assert f"open a session and connect, in {record.elapsed_ms} ms" in text
     assert f"session #{record.opened_session_id}" in text
+
+
+@pytest.mark.parametrize("kept_alive", [False, True], ids=["new connection", "kept alive"])
+def test_a_dripping_business_is_cut_at_the_deadline(provider, business, settings, kept_alive):
+    """A receiver sending its answer a byte at a time never lets one read wait long: only a
+    whole-request deadline stops it, on a kept-alive connection as on a new one."""
+    from tests.drip_receiver import DripReceiver, KeepAliveDripReceiver
+
+    settings.MASKING_OUTBOUND_ALLOW_PRIVATE = True
+    if kept_alive:
+        receiver = KeepAliveDripReceiver(
+            first_answer=b'{"action": "refuse"}', interval=0.05, hold=3
+        )
+    else:
+        receiver = DripReceiver(interval=0.05, hold=3)
+    settings.MASKING_OUT_OF_SESSION_URL = receiver.url
+    try:
+        if kept_alive:
+            call(provider, session_id="oos-0")
+            assert on_record("oos-0").answer == "refuse"
+        started = time.monotonic()
+        flow = call(provider)
+        took = time.monotonic() - started
+    finally:
+        receiver.close()
+    assert flow[-1][0] == "hangup"
+    record = on_record()
+    assert record.answer == "timeout", record.detail
+    assert 400 <= record.elapsed_ms < 600
+    assert took < 1.0
+    if kept_alive:
+        assert (receiver.connections, receiver.requests) == (1, 2)
