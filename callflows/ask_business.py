@@ -13,11 +13,13 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from callflows.decision import BusinessKind
@@ -25,7 +27,7 @@ from callflows.out_of_session import read_answer
 from masking import outbound
 from masking.db import time_left
 from masking.models import MaskingSession, VirtualNumber
-from masking.privacy import mask, may_see_full_numbers, redact_text
+from masking.privacy import FULL_NUMBERS_PERMISSION, mask, redact_text
 from masking.routing import BusinessAnswer, CallFacts
 from masking.services.audit import SYSTEM
 from masking.services.callbacks import Endpoint, callback_endpoint
@@ -97,40 +99,96 @@ def _endpoint() -> Endpoint | None:
     return replace(callbacks, url=url)
 
 
-def _caller_as_shown(caller: str) -> str:
-    """The caller's number as the endpoint's user may see it: whole only with the permission."""
-    if not caller:
-        return ""
-    username = settings.MASKING_OUT_OF_SESSION_USER
-    user = get_user_model().objects.filter(username=username).first() if username else None
-    return caller if may_see_full_numbers(user) else mask(caller)
+# Whether MASKING_OUT_OF_SESSION_USER may see full numbers (`may_see_full_numbers`: active, and a
+# superuser or holding the permission itself or through a group), read in the same statement as
+# the caller's recent sessions: no query of its own per call. The one-row base (`may`) keeps the
+# answer when the caller has no recent session.
+_CONTEXT_SQL = """
+SELECT may.whole, r.id, r.reference, r.status, r.started_at, r.closed_at, r.role
+FROM (SELECT EXISTS (
+        SELECT 1 FROM {user} u
+        WHERE u.username = %s AND u.is_active AND (
+          u.is_superuser
+          OR EXISTS (SELECT 1 FROM {user_perms} up
+                     JOIN auth_permission ap ON ap.id = up.permission_id
+                     JOIN django_content_type ct ON ct.id = ap.content_type_id
+                     WHERE up.{user_fk} = u.id AND ap.codename = %s AND ct.app_label = %s)
+          OR EXISTS (SELECT 1 FROM {user_groups} ug
+                     JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
+                     JOIN auth_permission ap ON ap.id = gp.permission_id
+                     JOIN django_content_type ct ON ct.id = ap.content_type_id
+                     WHERE ug.{user_fk} = u.id AND ap.codename = %s AND ct.app_label = %s))
+      ) AS whole) may
+LEFT JOIN (
+    SELECT DISTINCT s.id, s.reference, s.status, s.started_at, s.closed_at, pt.role
+    FROM masking_maskingsession s
+    JOIN masking_virtualnumber vn ON vn.id = s.virtual_number_id
+    JOIN masking_participant pt ON pt.session_id = s.id
+    WHERE vn.number = %s AND pt.number = %s AND s.started_at > %s
+    ORDER BY s.started_at DESC
+    LIMIT {limit}
+) r ON 1 = 1
+ORDER BY r.started_at DESC
+"""
 
 
-def _recent_sessions(*, facts: CallFacts, now: datetime) -> list[dict]:
-    """The caller's recent sessions on this number, by id and reference (never a number)."""
-    if not facts.caller:
-        return []
-    sessions = (
-        MaskingSession.objects.filter(
-            virtual_number__number=facts.virtual_number,
-            participants__number=facts.caller,
-            started_at__gt=now - timedelta(days=RECENT_DAYS),
-        )
-        .order_by("-started_at")
-        .values("pk", "reference", "status", "started_at", "closed_at", "participants__role")
-        .distinct()[:RECENT_SESSIONS]
+@lru_cache(maxsize=1)
+def _context_sql() -> str:
+    user = get_user_model()
+    user_fk = user.groups.field.m2m_column_name()
+    return _CONTEXT_SQL.format(
+        user=connection.ops.quote_name(user._meta.db_table),
+        user_perms=user.user_permissions.through._meta.db_table,
+        user_groups=user.groups.through._meta.db_table,
+        user_fk=user_fk,
+        limit=RECENT_SESSIONS,
     )
-    return [
+
+
+def _as_time(value) -> datetime | None:
+    """A time as raw SQL returns it (SQLite: text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def out_of_session_context(*, facts: CallFacts, now: datetime) -> tuple[bool, list[dict]]:
+    """(whether the endpoint's user may see the caller's number whole, the caller's recent
+    sessions on this number by id and reference, never by number), in one statement."""
+    app_label, codename = FULL_NUMBERS_PERMISSION.split(".")
+    since = MaskingSession._meta.get_field("started_at").get_db_prep_value(
+        now - timedelta(days=RECENT_DAYS), connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _context_sql(),
+            [
+                settings.MASKING_OUT_OF_SESSION_USER,
+                codename,
+                app_label,
+                codename,
+                app_label,
+                facts.virtual_number,
+                facts.caller,
+                since,
+            ],
+        )
+        rows = cursor.fetchall()
+    whole = bool(rows and rows[0][0])
+    recent = [
         {
-            "id": row["pk"],
-            "reference": row["reference"],
-            "status": row["status"],
-            "started_at": _iso(row["started_at"]),
-            "closed_at": _iso(row["closed_at"]),
-            "caller_role": row["participants__role"],
+            "id": row[1],
+            "reference": row[2],
+            "status": row[3],
+            "started_at": _iso(_as_time(row[4])),
+            "closed_at": _iso(_as_time(row[5])),
+            "caller_role": row[6],
         }
-        for row in sessions
+        for row in rows
+        if row[1] is not None and facts.caller
     ]
+    return whole, recent
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -138,17 +196,19 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def request_body(*, facts: CallFacts, provider_session_id: str, now: datetime) -> dict:
+    whole, recent = out_of_session_context(facts=facts, now=now)
+    caller = facts.caller if whole else mask(facts.caller) if facts.caller else ""
     return {
         "type": EVENT_TYPE,
         "timestamp": _iso(now),
         "data": {
             "call": {
                 "provider_session_id": provider_session_id,
-                "caller": _caller_as_shown(facts.caller),
+                "caller": caller,
                 "caller_withheld": not facts.caller,
             },
             "virtual_number": facts.virtual_number,
-            "recent_sessions": _recent_sessions(facts=facts, now=now),
+            "recent_sessions": recent,
         },
     }
 

@@ -248,3 +248,58 @@ def test_a_dripping_business_is_cut_at_the_deadline(provider, business, settings
     assert took < 1.0
     if kept_alive:
         assert (receiver.connections, receiver.requests) == (1, 2)
+
+
+def _backend_user(django_user_model, how):
+    from django.contrib.auth.models import Group, Permission
+
+    permission = Permission.objects.get(codename="view_full_numbers")
+    user = django_user_model.objects.create_user(
+        "backend", is_superuser=how == "superuser", is_active=how != "inactive"
+    )
+    if how in ("permission", "inactive"):
+        user.user_permissions.add(permission)
+    if how == "group":
+        group = Group.objects.create(name="backends")
+        group.permissions.add(permission)
+        user.groups.add(group)
+    return user
+
+
+@pytest.mark.parametrize(
+    "how, whole",
+    [
+        ("permission", True),
+        ("group", True),
+        ("superuser", True),
+        ("inactive", False),
+        ("no permission", False),
+        ("no such user", False),
+    ],
+)
+def test_the_caller_is_shown_as_the_endpoints_user_may_see_them_in_one_query(
+    business, settings, django_user_model, django_assert_num_queries, how, whole
+):
+    from django.utils import timezone
+
+    from callflows.ask_business import request_body
+    from masking.routing import CallFacts
+
+    _backend_user(django_user_model, how)
+    settings.MASKING_OUT_OF_SESSION_USER = "nobody" if how == "no such user" else "backend"
+    facts = CallFacts(virtual_number=VN, caller=STRANGER, number_status="active")
+    with django_assert_num_queries(1):  # the recent sessions and the disclosure together
+        body = request_body(facts=facts, provider_session_id="s", now=timezone.now())
+    assert (body["data"]["call"]["caller"] == STRANGER) == whole
+
+
+def test_a_permission_taken_away_masks_the_next_call(
+    provider, business, settings, django_user_model
+):
+    user = _backend_user(django_user_model, "permission")
+    settings.MASKING_OUT_OF_SESSION_USER = "backend"
+    business.answers({"action": "refuse"})
+    call(provider)
+    user.user_permissions.clear()
+    call(provider, session_id="oos-2")
+    assert [a["data"]["call"]["caller"] == STRANGER for a in business.asked()] == [True, False]
