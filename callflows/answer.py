@@ -87,7 +87,7 @@ def answer_call_action(
     keyed = bool(digits) and len(digits) == rules.pin_length
     rule = rules.recording_consent
     provider = provider_facts(dialect_rule=rules.callflow_dialect)
-    out_of_session = out_of_session_config(virtual_number=virtual_number)
+    out_of_session = out_of_session_config(rules)
     if (
         pool_id is not None
         and facts.pool_id is not None
@@ -136,7 +136,7 @@ def answer_from_facts(
     Without `ask_business` (the simulator), a call the business would be asked about is
     answered as if the business gave no answer."""
     if out_of_session is None:
-        out_of_session = out_of_session_config(virtual_number=facts.virtual_number)
+        out_of_session = out_of_session_config(facts.rules)
     rules = facts.rules
     decision = decide(
         facts,
@@ -170,7 +170,7 @@ def answer_after_pin_step(
     """For a PIN step that ended without a session (the last wrong PIN, PIN entry paused), judged
     and counted already: the answer once the business is asked (`decide_after_pin_step`), or None
     when it is not to be asked."""
-    out_of_session = out_of_session_config(virtual_number=answer.facts.virtual_number)
+    out_of_session = out_of_session_config(answer.facts.rules)
     if not asks_after_pin_step(answer.decision, out_of_session):
         return None
     decision = decide_after_pin_step(answer.decision, business=ask_business(facts=answer.facts))

@@ -85,10 +85,10 @@ def business_seconds() -> float:
     return wanted if left is None else min(wanted, left - AFTER_THE_BUSINESS_SECONDS)
 
 
-def _endpoint() -> Endpoint | None:
-    """The business's decision endpoint: its own secret, else the callbacks' secrets (a rotation
-    of those then signs these requests with both, like the callbacks)."""
-    url = settings.MASKING_OUT_OF_SESSION_URL
+def _endpoint(url: str) -> Endpoint | None:
+    """The business's decision endpoint at `url` (the number's pool's, else the setting's): its
+    own secret, else the callbacks' secrets (a rotation of those then signs these requests with
+    both, like the callbacks)."""
     if not url:
         return None
     if settings.MASKING_OUT_OF_SESSION_SECRET:
@@ -223,7 +223,7 @@ def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> Business
     def took() -> int:
         return int((time.monotonic() - started) * 1000)
 
-    endpoint = _endpoint()
+    endpoint = _endpoint(facts.rules.out_of_session_url)
     if endpoint is None:
         return BusinessAnswer(kind=BusinessKind.ERROR, elapsed_ms=0, detail="no endpoint")
     seconds = business_seconds()

@@ -1,8 +1,8 @@
 """Calls from a phone in no session on a number: the effective behaviour (ask the business, the
-fallback line) and reading the business's answer. Pure apart from the settings.
+fallback line) and reading the business's answer. No query, no request.
 
-The behaviour is looked up in one place, `out_of_session_config`: today from the settings; when
-pools carry it, from the number's pool.
+The behaviour is looked up in one place, `out_of_session_config`, from the number's pool's rules
+(`masking.pool_rules`: its own, else the settings), read with the call's facts.
 
 The business answers the signed POST with JSON (README, "Calls outside a session"):
 
@@ -17,10 +17,9 @@ import json
 from dataclasses import replace
 from functools import lru_cache
 
-from django.conf import settings
-
 from callflows.decision import BusinessKind
 from callflows.numbers import NotAPhoneNumber, parse_provider_number
+from masking.pool_rules import PoolRules
 from masking.routing import BusinessAnswer, OutOfSession
 
 # 8x8's `say` takes at most 3,000 characters (provider document, 3.2).
@@ -41,10 +40,10 @@ def _config(url: str, fallback: str) -> OutOfSession:
     return OutOfSession(ask_business=bool(url), fallback_line=line)
 
 
-def out_of_session_config(*, virtual_number: str = "") -> OutOfSession:
-    """What `virtual_number` does with a call from a phone in no session on it. No query: read
-    for every call, sessions' included."""
-    return _config(settings.MASKING_OUT_OF_SESSION_URL, settings.MASKING_FALLBACK_LINE)
+def out_of_session_config(rules: PoolRules) -> OutOfSession:
+    """What a number of a pool with `rules` does with a call from a phone in no session on it.
+    No query: the rules come with the call's facts."""
+    return _config(rules.out_of_session_url if rules.asks_business else "", rules.fallback_line)
 
 
 def read_answer(body: bytes, *, elapsed_ms: int) -> BusinessAnswer:

@@ -132,7 +132,7 @@ def out_of_session_setting_errors() -> list[Error]:
     errors = []
     try:
         rules = default_rules()
-        validate_time_zone(rules.calling_hours_time_zone)
+        validate_time_zone(rules.calling_hours_time_zone or settings.MASKING_OPERATIONS_TIME_ZONE)
         if settings.MASKING_SESSION_MAX_CALLS < 0:
             raise ValueError("MASKING_SESSION_MAX_CALLS")
     except (ValueError, ValidationError):

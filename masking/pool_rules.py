@@ -11,7 +11,10 @@ applied to a pool's effective rules, so a pool can never hold a rule the deploym
 from dataclasses import dataclass, field, fields
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from django.conf import settings
+
+from masking.outbound import url_problem
 
 
 def _rule(setting: str):
@@ -31,9 +34,18 @@ class PoolRules:
     pin_number_ceiling: int = _rule("MASKING_PIN_NUMBER_CEILING")
     pin_lock_minutes: int = _rule("MASKING_PIN_LOCK_MINUTES")
     operations_time_zone: str = _rule("MASKING_OPERATIONS_TIME_ZONE")
+    # Calls from a phone in no session on the pool's numbers (README, "Calls outside a session").
+    out_of_session_ask: bool = _rule("MASKING_OUT_OF_SESSION_ASK")
+    out_of_session_url: str = _rule("MASKING_OUT_OF_SESSION_URL")
+    fallback_line: str = _rule("MASKING_FALLBACK_LINE")
+
+    @property
+    def asks_business(self) -> bool:
+        return bool(self.out_of_session_ask and self.out_of_session_url)
 
 
 RULE_NAMES = tuple(f.name for f in fields(PoolRules))
+OUT_OF_SESSION_RULES = ("out_of_session_ask", "out_of_session_url", "fallback_line")
 
 
 def setting_for(rule: str) -> str:
@@ -83,4 +95,23 @@ def rule_problems(rules: PoolRules) -> dict[str, str]:
         ZoneInfo(rules.operations_time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         problems["operations_time_zone"] = "is not an IANA time zone (example: Asia/Singapore)."
+    # masking.E041 and masking.E042, for a pool's own values as for the settings.
+    if rules.fallback_line and not is_phone_number(rules.fallback_line):
+        problems["fallback_line"] = "is not a phone number (example: +6562220000)."
+    if rules.out_of_session_url:
+        problem = url_problem(rules.out_of_session_url)
+        if problem:
+            problems["out_of_session_url"] = f"{problem}."
     return problems
+
+
+def is_phone_number(value: str) -> bool:
+    """A number 8x8 could dial: 6 to 15 digits, with or without "+", possible in its country
+    (the test callflows.numbers applies to the numbers 8x8 sends)."""
+    digits = value.strip().removeprefix("+")
+    if not digits.isdigit() or not 6 <= len(digits) <= 15:
+        return False
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(f"+{digits}"))
+    except phonenumbers.NumberParseException:
+        return False

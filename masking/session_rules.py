@@ -13,7 +13,7 @@ A maximum call length is not offered: 8x8's `makeCall` takes `source`, `destinat
 document names a duration limit, so nothing we send could end a bridged call in time.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -85,19 +85,25 @@ def _parse_hours(text: str) -> tuple[time | None, time | None]:
 
 
 def default_rules() -> SessionRules:
-    """The rules a new session gets unless its opener sets them (the settings)."""
+    """The rules a new session gets unless its opener sets them (the settings). Calling hours
+    without MASKING_SESSION_TIME_ZONE come with no zone: the session takes its number's pool's
+    operations time zone once the number is known (`with_default_zone`)."""
     start, end = _parse_hours(settings.MASKING_SESSION_CALLING_HOURS)
     return SessionRules(
         one_way=settings.MASKING_SESSION_ONE_WAY,
         calling_hours_start=start,
         calling_hours_end=end,
-        calling_hours_time_zone=(
-            (settings.MASKING_SESSION_TIME_ZONE or settings.MASKING_OPERATIONS_TIME_ZONE)
-            if start is not None
-            else ""
-        ),
+        calling_hours_time_zone=settings.MASKING_SESSION_TIME_ZONE if start is not None else "",
         max_calls=settings.MASKING_SESSION_MAX_CALLS or None,
     )
+
+
+def with_default_zone(rules: SessionRules, *, operations_time_zone: str) -> SessionRules:
+    """`rules`, their calling hours in `operations_time_zone` (the number's pool's) when they
+    name no zone."""
+    if rules.calling_hours_start is None or rules.calling_hours_time_zone:
+        return rules
+    return replace(rules, calling_hours_time_zone=operations_time_zone)
 
 
 def within_hours(rules: SessionRules, *, now: datetime) -> bool:

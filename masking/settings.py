@@ -451,6 +451,9 @@ MASKING_SESSION_MAX_CALLS = env.int("MASKING_SESSION_MAX_CALLS", default=0)
 # Empty: nobody is asked.
 MASKING_OUT_OF_SESSION_URL = env.str("MASKING_OUT_OF_SESSION_URL", default="")
 MASKING_OUT_OF_SESSION_SECRET = env.str("MASKING_OUT_OF_SESSION_SECRET", default="")
+# Whether the business is asked at all (given a URL): a pool may turn it off for its numbers, or
+# on with a URL of its own, in the pool's admin page; this is what pools that say nothing do.
+MASKING_OUT_OF_SESSION_ASK = env.bool("MASKING_OUT_OF_SESSION_ASK", default=True)
 # The whole request to the business (connect, send, answer, read) ends this many milliseconds
 # after it starts. Well inside the Call Action's database deadline (1,000 ms), which the request
 # shares: what is left still opens the session and records the call, and a business that is

@@ -24,10 +24,10 @@ def rules_explained(answer: Answer) -> dict:
             f"{line} ({session.connected_calls} so far)" if "connected calls" in line else line
             for line in rules
         ]
-    config = out_of_session_config(virtual_number=answer.facts.virtual_number)
+    config = out_of_session_config(answer.facts.rules)
     out_of_session = []
     if decision.outcome in OUT_OF_SESSION and not decision.rule and config.ask_business:
-        host = urlsplit(settings.MASKING_OUT_OF_SESSION_URL).hostname
+        host = urlsplit(answer.facts.rules.out_of_session_url).hostname
         out_of_session.append(
             f"On a real call the business is asked first ({host}, within "
             f"{settings.MASKING_OUT_OF_SESSION_DEADLINE_MS} ms): it may open a session and "

@@ -7,9 +7,21 @@ from django.utils.translation import gettext_lazy as _
 
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool
-from masking.pool_rules import RULE_NAMES
+from masking.pool_rules import OUT_OF_SESSION_RULES, RULE_NAMES
 from masking.services.audit import ADMIN
 from masking.services.pools import pool_save
+
+
+class _AskSelect(forms.NullBooleanSelect):
+    """Yes, no, or the deployment's (NULL), said as such rather than Django's "Unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [
+            ("unknown", _("the deployment's setting")),
+            ("true", _("yes, when there is an endpoint")),
+            ("false", _("no, never")),
+        ]
 
 
 class PoolForm(forms.ModelForm):
@@ -37,6 +49,7 @@ class PoolForm(forms.ModelForm):
     class Meta:
         model = Pool
         fields = ["name", "subaccount_id", "api_key_variable", *RULE_NAMES, "users"]
+        widgets = {"out_of_session_ask": _AskSelect}
 
 
 @admin.register(Pool)
@@ -60,7 +73,14 @@ class PoolAdmin(ProjectAdmin):
                 ]
             },
         ),
-        (_("Rules (empty: the deployment's setting)"), {"fields": list(RULE_NAMES)}),
+        (
+            _("Rules (empty: the deployment's setting)"),
+            {"fields": [r for r in RULE_NAMES if r not in OUT_OF_SESSION_RULES]},
+        ),
+        (
+            _("Calls outside a session (empty: the deployment's setting)"),
+            {"fields": list(OUT_OF_SESSION_RULES)},
+        ),
         (_("Who works in this pool"), {"fields": ["users"]}),
     ]
 

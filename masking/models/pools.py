@@ -163,6 +163,37 @@ class Pool(models.Model):
         help_text=_("For this pool's reports. Example: “Asia/Kuala_Lumpur”. ")
         + _inherits("MASKING_OPERATIONS_TIME_ZONE"),
     )
+    out_of_session_ask = models.BooleanField(
+        _("ask the business"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Whether a call from a phone in no session on this pool's numbers (after the PIN "
+            "step, if any) is posted to the business's endpoint, when there is one. No: never. "
+        )
+        + _inherits("MASKING_OUT_OF_SESSION_ASK"),
+    )
+    out_of_session_url = models.CharField(
+        _("the business's endpoint"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Where those calls are posted, signed like the callbacks; https, public. Example: "
+            "“https://backend.example.com/masking/out-of-session”. "
+        )
+        + _inherits("MASKING_OUT_OF_SESSION_URL"),
+    )
+    fallback_line = models.CharField(
+        _("fallback line"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "A support number those callers are bridged to when the business gives no usable "
+            "answer (or is not asked), and callers who fail the PIN or whom a session rule turns "
+            "away. Example: “+6562220000”. "
+        )
+        + _inherits("MASKING_FALLBACK_LINE"),
+    )
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

@@ -24,7 +24,7 @@ from masking.services.callbacks import (
     emit_session_opened,
     emit_sessions_closed,
 )
-from masking.session_rules import SessionRules, default_rules
+from masking.session_rules import SessionRules, default_rules, with_default_zone
 
 ROUTING_KEY_TAKEN = gettext_lazy(
     "%(number)s is already paired on %(virtual_number)s in another open session: calls could "
@@ -147,14 +147,23 @@ def session_validate(
     before it saves, and by `session_open`. Without a virtual number (the CSV preview of a row
     whose participants could not be read, so none can be chosen) the rest is still checked.
     """
+    # Without rules of its own, a session takes the settings' defaults; calling hours that name
+    # no zone are in the number's pool's operations time zone.
+    rules = with_default_zone(
+        rules if rules is not None else default_rules(),
+        operations_time_zone=(
+            virtual_number.pool.rules.operations_time_zone
+            if virtual_number is not None and virtual_number.pool_id is not None
+            else settings.MASKING_OPERATIONS_TIME_ZONE
+        ),
+    )
     session = MaskingSession(
         virtual_number=virtual_number,
         recording_requested=recording_requested,
         reference=reference,
         started_at=started_at or timezone.now(),
         expires_at=expires_at,
-        # Without rules of its own, a session takes the settings' defaults.
-        **(rules if rules is not None else default_rules()).as_fields(),
+        **rules.as_fields(),
     )
     errors: dict[str, list] = {}
     try:

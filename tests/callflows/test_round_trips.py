@@ -106,6 +106,19 @@ def test_a_second_pools_rules_come_with_the_facts_in_the_same_two_round_trips(se
     assert sent == ["SELECT", "WITH"]
 
 
+def test_a_pools_out_of_session_behaviour_comes_with_the_facts_in_the_same_two_round_trips(
+    served,
+):
+    """Issue 31 with issue 30: the pool's own fallback line is read in the facts query."""
+    post, sent = served
+    caller, dialled = setup_row("no_session")
+    Pool.objects.filter(numbers__number=dialled).update(fallback_line="+6562220000")
+    sent.clear()
+    body = post(caller, dialled)
+    assert body["callflow"][-1]["params"]["destination"] == "6562220000"
+    assert sent == ["SELECT", "WITH"]
+
+
 def test_a_connection_that_died_between_calls_still_connects_the_next_caller(served):
     post, sent = served
     caller, dialled = setup_row("connect")

@@ -54,9 +54,15 @@ def test_every_rule_is_a_pool_column_and_names_a_setting(settings):
         ({"default_language": "ko"}, "default_language"),  # masking.E004's
         ({"operations_time_zone": "Mars/Olympus"}, "operations_time_zone"),
         ({"pin_guess_one_in": 1_000_000, "pin_length": 6}, "pin_length"),
+        ({"fallback_line": "12345"}, "fallback_line"),  # masking.E041's
+        ({"fallback_line": "+99912345678"}, "fallback_line"),  # no such country
+        ({"out_of_session_url": "http://backend.example/decide"}, "out_of_session_url"),  # E042
+        ({"out_of_session_url": "https://10.0.0.7/decide"}, "out_of_session_url"),
+        ({"out_of_session_url": "https://user:pw@backend.example/"}, "out_of_session_url"),
     ],
 )
-def test_a_pool_refuses_a_rule_manage_py_check_would_refuse(rules, field):
+def test_a_pool_refuses_a_rule_manage_py_check_would_refuse(rules, field, settings):
+    settings.MASKING_OUTBOUND_ALLOW_PRIVATE = False  # as in production
     pool = Pool(name="Malaysia", subaccount_id="acme-my", **rules)
     with pytest.raises(ValidationError) as refused:
         pool.full_clean()
@@ -114,3 +120,36 @@ def test_a_number_added_without_a_pool_joins_the_deployment_pool(settings):
     number = VirtualNumberFactory()
     assert number.pool.is_deployment_pool
     assert Pool.objects.for_subaccount("acme-sg").get() == number.pool
+
+
+def test_the_pool_admin_form_names_a_bad_out_of_session_value_and_saves_good_ones(settings):
+    from masking.admin.pools import PoolForm
+
+    settings.MASKING_OUTBOUND_ALLOW_PRIVATE = False
+    pool = PoolFactory(name="Malaysia", subaccount_id="acme-my")
+    data = {"name": "Malaysia", "subaccount_id": "acme-my", "out_of_session_ask": "unknown"}
+    refused = PoolForm(
+        data={**data, "fallback_line": "12", "out_of_session_url": "http://127.0.0.1/"},
+        instance=pool,
+    )
+    assert not refused.is_valid()
+    assert set(refused.errors) == {"fallback_line", "out_of_session_url"}
+    pool.refresh_from_db()
+    assert (pool.fallback_line, pool.out_of_session_url) == ("", "")
+    saved = PoolForm(
+        data={
+            **data,
+            "out_of_session_ask": "false",
+            "fallback_line": "+60322220000",
+            "out_of_session_url": "https://backend.example/decide",
+        },
+        instance=pool,
+    )
+    assert saved.is_valid(), saved.errors
+    saved.save()
+    rules = Pool.objects.get(pk=pool.pk).rules
+    assert (rules.out_of_session_ask, rules.asks_business) == (False, False)
+    assert (rules.fallback_line, rules.out_of_session_url) == (
+        "+60322220000",
+        "https://backend.example/decide",
+    )

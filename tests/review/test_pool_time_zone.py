@@ -10,10 +10,6 @@ from tests.factories import PoolFactory, VirtualNumberFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: calling hours default to the deployment's zone, not the number's pool's",
-)
 def test_default_calling_hours_are_in_the_numbers_pools_zone(api, settings):
     settings.MASKING_OPERATIONS_TIME_ZONE = "Asia/Singapore"
     settings.MASKING_SESSION_TIME_ZONE = ""
