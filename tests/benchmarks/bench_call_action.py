@@ -361,6 +361,8 @@ def out_of_session_latency(n: int = 1000, calls: int = 200) -> None:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Business(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections kept alive, as a production backend's are
+
         def do_POST(self):
             self.rfile.read(int(self.headers.get("content-length", 0)))
             time.sleep(0.05)
