@@ -31,7 +31,7 @@ DEFAULT_SESSION_SECONDS = 3600
 MAX_SESSION_SECONDS = 7 * 24 * 3600
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=256)  # a few per pool
 def _config(url: str, fallback: str) -> OutOfSession:
     try:
         line = parse_provider_number(fallback) if fallback else ""

@@ -10,7 +10,8 @@ from callflows.decision import Outcome
 from callflows.out_of_session import out_of_session_config
 from masking.session_rules import RULE_WORDS
 
-OUT_OF_SESSION = {Outcome.NO_SESSION, Outcome.FALLBACK}
+# Where a real call asks the business first (a caller whose PIN entry is paused included).
+OUT_OF_SESSION = {Outcome.NO_SESSION, Outcome.FALLBACK, Outcome.PIN_LOCKED}
 
 
 def rules_explained(answer: Answer) -> dict:

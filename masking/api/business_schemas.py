@@ -13,9 +13,11 @@ TIME = {"type": "string", "format": "date-time", "example": "2026-12-04T10:52:00
 
 OUT_OF_SESSION_REQUEST = {
     "type": "object",
-    "description": "POSTed to MASKING_OUT_OF_SESSION_URL, signed like the callbacks (Standard "
-    "Webhooks headers), for a call from a phone in no session on a virtual number. Answer "
-    "within MASKING_OUT_OF_SESSION_DEADLINE_MS with an OutOfSessionAnswer.",
+    "description": "POSTed to the business's endpoint (the number's pool's, else "
+    "MASKING_OUT_OF_SESSION_URL), signed like the callbacks (Standard Webhooks headers), for a "
+    "call from a phone in no session on a virtual number, after the PIN step if any (a caller "
+    "who failed the PIN, or whose PIN entry is paused, included). Answer within "
+    "MASKING_OUT_OF_SESSION_DEADLINE_MS with an OutOfSessionAnswer.",
     "required": ["type", "timestamp", "data"],
     "additionalProperties": False,
     "properties": {

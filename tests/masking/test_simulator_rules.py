@@ -37,3 +37,21 @@ def test_out_of_session_explained_and_the_business_not_asked(admin_client, setti
     assert "the business is asked first (localhost, within 400 ms)" in text
     assert "Fallback line: +6562220000" in text
     assert httpserver.log == []
+
+
+def test_a_pools_own_endpoint_and_fallback_line_are_explained(admin_client, settings, httpserver):
+    from tests.factories import PoolFactory
+
+    settings.MASKING_OUT_OF_SESSION_URL = ""
+    settings.MASKING_FALLBACK_LINE = "+6562220000"
+    pool = PoolFactory(
+        name="Malaysia",
+        subaccount_id="acme-my",
+        out_of_session_url=httpserver.url_for("/out-of-session"),
+        fallback_line="+60322220000",
+    )
+    vn = VirtualNumberFactory(number="+60312345678", pool=pool)
+    text = simulate(admin_client, vn, STRANGER).content.decode()
+    assert "the business is asked first (localhost, within 400 ms)" in text
+    assert "Fallback line: +60322220000" in text
+    assert httpserver.log == []
