@@ -23,14 +23,26 @@ from masking.session_rules import SessionRules
 from masking.voices import COUNTRY_LANGUAGES
 
 
-def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
-    """Every prompt in `language`, by purpose. One query."""
+def prompts_for_language(*, language: str, pool_id: int | None = None) -> dict[str, PromptFacts]:
+    """Every prompt in `language` of the pool's own (None: the deployment's), by purpose. One
+    query."""
     return {
-        p.purpose: PromptFacts(
-            text=p.text, language=p.language, voice_profile=p.voice_profile, repetition=p.repetition
-        )
-        for p in Prompt.objects.for_language(language)
+        p.purpose: _prompt_facts(p) for p in Prompt.objects.for_language(language, pool_id=pool_id)
     }
+
+
+def prompt_layers(*, language: str, default: str, pool_id: int | None) -> list[tuple]:
+    """Where a caller's prompt for a purpose comes from, the first that has one: [(pool id or
+    None for the deployment's, language)]. Languages in order: the caller's, the pool's default
+    (`default`), the deployment's default (MASKING_DEFAULT_LANGUAGE): a pool's prompt in a
+    language the caller may not speak is worth less than the deployment's in theirs, and any
+    prompt more than silence. Within a language, the pool's own before the deployment's."""
+    layers = []
+    for lang in (language, default, settings.MASKING_DEFAULT_LANGUAGE):
+        for pool in (pool_id, None):
+            if lang and (pool, lang) not in layers:
+                layers.append((pool, lang))
+    return layers
 
 
 # The Call Action's one read. The caller hears silence while we decide, so everything the
@@ -116,22 +128,42 @@ def _time(value):
     return time.fromisoformat(value)
 
 
+def prompts_heard(*, language: str, default: str, pool_id: int | None) -> dict[str, PromptFacts]:
+    """As `prompts_in`, read now without the cache (the call simulator's past calls)."""
+    prompts: dict[str, PromptFacts] = {}
+    for pool, lang in reversed(prompt_layers(language=language, default=default, pool_id=pool_id)):
+        prompts.update(prompts_for_language(language=lang, pool_id=pool))
+    return prompts
+
+
+def _prompt_facts(p: Prompt) -> PromptFacts:
+    return PromptFacts(
+        text=p.text, language=p.language, voice_profile=p.voice_profile, repetition=p.repetition
+    )
+
+
 class _PromptCache:
-    """Prompts per language, kept per process and reloaded when any prompt changes.
+    """Every prompt, by pool (None: the deployment's) and language, kept per process and read
+    again, whole, when any prompt changes.
 
     Staff edit prompts rarely and every call needs them, so they are read once and then only
-    checked: the version (count and latest change) rides along in the Call Action's one query.
+    checked: the version (count and latest change of the whole table, every pool's prompts
+    included) rides along in the Call Action's one query. The table is small (purposes times
+    languages times pools), so one query reads all of it: a pool or a language first heard in a
+    process costs no query of its own.
     """
 
     def __init__(self):
-        self._by_language: dict[str, tuple[tuple, dict[str, PromptFacts]]] = {}
+        self._version: tuple | None = None
+        self._by_key: dict[tuple, dict[str, PromptFacts]] = {}
 
-    def get(self, language: str, version: tuple) -> dict[str, PromptFacts]:
-        cached = self._by_language.get(language)
-        if cached is None or cached[0] != version:
-            cached = (version, prompts_for_language(language=language))
-            self._by_language[language] = cached
-        return cached[1]
+    def get(self, language: str, version: tuple, pool_id: int | None = None) -> dict:
+        if version != self._version:
+            by_key: dict[tuple, dict[str, PromptFacts]] = {}
+            for p in Prompt.objects.all():
+                by_key.setdefault((p.pool_id, p.language), {})[p.purpose] = _prompt_facts(p)
+            self._by_key, self._version = by_key, version
+        return self._by_key.get((pool_id, language), {})
 
 
 prompt_cache = _PromptCache()
@@ -184,7 +216,7 @@ def call_facts(
     rules = resolve_rules(dict(zip(RULE_NAMES, pool_rules, strict=True)))
     version = (prompt_count, str(prompts_changed))
     language = language_for(caller, preferred=preferred_language)
-    prompts = prompts_in(language, version, rules.default_language)
+    prompts = prompts_in(language, version, rules.default_language, pool_id=pool_id)
     session = None
     if number_status not in (None, VirtualNumber.Status.RETIRED) and other_party:
         session = SessionFacts(
@@ -237,11 +269,14 @@ def call_facts_row(
         return cursor.fetchone()
 
 
-def prompts_in(language: str, version: tuple, default: str) -> dict[str, PromptFacts]:
-    """The prompts in `language`, each purpose falling back to the default language's."""
-    prompts = prompt_cache.get(default, version)
-    if language != default:
-        prompts = {**prompts, **prompt_cache.get(language, version)}
+def prompts_in(
+    language: str, version: tuple, default: str, *, pool_id: int | None = None
+) -> dict[str, PromptFacts]:
+    """The prompts a caller in `language` hears on a number of pool `pool_id`, each purpose from
+    the first of `prompt_layers` that has one (the deployment's default language's last)."""
+    prompts: dict[str, PromptFacts] = {}
+    for pool, lang in reversed(prompt_layers(language=language, default=default, pool_id=pool_id)):
+        prompts.update(prompt_cache.get(lang, version, pool))
     return prompts
 
 
