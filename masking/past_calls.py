@@ -141,6 +141,7 @@ def past_call_facts(*, virtual_number: str, caller: str, at: datetime) -> PastCa
         pin_paused=paused_for(caller=caller, number=number, lockouts=lockouts, at=at),
         pool_id=number.pool_id,
         deployment_pool=number.pool.is_deployment_pool,
+        catalogue_dialect=number.pool.catalogue_dialect,
         # The pool's rules as they are now: their past values are in the pool's history only.
         rules=number.pool.rules,
     )

@@ -53,7 +53,8 @@ def prompt_layers(*, language: str, default: str, pool_id: int | None) -> list[t
 # reload, and whether PIN entry is paused for this caller on the number (a PIN lockout of the
 # caller, or of every unknown phone: the partial index on active lockouts). The one-row base (`pv`)
 # makes an unknown number still return a row. The session's rules ride along, with the count of
-# calls it bridged only when it has a limit (its calls, by their session index).
+# calls it bridged only when it has a limit (its calls, by their session index), and so do the
+# number's pool's rules and the dialect its sub-account's voice catalogue speaks (`auto`).
 #
 # For digits keyed at our PIN prompt, the same read finds the session by the PIN's keyed hash
 # instead of by the caller's number (the partial unique index on open PINs): `p` is then the
@@ -81,7 +82,7 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
             THEN (SELECT count(*) FROM callflows_call c
                   WHERE c.masking_session_id = s.id AND c.outcome = 'connect')
             ELSE 0 END,
-       vn.pool_id, pl.is_deployment_pool, {rules}
+       vn.pool_id, pl.is_deployment_pool, pl.catalogue_dialect, {rules}
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
@@ -211,6 +212,7 @@ def call_facts(
         connected_calls,
         pool_id,
         deployment_pool,
+        catalogue_dialect,
         *pool_rules,
     ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now, pin=pin)
     rules = resolve_rules(dict(zip(RULE_NAMES, pool_rules, strict=True)))
@@ -248,6 +250,7 @@ def call_facts(
         pin_paused=bool(pin_paused),
         pool_id=pool_id,
         deployment_pool=bool(deployment_pool),
+        catalogue_dialect=catalogue_dialect or "",
         rules=rules,
     )
 

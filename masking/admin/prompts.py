@@ -16,6 +16,16 @@ def dialect_in_force() -> str:
     return provider_facts().dialect
 
 
+def voices_checked_against(pool: Pool | None) -> tuple[frozenset[str], str]:
+    """(catalogue, dialect) a prompt's voice is checked against: its pool's sub-account's, as
+    connect_8x8 --pool read it, for a pool's own prompt; else the deployment's."""
+    if pool is not None and pool.catalogue_read_at is not None:
+        rule = pool.rules.callflow_dialect
+        dialect = pool.catalogue_dialect if rule == "auto" else rule
+        return frozenset(pool.voice_catalogue), dialect or "seed"
+    return SpeechProfile.objects.codes(), dialect_in_force()
+
+
 def _prompts_held() -> dict[tuple, set[str]]:
     """{(pool id or None for the deployment's, language): purposes with a prompt}. One query."""
     have: dict[tuple, set[str]] = {}
@@ -153,8 +163,7 @@ class PromptForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         voice, language = cleaned.get("voice_profile"), cleaned.get("language")
-        catalogue = SpeechProfile.objects.codes()
-        dialect = dialect_in_force()
+        catalogue, dialect = voices_checked_against(cleaned.get("pool"))
         if voice and refused_voices([voice], dialect=dialect, catalogue=catalogue):
             self.add_error(
                 "voice_profile",

@@ -163,6 +163,33 @@ class Pool(models.Model):
         help_text=_("For this pool's reports. Example: “Asia/Kuala_Lumpur”. ")
         + _inherits("MASKING_OPERATIONS_TIME_ZONE"),
     )
+    voice_catalogue = models.JSONField(
+        _("8x8 voice catalogue"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The speech profile codes this sub-account offers, as connect_8x8 last read them "
+            "(empty: never read). Example: [“en-US-ZiraRUS”]."
+        ),
+    )
+    catalogue_dialect = models.CharField(
+        _("dialect its voices speak"),
+        max_length=8,
+        blank=True,
+        editable=False,
+        choices=[("seed", "seed"), ("current", "current")],
+        help_text=_(
+            "What the dialect rule `auto` uses for this pool, chosen by connect_8x8 from the "
+            "sub-account's voice catalogue (empty: not read yet)."
+        ),
+    )
+    catalogue_dialect_reason = models.CharField(
+        _("why that dialect"), max_length=400, blank=True, editable=False
+    )
+    catalogue_read_at = models.DateTimeField(
+        _("voice catalogue read at"), null=True, blank=True, editable=False
+    )
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -194,6 +221,10 @@ class Pool(models.Model):
                 fields=["is_deployment_pool"],
                 condition=Q(is_deployment_pool=True),
                 name="masking_pool_one_deployment_pool",
+            ),
+            models.CheckConstraint(
+                condition=Q(catalogue_dialect__in=["", "seed", "current"]),
+                name="masking_pool_catalogue_dialect",
             ),
             models.CheckConstraint(
                 condition=Q(is_deployment_pool=True) | ~Q(subaccount_id=""),

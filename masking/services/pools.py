@@ -40,3 +40,22 @@ def pool_save(
             changes=changes,
         )  # fmt: skip
     return pool
+
+
+def pool_catalogue_record(*, pool: Pool, catalogue: frozenset[str], dialect: str, reason: str):
+    """What connect_8x8 read of `pool`'s sub-account's voice catalogue, and the dialect `auto`
+    chose from it: the pool's calls speak it from their next call (read with their facts)."""
+    from django.utils import timezone
+
+    pool.voice_catalogue = sorted(catalogue)
+    pool.catalogue_dialect = dialect
+    pool.catalogue_dialect_reason = reason[:400]
+    pool.catalogue_read_at = timezone.now()
+    pool.full_clean()
+    pool.save(
+        update_fields=[
+            "voice_catalogue", "catalogue_dialect", "catalogue_dialect_reason",
+            "catalogue_read_at", "updated_at",
+        ]
+    )  # fmt: skip
+    return pool
