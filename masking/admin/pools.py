@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool
+from masking.models.callbacks import validate_secret
 from masking.pool_rules import RULE_NAMES
 from masking.services.audit import ADMIN
 from masking.services.pools import pool_save
@@ -34,9 +35,31 @@ class PoolForm(forms.ModelForm):
         ),
     )
 
+    new_callback_secret = forms.CharField(
+        label=_("new callback signing secret"),
+        required=False,
+        strip=True,
+        validators=[validate_secret],
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "The Standard Webhooks secret this pool's callbacks are signed with (whsec_ and 24+ "
+            "random bytes in base64; example: whsec_$(openssl rand -base64 32)). Stored "
+            "encrypted, never shown again; leave empty to keep the one stored."
+        ),
+    )
+
     class Meta:
         model = Pool
-        fields = ["name", "subaccount_id", "api_key_variable", *RULE_NAMES, "users"]
+        fields = [
+            "name", "subaccount_id", "api_key_variable", *RULE_NAMES, "callback_url", "users",
+        ]  # fmt: skip
+
+    def _post_clean(self):
+        # The model's clean (a URL needs a secret) sees the secret typed with it.
+        secret = self.cleaned_data.get("new_callback_secret")
+        if secret:
+            self.instance.set_callback_secret(secret)
+        super()._post_clean()
 
 
 @admin.register(Pool)
@@ -61,6 +84,10 @@ class PoolAdmin(ProjectAdmin):
             },
         ),
         (_("Rules (empty: the deployment's setting)"), {"fields": list(RULE_NAMES)}),
+        (
+            _("Callbacks (empty: the deployment's endpoint)"),
+            {"fields": ["callback_url", "new_callback_secret"]},
+        ),
         (_("Who works in this pool"), {"fields": ["users"]}),
     ]
 
@@ -76,10 +103,14 @@ class PoolAdmin(ProjectAdmin):
     def secrets_stored(self, pool):
         api_key = "stored" if pool.api_key_encrypted else "none stored"
         credential = "stored" if pool.webhook_credential_hash else "none stored"
+        callback = "stored" if pool.callback_secret_encrypted else "none stored"
         if pool.is_deployment_pool:
             api_key += " (else EIGHTX8_API_KEY)"
             credential += " (WEBHOOK_AUTH_HEADER is accepted)"
-        return f"API key: {api_key}; webhook credential: {credential}"
+        return (
+            f"API key: {api_key}; webhook credential: {credential}; "
+            f"callback signing secret: {callback}"
+        )
 
     def save_model(self, request, obj, form, change):
         pool_save(
@@ -87,6 +118,7 @@ class PoolAdmin(ProjectAdmin):
             changed=[f for f in form.changed_data if not f.startswith("new_")],
             api_key=form.cleaned_data.get("new_api_key", ""),
             webhook_credential=form.cleaned_data.get("new_webhook_credential", ""),
+            callback_secret=form.cleaned_data.get("new_callback_secret", ""),
             actor=request.user,
             via=ADMIN,
         )

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from masking import pool_secrets
+from masking.outbound import url_problem
 from masking.pool_rules import RULE_NAMES, PoolRules, resolve_rules, rule_problems
 from masking.voices import LANGUAGE_CHOICES
 
@@ -163,6 +164,19 @@ class Pool(models.Model):
         help_text=_("For this pool's reports. Example: “Asia/Kuala_Lumpur”. ")
         + _inherits("MASKING_OPERATIONS_TIME_ZONE"),
     )
+    callback_url = models.URLField(
+        _("callback endpoint"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Where the callbacks of this pool's sessions and numbers go, signed with the pool's "
+            "own secret. Example: “https://my-backend.example.com/masking-events”. Empty: the "
+            "deployment's (MASKING_CALLBACK_URL, else the admin's callback endpoint)."
+        ),
+    )
+    callback_secret_encrypted = models.TextField(
+        _("callback signing secret (encrypted)"), blank=True, editable=False
+    )
     voice_catalogue = models.JSONField(
         _("8x8 voice catalogue"),
         default=list,
@@ -244,6 +258,15 @@ class Pool(models.Model):
     def clean(self):
         super().clean()
         problems = rule_problems(self.rules)
+        # What masking.checks says of the deployment's callback settings (E022, E020), for the
+        # pool's own endpoint.
+        problem = url_problem(self.callback_url) if self.callback_url else None
+        if problem:
+            problems["callback_url"] = f"The callback URL {problem}."
+        elif self.callback_url and not self.callback_secret_encrypted:
+            problems["callback_url"] = (
+                "A callback endpoint needs a signing secret: give this pool a new one."
+            )
         if problems:
             raise ValidationError(
                 {rule: problem for rule, problem in problems.items()},
@@ -267,6 +290,12 @@ class Pool(models.Model):
 
     def set_api_key(self, key: str) -> None:
         self.api_key_encrypted = pool_secrets.encrypt(key)
+
+    def callback_secret(self) -> str:
+        return pool_secrets.decrypt(self.callback_secret_encrypted)
+
+    def set_callback_secret(self, secret: str) -> None:
+        self.callback_secret_encrypted = pool_secrets.encrypt(secret)
 
     def set_webhook_credential(self, value: str) -> None:
         self.webhook_credential_hash = pool_secrets.credential_hash(value)
