@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from masking.admin.base import ProjectAdmin
@@ -69,13 +71,14 @@ class PoolAdmin(ProjectAdmin):
     list_display = ["name", "subaccount_id", "number_count", "is_deployment_pool"]
     search_fields = ["name", "subaccount_id"]
     filter_horizontal = ["users"]
-    readonly_fields = ["secrets_stored"]
+    readonly_fields = ["secrets_stored", "connection"]
     fieldsets = [
         (None, {"fields": ["name", "subaccount_id"]}),
         (
             _("8x8 credentials"),
             {
                 "fields": [
+                    "connection",
                     "secrets_stored",
                     "api_key_variable",
                     "new_api_key",
@@ -98,6 +101,13 @@ class PoolAdmin(ProjectAdmin):
     @admin.display(description=_("numbers"), ordering="numbers_held")
     def number_count(self, pool):
         return pool.numbers_held
+
+    @admin.display(description=_("8x8"))
+    def connection(self, pool):
+        if pool.pk is None:
+            return _("Save the pool, then connect it to 8x8.")
+        url = reverse("admin-connect-8x8-pool", args=[pool.pk])
+        return format_html('<a href="{}" id="connect-pool">Connect to 8x8</a>', url)
 
     @admin.display(description=_("stored secrets"))
     def secrets_stored(self, pool):
