@@ -16,14 +16,17 @@ def load_sessions(n: int, *, progress=print) -> int:
     from django.db import connection
     from django.utils import timezone
 
+    from masking.models import Pool
+
     numbers = numbers_for(n)
     now = timezone.now().isoformat()
+    pool_id = Pool.objects.deployment().pk  # every number is a pool's (issue 31)
     started = time.perf_counter()
     with connection.cursor() as cursor:
         raw = cursor.cursor
         with raw.copy(
             "COPY masking_virtualnumber (id, number, label, status, provider_reference, country, "
-            "open_sessions, created_at, updated_at) FROM STDIN"
+            "open_sessions, created_at, updated_at, pool_id) FROM STDIN"
         ) as copy:
             for k in range(numbers):
                 copy.write_row(
@@ -37,6 +40,7 @@ def load_sessions(n: int, *, progress=print) -> int:
                         n // numbers + (1 if k < n % numbers else 0),
                         now,
                         now,
+                        pool_id,
                     )
                 )
         with raw.copy(
