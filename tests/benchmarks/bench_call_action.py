@@ -330,8 +330,18 @@ def main():
                 before = stored_actions()
                 ca, floor, db_floor = rounds(PATHS, c, n, numbers)
                 ca["stored"] = stored_actions() - before
-                ceiling = pgbench(
-                    url=ENV["DATABASE_URL"], n=n, numbers=numbers, concurrency=c, duration=DURATION
+                # BENCH_CEILING=0 skips the pgbench ceiling (its record statement has lagged the
+                # code's since the out-of-session columns: tests/benchmarks/ceiling.py).
+                ceiling = (
+                    pgbench(
+                        url=ENV["DATABASE_URL"],
+                        n=n,
+                        numbers=numbers,
+                        concurrency=c,
+                        duration=DURATION,
+                    )
+                    if os.environ.get("BENCH_CEILING", "1") != "0"
+                    else {"tps": "-"}
                 )
                 rows.append(
                     {
