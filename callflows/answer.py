@@ -27,7 +27,7 @@ from callflows.decision import (
     decide_pin_entry,
 )
 from callflows.out_of_session import out_of_session_config
-from callflows.provider_state import provider_facts
+from callflows.provider_state import pool_dialect_of, provider_facts
 from callflows.tags import tag_outcome  # noqa: F401  (callflows.keypad reads it from here)
 from masking.routing import BusinessAnswer, CallFacts, OutOfSession
 from masking.selectors import call_facts
@@ -86,7 +86,9 @@ def answer_call_action(
     # Only PINs of the pool's length count as a match: the guessing bound counts those.
     keyed = bool(digits) and len(digits) == rules.pin_length
     rule = rules.recording_consent
-    provider = provider_facts(dialect_rule=rules.callflow_dialect)
+    provider = provider_facts(
+        dialect_rule=rules.callflow_dialect, pool_dialect=pool_dialect_of(facts)
+    )
     out_of_session = out_of_session_config(rules)
     if (
         pool_id is not None
@@ -143,7 +145,9 @@ def answer_from_facts(
         now=now,
         consent_rule=rules.recording_consent,
         pin_length=rules.pin_length,
-        can_record=provider_facts(dialect_rule=rules.callflow_dialect).can_record,
+        can_record=provider_facts(
+            dialect_rule=rules.callflow_dialect, pool_dialect=pool_dialect_of(facts)
+        ).can_record,
         out_of_session=out_of_session,
     )
     return _rendered(facts, _asked(decision, facts, out_of_session, ask_business))
@@ -183,6 +187,8 @@ def _rendered(facts: CallFacts, decision: Decision) -> Answer:
         virtual_number=facts.virtual_number,
         prompts=facts.prompts,
         number_format=settings.MASKING_CALLFLOW_NUMBER_FORMAT,
-        dialect=provider_facts(dialect_rule=facts.rules.callflow_dialect).dialect,
+        dialect=provider_facts(
+            dialect_rule=facts.rules.callflow_dialect, pool_dialect=pool_dialect_of(facts)
+        ).dialect,
     )
     return Answer(facts=facts, decision=decision, body=body)

@@ -41,7 +41,8 @@ from callflows.voice_api import (
     VoiceApiError,
 )
 from masking.checks import voice_catalogue_messages
-from masking.models import SpeechProfile
+from masking.models import Pool, SpeechProfile
+from masking.services.pools import pool_catalogue_record
 from masking.services.voices import speech_profiles_replace
 
 WEBHOOK_ROUTES = {
@@ -151,6 +152,7 @@ def connect(
     voice catalogue and recording push read are recorded for the deployment's pool only.
     `before_webhooks`: run just before the webhooks are registered (a new credential kept)."""
     _check_inputs(base_url, auth_header)
+    pool = pool or Pool.objects.deployment()
     report = Report(dry_run=dry_run)
     # 1. Every read first: a failure here leaves everything as it was.
     hooks = api.webhooks()
@@ -165,10 +167,12 @@ def connect(
     _report_pool(report, pool_resync(listed=listed, dry_run=True, pool=pool))
     catalogue = frozenset(p.code for p in profiles)
     _report_catalogue(report, catalogue)
-    chosen, why = _plan_dialect(report, catalogue, keep_dialect=keep_dialect)
+    chosen, why = _plan_dialect(report, catalogue, keep_dialect=keep_dialect, pool=pool)
     report.warnings += [
         f"{m.msg} {m.hint}"
-        for m in voice_catalogue_messages(catalogue=catalogue, dialect=dialect_for(chosen))
+        for m in voice_catalogue_messages(
+            catalogue=catalogue, dialect=dialect_for(chosen, pool=pool)
+        )
     ]
     if dry_run:
         return report
@@ -199,7 +203,9 @@ def connect(
         push_known, push_described = False, ""
     with transaction.atomic():
         pool_resync(listed=listed, pool=pool)
-        if pool is not None and not pool.is_deployment_pool:
+        # `auto` for this pool's calls: its own sub-account's catalogue.
+        pool_catalogue_record(pool=pool, catalogue=catalogue, dialect=chosen, reason=why)
+        if not pool.is_deployment_pool:
             return report
         speech_profiles_replace(profiles=profiles)
         provider_connection_record(
@@ -221,18 +227,24 @@ class DialectRefused(VoiceApiError):
     """The dialect MASKING_CALLFLOW_DIALECT forces speaks voices 8x8's catalogue lacks."""
 
 
-def dialect_for(chosen: str) -> str:
-    """The dialect our callflows will be written in once `chosen` is what auto would use."""
-    setting = settings.MASKING_CALLFLOW_DIALECT
+def _dialect_rule(pool=None) -> str:
+    return pool.rules.callflow_dialect if pool is not None else settings.MASKING_CALLFLOW_DIALECT
+
+
+def dialect_for(chosen: str, *, pool=None) -> str:
+    """The dialect our callflows will be written in once `chosen` is what auto would use (for
+    `pool`'s calls: by its dialect rule)."""
+    setting = _dialect_rule(pool)
     return chosen if setting == AUTO else setting
 
 
-def _plan_dialect(report, catalogue, *, keep_dialect) -> tuple[str, str]:
+def _plan_dialect(report, catalogue, *, keep_dialect, pool=None) -> tuple[str, str]:
     """What auto chooses from `catalogue`, said in the report; a forced dialect whose voices the
-    catalogue lacks stops the run (before any write) unless `keep_dialect`."""
-    in_use = voices_in_use()
+    catalogue lacks stops the run (before any write) unless `keep_dialect`. For `pool`: the
+    voices its callers can hear, and its dialect rule."""
+    in_use = voices_in_use(pool)
     chosen, why = choose_dialect(in_use, catalogue=catalogue)
-    setting = settings.MASKING_CALLFLOW_DIALECT
+    setting = _dialect_rule(pool)
     if setting == AUTO:
         report.note(f"Callflow dialect: {chosen} (auto: {why}).")
         return chosen, why

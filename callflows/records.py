@@ -18,7 +18,7 @@ from callflows.decision import Decision, Outcome
 from callflows.models import Call, CallAction, CallEvent, OutOfSessionAnswer
 from callflows.provider_state import NO_PUSH_CONFIG
 from masking.routing import BusinessAnswer
-from masking.services.callbacks import callback_endpoint, emit_call_completed
+from masking.services.callbacks import any_callback_endpoint, emit_call_completed
 
 # The Call Action is the hot path (the caller hears silence meanwhile). Its record is the event,
 # stored once by eventId with the answer given, and the call's latest state, keyed by sessionId:
@@ -274,7 +274,7 @@ def _iso(value: datetime | None) -> str | None:
 def call_completed_emit(*, call_id: int) -> None:
     """`call.completed` for a call of one of our sessions (a caller in no session: nothing the
     business could match it to)."""
-    if callback_endpoint() is None:
+    if not any_callback_endpoint():
         return
     call = (
         Call.objects.select_related("masking_session__virtual_number")

@@ -49,7 +49,7 @@ def check_webhook_credential_length(app_configs, **kwargs):
 @register(Tags.security, deploy=True)
 def check_outbound(app_configs, **kwargs):
     """Callbacks go over https to a public receiver; allowing private ones is said out loud."""
-    from masking.models import CallbackEndpoint
+    from masking.models import CallbackEndpoint, Pool
     from masking.outbound import url_problem
 
     urls = [("MASKING_CALLBACK_URL", settings.MASKING_CALLBACK_URL)]
@@ -57,6 +57,8 @@ def check_outbound(app_configs, **kwargs):
     with contextlib.suppress(DatabaseError):
         admin_urls = CallbackEndpoint.objects.values_list("url", flat=True)
         urls += [("the admin's callback endpoint", url) for url in admin_urls]
+        pool_urls = Pool.objects.exclude(callback_url="").values_list("name", "callback_url")
+        urls += [(f"pool {name}'s callback endpoint", url) for name, url in pool_urls]
     messages = []
     for where, url in urls:
         if not url:

@@ -33,7 +33,7 @@ from masking.models import (
 )
 from masking.models.pin_access import pin_caller
 from masking.routing import CallFacts, SessionFacts
-from masking.selectors import language_for, prompts_for_language
+from masking.selectors import language_for, prompts_heard
 
 # The caller's sessions on the number told in the story, latest first.
 STORY_SESSIONS = 5
@@ -130,9 +130,7 @@ def past_call_facts(*, virtual_number: str, caller: str, at: datetime) -> PastCa
     lockouts = lockouts_then(number=number, caller=caller, at=at)
     default = number.pool.rules.default_language
     language = language_for(caller)
-    prompts = prompts_for_language(language=default)
-    if language and language != default:
-        prompts = {**prompts, **prompts_for_language(language=language)}
+    prompts = prompts_heard(language=language, default=default, pool_id=number.pool_id)
     facts = CallFacts(
         virtual_number=virtual_number,
         caller=caller,
@@ -143,6 +141,7 @@ def past_call_facts(*, virtual_number: str, caller: str, at: datetime) -> PastCa
         pin_paused=paused_for(caller=caller, number=number, lockouts=lockouts, at=at),
         pool_id=number.pool_id,
         deployment_pool=number.pool.is_deployment_pool,
+        catalogue_dialect=number.pool.catalogue_dialect,
         # The pool's rules as they are now: their past values are in the pool's history only.
         rules=number.pool.rules,
     )

@@ -47,6 +47,9 @@ class CallFacts:
     pin_paused: bool = False  # PIN entry refused to this caller on the number (a PIN lockout)
     pool_id: int | None = None  # the number's pool; None: not a number of ours
     deployment_pool: bool = False  # the number is in the deployment's pool
+    # The dialect the pool's sub-account's voice catalogue speaks (seed, current; "": not read),
+    # what its dialect rule `auto` means.
+    catalogue_dialect: str = ""
     # The number's pool's rules in force (the deployment's for a number not ours).
     rules: PoolRules = field(default_factory=deployment_rules)
 

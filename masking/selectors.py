@@ -23,14 +23,26 @@ from masking.session_rules import SessionRules
 from masking.voices import COUNTRY_LANGUAGES
 
 
-def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
-    """Every prompt in `language`, by purpose. One query."""
+def prompts_for_language(*, language: str, pool_id: int | None = None) -> dict[str, PromptFacts]:
+    """Every prompt in `language` of the pool's own (None: the deployment's), by purpose. One
+    query."""
     return {
-        p.purpose: PromptFacts(
-            text=p.text, language=p.language, voice_profile=p.voice_profile, repetition=p.repetition
-        )
-        for p in Prompt.objects.for_language(language)
+        p.purpose: _prompt_facts(p) for p in Prompt.objects.for_language(language, pool_id=pool_id)
     }
+
+
+def prompt_layers(*, language: str, default: str, pool_id: int | None) -> list[tuple]:
+    """Where a caller's prompt for a purpose comes from, the first that has one: [(pool id or
+    None for the deployment's, language)]. Languages in order: the caller's, the pool's default
+    (`default`), the deployment's default (MASKING_DEFAULT_LANGUAGE): a pool's prompt in a
+    language the caller may not speak is worth less than the deployment's in theirs, and any
+    prompt more than silence. Within a language, the pool's own before the deployment's."""
+    layers = []
+    for lang in (language, default, settings.MASKING_DEFAULT_LANGUAGE):
+        for pool in (pool_id, None):
+            if lang and (pool, lang) not in layers:
+                layers.append((pool, lang))
+    return layers
 
 
 # The Call Action's one read. The caller hears silence while we decide, so everything the
@@ -41,7 +53,8 @@ def prompts_for_language(*, language: str) -> dict[str, PromptFacts]:
 # reload, and whether PIN entry is paused for this caller on the number (a PIN lockout of the
 # caller, or of every unknown phone: the partial index on active lockouts). The one-row base (`pv`)
 # makes an unknown number still return a row. The session's rules ride along, with the count of
-# calls it bridged only when it has a limit (its calls, by their session index).
+# calls it bridged only when it has a limit (its calls, by their session index), and so do the
+# number's pool's rules and the dialect its sub-account's voice catalogue speaks (`auto`).
 #
 # For digits keyed at our PIN prompt, the same read finds the session by the PIN's keyed hash
 # instead of by the caller's number (the partial unique index on open PINs): `p` is then the
@@ -69,7 +82,7 @@ SELECT vn.status, s.id, s.started_at, s.expires_at, s.status, s.recording_reques
             THEN (SELECT count(*) FROM callflows_call c
                   WHERE c.masking_session_id = s.id AND c.outcome = 'connect')
             ELSE 0 END,
-       vn.pool_id, pl.is_deployment_pool, {rules}
+       vn.pool_id, pl.is_deployment_pool, pl.catalogue_dialect, {rules}
 FROM (SELECT count(*) AS prompt_count, max(updated_at) AS prompts_changed
       FROM masking_prompt) pv
 LEFT JOIN masking_virtualnumber vn ON vn.number = %s
@@ -116,22 +129,42 @@ def _time(value):
     return time.fromisoformat(value)
 
 
+def prompts_heard(*, language: str, default: str, pool_id: int | None) -> dict[str, PromptFacts]:
+    """As `prompts_in`, read now without the cache (the call simulator's past calls)."""
+    prompts: dict[str, PromptFacts] = {}
+    for pool, lang in reversed(prompt_layers(language=language, default=default, pool_id=pool_id)):
+        prompts.update(prompts_for_language(language=lang, pool_id=pool))
+    return prompts
+
+
+def _prompt_facts(p: Prompt) -> PromptFacts:
+    return PromptFacts(
+        text=p.text, language=p.language, voice_profile=p.voice_profile, repetition=p.repetition
+    )
+
+
 class _PromptCache:
-    """Prompts per language, kept per process and reloaded when any prompt changes.
+    """Every prompt, by pool (None: the deployment's) and language, kept per process and read
+    again, whole, when any prompt changes.
 
     Staff edit prompts rarely and every call needs them, so they are read once and then only
-    checked: the version (count and latest change) rides along in the Call Action's one query.
+    checked: the version (count and latest change of the whole table, every pool's prompts
+    included) rides along in the Call Action's one query. The table is small (purposes times
+    languages times pools), so one query reads all of it: a pool or a language first heard in a
+    process costs no query of its own.
     """
 
     def __init__(self):
-        self._by_language: dict[str, tuple[tuple, dict[str, PromptFacts]]] = {}
+        self._version: tuple | None = None
+        self._by_key: dict[tuple, dict[str, PromptFacts]] = {}
 
-    def get(self, language: str, version: tuple) -> dict[str, PromptFacts]:
-        cached = self._by_language.get(language)
-        if cached is None or cached[0] != version:
-            cached = (version, prompts_for_language(language=language))
-            self._by_language[language] = cached
-        return cached[1]
+    def get(self, language: str, version: tuple, pool_id: int | None = None) -> dict:
+        if version != self._version:
+            by_key: dict[tuple, dict[str, PromptFacts]] = {}
+            for p in Prompt.objects.all():
+                by_key.setdefault((p.pool_id, p.language), {})[p.purpose] = _prompt_facts(p)
+            self._by_key, self._version = by_key, version
+        return self._by_key.get((pool_id, language), {})
 
 
 prompt_cache = _PromptCache()
@@ -179,12 +212,13 @@ def call_facts(
         connected_calls,
         pool_id,
         deployment_pool,
+        catalogue_dialect,
         *pool_rules,
     ) = call_facts_row(virtual_number=virtual_number, caller=caller, now=now, pin=pin)
     rules = resolve_rules(dict(zip(RULE_NAMES, pool_rules, strict=True)))
     version = (prompt_count, str(prompts_changed))
     language = language_for(caller, preferred=preferred_language)
-    prompts = prompts_in(language, version, rules.default_language)
+    prompts = prompts_in(language, version, rules.default_language, pool_id=pool_id)
     session = None
     if number_status not in (None, VirtualNumber.Status.RETIRED) and other_party:
         session = SessionFacts(
@@ -216,6 +250,7 @@ def call_facts(
         pin_paused=bool(pin_paused),
         pool_id=pool_id,
         deployment_pool=bool(deployment_pool),
+        catalogue_dialect=catalogue_dialect or "",
         rules=rules,
     )
 
@@ -237,11 +272,14 @@ def call_facts_row(
         return cursor.fetchone()
 
 
-def prompts_in(language: str, version: tuple, default: str) -> dict[str, PromptFacts]:
-    """The prompts in `language`, each purpose falling back to the default language's."""
-    prompts = prompt_cache.get(default, version)
-    if language != default:
-        prompts = {**prompts, **prompt_cache.get(language, version)}
+def prompts_in(
+    language: str, version: tuple, default: str, *, pool_id: int | None = None
+) -> dict[str, PromptFacts]:
+    """The prompts a caller in `language` hears on a number of pool `pool_id`, each purpose from
+    the first of `prompt_layers` that has one (the deployment's default language's last)."""
+    prompts: dict[str, PromptFacts] = {}
+    for pool, lang in reversed(prompt_layers(language=language, default=default, pool_id=pool_id)):
+        prompts.update(prompt_cache.get(lang, version, pool))
     return prompts
 
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from callflows.admin.connect import connect_view
+from callflows.admin.connect import connect_view, pool_connect_view
 from callflows.admin.reports import reports_view
 from callflows.admin.simulator import simulator_view
 from masking.admin.caller_settings import settings_view
@@ -16,6 +16,11 @@ urlpatterns = [
     path("admin/reports/", admin.site.admin_view(reports_view), name="admin-reports"),
     path("admin/simulator/", admin.site.admin_view(simulator_view), name="admin-simulator"),
     path("admin/8x8/", admin.site.admin_view(connect_view), name="admin-connect-8x8"),
+    path(
+        "admin/8x8/pools/<int:pool_id>/",
+        admin.site.admin_view(pool_connect_view),
+        name="admin-connect-8x8-pool",
+    ),
     path("admin/settings/", admin.site.admin_view(settings_view), name="admin-settings"),
     # Django's autocomplete, with the pool's numbers labelled by their room (number_picker.py).
     path(

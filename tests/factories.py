@@ -38,8 +38,9 @@ class RecordingOptInFactory(factory.django.DjangoModelFactory):
 class PromptFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Prompt
-        django_get_or_create = ["purpose", "language"]
+        django_get_or_create = ["purpose", "language", "pool"]
 
+    pool = None  # the deployment's
     purpose = Prompt.Purpose.CONNECTING
     language = "en"
     voice_profile = "generic-en-female"

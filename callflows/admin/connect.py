@@ -3,6 +3,11 @@
 Only staff with *Can connect this deployment to 8x8* (`masking.connect_8x8`) reach it. It shows
 whether credentials are set, never their values: the API key, the webhook auth header and the
 recording password stay out of the page, as they stay out of the command's output.
+
+Each pool has its page too (`admin/8x8/pools/<id>/`): `connect_8x8 --pool NAME` for staff, its
+sub-account's state, and a new webhook credential on each connect (kept as a hash only). Staff
+given pools reach their pools' pages only (another's is a 404, as for any id); the deployment's
+page is for staff who see every pool.
 """
 
 from django import forms
@@ -10,12 +15,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from callflows.connection import RecordingTarget, connect
+from callflows.pool_connection import connect_pool
 from callflows.provider_state import provider_facts
 from callflows.voice_api import VoiceApi, VoiceApiError, configured
-from masking.models import SpeechProfile, VirtualNumber
+from masking.models import Pool, SpeechProfile, VirtualNumber
+from masking.pool_access import granted_pools, within_pools
 from masking.services.audit import audit_record
 
 PERMISSION = "masking.connect_8x8"
@@ -56,9 +65,77 @@ def connection_state() -> dict:
     }
 
 
+def pool_state(pool: Pool) -> dict:
+    """What the pool's page shows: as `connection_state`, for the pool's own sub-account."""
+    rule = pool.rules.callflow_dialect
+    if rule != "auto":
+        dialect, why = rule, "set by the pool's rule or MASKING_CALLFLOW_DIALECT"
+    elif pool.catalogue_dialect:
+        dialect, why = pool.catalogue_dialect, f"auto: {pool.catalogue_dialect_reason}"
+    else:
+        dialect, why = "seed", "auto: the pool's voice catalogue not read yet"
+    return {
+        "pool": pool,
+        "configured": bool(pool.api_key() and pool.effective_subaccount_id),
+        "subaccount": pool.effective_subaccount_id,
+        "api_base": settings.EIGHTX8_API_BASE_URL,
+        "credential_stored": bool(pool.webhook_credential_hash),
+        "recording_from_env": RecordingTarget.from_settings() is not None,
+        "dialect": dialect,
+        "dialect_reason": why,
+        "base_url": settings.MASKING_PUBLIC_BASE_URL,
+        "profiles": len(pool.voice_catalogue),
+        "catalogue_read_at": pool.catalogue_read_at,
+        "numbers": pool.numbers.count(),
+        "unlisted": pool.numbers.filter(unlisted_since__isnull=False).count(),
+    }
+
+
+def pool_connect_view(request, pool_id: int):
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+    pool = get_object_or_404(
+        within_pools(Pool.objects.all(), user=request.user, path="pk"), pk=pool_id
+    )
+    form = ConnectForm(request.POST or None)
+    report = error = None
+    if request.method == "POST" and form.is_valid():
+        dry_run = "connect" not in request.POST
+        try:
+            report = connect_pool(
+                pool=pool,
+                base_url=settings.MASKING_PUBLIC_BASE_URL,
+                dry_run=dry_run,
+                force=form.cleaned_data["force"],
+                keep_dialect=form.cleaned_data["keep_dialect"],
+            )
+        except VoiceApiError as exc:
+            error = f"{exc} Nothing was changed here."
+        if report and not dry_run:
+            audit_record(
+                obj=pool,
+                action="connected 8x8",
+                via="admin",
+                actor=request.user,
+                changes={"changes": report.changes, "base_url": settings.MASKING_PUBLIC_BASE_URL},
+            )
+            pool.refresh_from_db()
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Connect pool {pool.name} to 8x8",
+        "form": form,
+        "state": pool_state(pool),
+        "report": report,
+        "error": error,
+    }
+    return TemplateResponse(request, "admin/callflows/connect_pool.html", context)
+
+
 def connect_view(request):
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
+    if granted_pools(request.user) is not None:
+        raise Http404("The deployment's connection is for staff who see every pool.")
     form = ConnectForm(request.POST or None)
     base_url = settings.MASKING_PUBLIC_BASE_URL
     report = error = None
@@ -94,5 +171,6 @@ def connect_view(request):
         "state": connection_state(),
         "report": report,
         "error": error,
+        "pools": Pool.objects.order_by("name"),
     }
     return TemplateResponse(request, "admin/callflows/connect.html", context)

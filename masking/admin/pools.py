@@ -3,10 +3,13 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool
+from masking.models.callbacks import validate_secret
 from masking.pool_rules import OUT_OF_SESSION_RULES, RULE_NAMES
 from masking.services.audit import ADMIN
 from masking.services.pools import pool_save
@@ -46,10 +49,32 @@ class PoolForm(forms.ModelForm):
         ),
     )
 
+    new_callback_secret = forms.CharField(
+        label=_("new callback signing secret"),
+        required=False,
+        strip=True,
+        validators=[validate_secret],
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "The Standard Webhooks secret this pool's callbacks are signed with (whsec_ and 24+ "
+            "random bytes in base64; example: whsec_$(openssl rand -base64 32)). Stored "
+            "encrypted, never shown again; leave empty to keep the one stored."
+        ),
+    )
+
     class Meta:
         model = Pool
-        fields = ["name", "subaccount_id", "api_key_variable", *RULE_NAMES, "users"]
+        fields = [
+            "name", "subaccount_id", "api_key_variable", *RULE_NAMES, "callback_url", "users",
+        ]  # fmt: skip
         widgets = {"out_of_session_ask": _AskSelect}
+
+    def _post_clean(self):
+        # The model's clean (a URL needs a secret) sees the secret typed with it.
+        secret = self.cleaned_data.get("new_callback_secret")
+        if secret:
+            self.instance.set_callback_secret(secret)
+        super()._post_clean()
 
 
 @admin.register(Pool)
@@ -59,13 +84,14 @@ class PoolAdmin(ProjectAdmin):
     list_display = ["name", "subaccount_id", "number_count", "is_deployment_pool"]
     search_fields = ["name", "subaccount_id"]
     filter_horizontal = ["users"]
-    readonly_fields = ["secrets_stored"]
+    readonly_fields = ["secrets_stored", "connection"]
     fieldsets = [
         (None, {"fields": ["name", "subaccount_id"]}),
         (
             _("8x8 credentials"),
             {
                 "fields": [
+                    "connection",
                     "secrets_stored",
                     "api_key_variable",
                     "new_api_key",
@@ -81,6 +107,10 @@ class PoolAdmin(ProjectAdmin):
             _("Calls outside a session (empty: the deployment's setting)"),
             {"fields": list(OUT_OF_SESSION_RULES)},
         ),
+        (
+            _("Callbacks (empty: the deployment's endpoint)"),
+            {"fields": ["callback_url", "new_callback_secret"]},
+        ),
         (_("Who works in this pool"), {"fields": ["users"]}),
     ]
 
@@ -92,14 +122,25 @@ class PoolAdmin(ProjectAdmin):
     def number_count(self, pool):
         return pool.numbers_held
 
+    @admin.display(description=_("8x8"))
+    def connection(self, pool):
+        if pool.pk is None:
+            return _("Save the pool, then connect it to 8x8.")
+        url = reverse("admin-connect-8x8-pool", args=[pool.pk])
+        return format_html('<a href="{}" id="connect-pool">Connect to 8x8</a>', url)
+
     @admin.display(description=_("stored secrets"))
     def secrets_stored(self, pool):
         api_key = "stored" if pool.api_key_encrypted else "none stored"
         credential = "stored" if pool.webhook_credential_hash else "none stored"
+        callback = "stored" if pool.callback_secret_encrypted else "none stored"
         if pool.is_deployment_pool:
             api_key += " (else EIGHTX8_API_KEY)"
             credential += " (WEBHOOK_AUTH_HEADER is accepted)"
-        return f"API key: {api_key}; webhook credential: {credential}"
+        return (
+            f"API key: {api_key}; webhook credential: {credential}; "
+            f"callback signing secret: {callback}"
+        )
 
     def save_model(self, request, obj, form, change):
         pool_save(
@@ -107,6 +148,7 @@ class PoolAdmin(ProjectAdmin):
             changed=[f for f in form.changed_data if not f.startswith("new_")],
             api_key=form.cleaned_data.get("new_api_key", ""),
             webhook_credential=form.cleaned_data.get("new_webhook_credential", ""),
+            callback_secret=form.cleaned_data.get("new_callback_secret", ""),
             actor=request.user,
             via=ADMIN,
         )

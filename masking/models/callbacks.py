@@ -150,6 +150,18 @@ class Callback(models.Model):
         related_name="callbacks",
         verbose_name=_("session"),
     )
+    pool = models.ForeignKey(
+        "masking.Pool",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+        verbose_name=_("pool"),
+        help_text=_(
+            "The pool of the session or number it reports: its callback endpoint, if it has one, "
+            "receives it. Empty: the deployment's endpoint."
+        ),
+    )
     payload = number_text(models.JSONField(_("payload")))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from masking import pool_secrets
+from masking.outbound import url_problem
 from masking.pool_rules import RULE_NAMES, PoolRules, resolve_rules, rule_problems
 from masking.voices import LANGUAGE_CHOICES
 
@@ -194,6 +195,46 @@ class Pool(models.Model):
         )
         + _inherits("MASKING_FALLBACK_LINE"),
     )
+    callback_url = models.URLField(
+        _("callback endpoint"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Where the callbacks of this pool's sessions and numbers go, signed with the pool's "
+            "own secret. Example: “https://my-backend.example.com/masking-events”. Empty: the "
+            "deployment's (MASKING_CALLBACK_URL, else the admin's callback endpoint)."
+        ),
+    )
+    callback_secret_encrypted = models.TextField(
+        _("callback signing secret (encrypted)"), blank=True, editable=False
+    )
+    voice_catalogue = models.JSONField(
+        _("8x8 voice catalogue"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The speech profile codes this sub-account offers, as connect_8x8 last read them "
+            "(empty: never read). Example: [“en-US-ZiraRUS”]."
+        ),
+    )
+    catalogue_dialect = models.CharField(
+        _("dialect its voices speak"),
+        max_length=8,
+        blank=True,
+        editable=False,
+        choices=[("seed", "seed"), ("current", "current")],
+        help_text=_(
+            "What the dialect rule `auto` uses for this pool, chosen by connect_8x8 from the "
+            "sub-account's voice catalogue (empty: not read yet)."
+        ),
+    )
+    catalogue_dialect_reason = models.CharField(
+        _("why that dialect"), max_length=400, blank=True, editable=False
+    )
+    catalogue_read_at = models.DateTimeField(
+        _("voice catalogue read at"), null=True, blank=True, editable=False
+    )
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -227,6 +268,10 @@ class Pool(models.Model):
                 name="masking_pool_one_deployment_pool",
             ),
             models.CheckConstraint(
+                condition=Q(catalogue_dialect__in=["", "seed", "current"]),
+                name="masking_pool_catalogue_dialect",
+            ),
+            models.CheckConstraint(
                 condition=Q(is_deployment_pool=True) | ~Q(subaccount_id=""),
                 name="masking_pool_subaccount_named",
                 violation_error_message=_("Name the 8x8 sub-account of this pool."),
@@ -244,6 +289,15 @@ class Pool(models.Model):
     def clean(self):
         super().clean()
         problems = rule_problems(self.rules)
+        # What masking.checks says of the deployment's callback settings (E022, E020), for the
+        # pool's own endpoint.
+        problem = url_problem(self.callback_url) if self.callback_url else None
+        if problem:
+            problems["callback_url"] = f"The callback URL {problem}."
+        elif self.callback_url and not self.callback_secret_encrypted:
+            problems["callback_url"] = (
+                "A callback endpoint needs a signing secret: give this pool a new one."
+            )
         if problems:
             raise ValidationError(
                 {rule: problem for rule, problem in problems.items()},
@@ -267,6 +321,12 @@ class Pool(models.Model):
 
     def set_api_key(self, key: str) -> None:
         self.api_key_encrypted = pool_secrets.encrypt(key)
+
+    def callback_secret(self) -> str:
+        return pool_secrets.decrypt(self.callback_secret_encrypted)
+
+    def set_callback_secret(self, secret: str) -> None:
+        self.callback_secret_encrypted = pool_secrets.encrypt(secret)
 
     def set_webhook_credential(self, value: str) -> None:
         self.webhook_credential_hash = pool_secrets.credential_hash(value)

@@ -15,12 +15,21 @@ def _catalog_condition() -> Q:
 
 
 class PromptQuerySet(models.QuerySet):
-    def for_language(self, language: str):
-        return self.filter(language=language)
+    def for_language(self, language: str, *, pool_id: int | None = None):
+        """The prompts in `language` of `pool_id`'s own, or the deployment's (None)."""
+        if pool_id is None:
+            return self.filter(language=language, pool__isnull=True)
+        return self.filter(language=language, pool_id=pool_id)
+
+    def of_deployment(self):
+        return self.filter(pool__isnull=True)
 
 
 class Prompt(models.Model):
     """A spoken message for one purpose in one language, read by the provider's text-to-speech.
+
+    A prompt is a pool's own, or (no pool) the deployment's, spoken on every pool's numbers where
+    the pool has none of its own for that purpose and language (`masking.selectors.prompts_in`).
 
     Only the language and voice pairs of the provider's catalog (`masking.voices`) are accepted:
     the database refuses any other pair, so an invalid one can never reach a callflow.
@@ -38,6 +47,18 @@ class Prompt(models.Model):
         GOODBYE = "goodbye", _("goodbye (after the last wrong PIN)")
         FALLBACK_LINE = "fallback_line", _("fallback line (before bridging to the support line)")
 
+    pool = models.ForeignKey(
+        "masking.Pool",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="prompts",
+        verbose_name=_("pool"),
+        help_text=_(
+            "Whose callers hear it. Empty: the deployment's prompt, heard on every pool's numbers "
+            "where the pool has none of its own for this purpose and language. Example: “Malaysia”."
+        ),
+    )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES, default="en")
     voice_profile = models.CharField(
@@ -75,9 +96,18 @@ class Prompt(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["purpose", "language"],
+                condition=Q(pool__isnull=True),
                 name="masking_prompt_one_per_purpose_language",
                 violation_error_message=_(
                     "There is already a prompt for this purpose and language."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["pool", "purpose", "language"],
+                condition=Q(pool__isnull=False),
+                name="masking_prompt_one_per_pool_purpose_language",
+                violation_error_message=_(
+                    "This pool already has a prompt for this purpose and language."
                 ),
             ),
             models.CheckConstraint(
@@ -92,7 +122,8 @@ class Prompt(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_purpose_display()} ({self.language})"
+        whose = f", {self.pool}" if self.pool_id else ""
+        return f"{self.get_purpose_display()} ({self.language}{whose})"
 
     def clean(self):
         if self.language in UNAVAILABLE_LANGUAGES:

@@ -108,7 +108,9 @@ def callback_deliver(*, webhook_id: str) -> str:
     "lease lost" (held too long before sending: another worker may have it; nothing was sent) or
     "endpoint disabled" (not sent: marked failed, for the backend to ask for again)."""
     now = timezone.now()
-    endpoint = callback_endpoint()
+    # The endpoint of the callback's pool (its own, else the deployment's), as it is now.
+    pool_id = Callback.objects.filter(webhook_id=webhook_id).values_list("pool_id", flat=True)
+    endpoint = callback_endpoint(pool_id=next(iter(pool_id), None))
     disabled = endpoint_disabled(url=endpoint.url) if endpoint else None
     if disabled is not None:
         # Written, listed by the events API, not sent: the backend asks for it again once staff

@@ -15,7 +15,15 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from masking.models import Callback, CallbackEndpoint, MaskingSession, PinLockout, VirtualNumber
+from masking import pool_secrets
+from masking.models import (
+    Callback,
+    CallbackEndpoint,
+    MaskingSession,
+    PinLockout,
+    Pool,
+    VirtualNumber,
+)
 
 
 @dataclass(frozen=True)
@@ -36,10 +44,21 @@ class Endpoint:
         return (self.secret, self.previous_secret) if overlapping else (self.secret,)
 
 
-def callback_endpoint() -> Endpoint | None:
-    """Where callbacks go: the environment's URL if set, else the admin's, if enabled.
+def callback_endpoint(*, pool_id: int | None = None) -> Endpoint | None:
+    """Where callbacks go: the pool's own endpoint when `pool_id`'s pool has one (signed with its
+    own secret, stored encrypted); else the environment's URL if set, else the admin's, if
+    enabled.
 
     The one place an endpoint and its secrets are looked up: every signed POST asks here."""
+    if pool_id is not None:
+        own = (
+            Pool.objects.filter(pk=pool_id)
+            .exclude(callback_url="")
+            .values_list("callback_url", "callback_secret_encrypted")
+            .first()
+        )
+        if own is not None:
+            return Endpoint(url=own[0], secret=pool_secrets.decrypt(own[1]))
     if settings.MASKING_CALLBACK_URL:
         return Endpoint(
             url=settings.MASKING_CALLBACK_URL,
@@ -62,6 +81,11 @@ def callback_endpoint() -> Endpoint | None:
     )
 
 
+def any_callback_endpoint() -> bool:
+    """Whether any callback would be written: the deployment has an endpoint, or a pool has."""
+    return callback_endpoint() is not None or Pool.objects.exclude(callback_url="").exists()
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -82,12 +106,18 @@ def _enqueue(callback: Callback, *, run_after: datetime | None = None) -> None:
 
 
 def _write(
-    *, event_type: str, data: dict, session_id: int | None = None, now: datetime | None = None
+    *,
+    event_type: str,
+    data: dict,
+    pool_id: int | None,
+    session_id: int | None = None,
+    now: datetime | None = None,
 ) -> Callback:
     now = now or timezone.now()
     callback = Callback(
         event_type=event_type,
         session_id=session_id,
+        pool_id=pool_id,
         payload={"type": event_type, "timestamp": _iso(now), "data": data},
         created_at=now,
         next_attempt_at=now,
@@ -101,7 +131,8 @@ def _write(
 
 def emit_session_opened(*, session: MaskingSession) -> Callback | None:
     """`session.opened`: a session was opened (API, admin, CSV import) or reopened."""
-    if callback_endpoint() is None:
+    pool_id = session.virtual_number.pool_id
+    if callback_endpoint(pool_id=pool_id) is None:
         return None
     data = {
         "session": {
@@ -110,12 +141,18 @@ def emit_session_opened(*, session: MaskingSession) -> Callback | None:
             "recording_requested": session.recording_requested,
         }
     }
-    return _write(event_type=Callback.EventType.SESSION_OPENED, data=data, session_id=session.pk)
+    return _write(
+        event_type=Callback.EventType.SESSION_OPENED,
+        data=data,
+        session_id=session.pk,
+        pool_id=pool_id,
+    )
 
 
 def emit_session_closed(*, session: MaskingSession) -> Callback | None:
     """`session.closed`, with the reason: api, staff, expired (the sweep) or number_retired."""
-    if callback_endpoint() is None:
+    pool_id = session.virtual_number.pool_id
+    if callback_endpoint(pool_id=pool_id) is None:
         return None
     data = {"session": _session_data(session), "reason": session.close_reason}
     return _write(
@@ -123,32 +160,52 @@ def emit_session_closed(*, session: MaskingSession) -> Callback | None:
         data=data,
         session_id=session.pk,
         now=session.closed_at,
+        pool_id=pool_id,
     )
 
 
 def emit_sessions_closed(*, session_ids: Iterable[int], reason: str, now: datetime) -> int:
     """`session.closed` for each of many sessions closed at once (the expiry sweep)."""
-    if callback_endpoint() is None:
+    if not any_callback_endpoint():
         return 0
     rows = MaskingSession.objects.filter(pk__in=list(session_ids)).values_list(
-        "pk", "reference", "virtual_number__number"
+        "pk", "reference", "virtual_number__number", "virtual_number__pool_id"
     )
-    for pk, reference, number in rows:
+    endpoints: dict[int, bool] = {}
+    written = 0
+    for pk, reference, number, pool_id in rows:
+        if pool_id not in endpoints:
+            endpoints[pool_id] = callback_endpoint(pool_id=pool_id) is not None
+        if not endpoints[pool_id]:
+            continue
         data = {
             "session": {"id": pk, "reference": reference, "virtual_number": str(number)},
             "reason": reason,
         }
-        _write(event_type=Callback.EventType.SESSION_CLOSED, data=data, session_id=pk, now=now)
-    return len(rows)
+        _write(
+            event_type=Callback.EventType.SESSION_CLOSED,
+            data=data,
+            session_id=pk,
+            now=now,
+            pool_id=pool_id,
+        )
+        written += 1
+    return written
 
 
 def emit_call_completed(*, session: MaskingSession, call: dict) -> Callback | None:
     """`call.completed`, once 8x8's session summary for a call of one of our sessions is in.
     `call`: what the call record says (the 8x8 side reads it: the domain never imports it)."""
-    if callback_endpoint() is None:
+    pool_id = session.virtual_number.pool_id
+    if callback_endpoint(pool_id=pool_id) is None:
         return None
     data = {"session": _session_data(session), "call": call}
-    return _write(event_type=Callback.EventType.CALL_COMPLETED, data=data, session_id=session.pk)
+    return _write(
+        event_type=Callback.EventType.CALL_COMPLETED,
+        data=data,
+        session_id=session.pk,
+        pool_id=pool_id,
+    )
 
 
 def emit_pin_locked(*, lockout: PinLockout) -> Callback | None:
@@ -157,9 +214,9 @@ def emit_pin_locked(*, lockout: PinLockout) -> Callback | None:
 
     Names the number's live PIN sessions by id and reference, the ones a guesser was aiming at;
     never the phone that keyed the PINs, nor any participant's number."""
-    if callback_endpoint() is None:
-        return None
     number = lockout.virtual_number
+    if callback_endpoint(pool_id=number.pool_id) is None:
+        return None
     sessions = (
         MaskingSession.objects.live()
         .filter(virtual_number=number, participants__pin_hash__gt="")
@@ -172,13 +229,13 @@ def emit_pin_locked(*, lockout: PinLockout) -> Callback | None:
         "locked_until": _iso(lockout.locked_until),
         "sessions": [_session_data(session) for session in sessions],
     }
-    return _write(event_type=Callback.EventType.PIN_LOCKED, data=data)
+    return _write(event_type=Callback.EventType.PIN_LOCKED, data=data, pool_id=number.pool_id)
 
 
 def emit_numbers_unhealthy(*, number_ids: Iterable[int]) -> int:
     """`number.unhealthy` for each of many numbers made unhealthy at once (8x8's snapshots): the
     endpoint is looked up once, so without one this costs a single query however many."""
-    if callback_endpoint() is None:
+    if not any_callback_endpoint():
         return 0
     numbers = list(VirtualNumber.objects.filter(pk__in=list(number_ids)))
     for number in numbers:
@@ -188,13 +245,13 @@ def emit_numbers_unhealthy(*, number_ids: Iterable[int]) -> int:
 
 def emit_number_unhealthy(*, number: VirtualNumber) -> Callback | None:
     """`number.unhealthy`: a virtual number takes no new sessions; its open ones keep working."""
-    if callback_endpoint() is None:
+    if callback_endpoint(pool_id=number.pool_id) is None:
         return None
     data = {
         "virtual_number": {"id": number.pk, "number": str(number.number), "status": number.status},
         "open_sessions": number.sessions.open().count(),
     }
-    return _write(event_type=Callback.EventType.NUMBER_UNHEALTHY, data=data)
+    return _write(event_type=Callback.EventType.NUMBER_UNHEALTHY, data=data, pool_id=number.pool_id)
 
 
 def callback_redeliver(*, callback: Callback) -> bool:

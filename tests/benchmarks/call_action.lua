@@ -7,6 +7,10 @@
 local N = tonumber(os.getenv("BENCH_N"))
 local NUMBERS = tonumber(os.getenv("BENCH_NUMBERS"))
 local AUTH = os.getenv("BENCH_AUTH")
+-- BENCH_POOLS=2: numbers of odd index are the second pool's, answered with its own credential
+-- and naming its sub-account, as 8x8 sends that sub-account's calls.
+local AUTH_B = os.getenv("BENCH_AUTH_B") or ""
+local SUBACCOUNT_B = os.getenv("BENCH_SUBACCOUNT_B") or ""
 local counter = 0
 local threads = {}
 
@@ -32,27 +36,35 @@ end
 function request()
   counter = counter + 1
   local roll = math.random(100)
-  local caller, dialled
+  local caller, dialled, index
   if roll <= 80 then
     local i = math.random(N) - 1
     caller = string.format("+658%07d", i)
-    dialled = pool_number(i % NUMBERS)
+    index = i % NUMBERS
+    dialled = pool_number(index)
   elseif roll <= 95 then
     caller = string.format("+656%07d", math.random(9999999))
-    dialled = pool_number(math.random(NUMBERS) - 1)
+    index = math.random(NUMBERS) - 1
+    dialled = pool_number(index)
   else
     caller = string.format("+658%07d", math.random(N) - 1)
     dialled = string.format("+6539%06d", math.random(999999))
+  end
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = AUTH}
+  local subaccount = "acme_masking"
+  if AUTH_B ~= "" and index ~= nil and index % 2 == 1 then
+    headers["Authorization"] = AUTH_B
+    subaccount = SUBACCOUNT_B
   end
   local id = string.format("%d-%d-%d", thread_id, counter, math.random(1000000000))
   local body = string.format(
     '{"namespace":"VOICE","eventType":"CALL_ACTION","description":"Action request of a call",'
     .. '"payload":{"eventId":"e-%s","callId":"c-%s","sessionId":"s-%s",'
-    .. '"subAccountId":"acme_masking","callStatus":"CALL_RECEIVED","callDirection":"INBOUND",'
+    .. '"subAccountId":"%s","callStatus":"CALL_RECEIVED","callDirection":"INBOUND",'
     .. '"callType":"PSTN","source":"%s","destination":"%s","sourceFormat":"MSISDN",'
     .. '"destinationFormat":"MSISDN","sourceCountryCode":"SG","destinationCountryCode":"SG",'
-    .. '"timestamp":"2026-11-24T10:00:00.000Z"}}', id, id, id, caller, dialled)
-  return wrk.format(nil, nil, nil, body)
+    .. '"timestamp":"2026-11-24T10:00:00.000Z"}}', id, id, id, subaccount, caller, dialled)
+  return wrk.format(nil, nil, headers, body)
 end
 
 function done(summary, latency, requests)

@@ -18,9 +18,9 @@ def load_sessions(n: int, *, progress=print) -> int:
 
     from masking.models import Pool
 
-    pool_id = Pool.objects.deployment().pk  # every number is in a pool (masking 0022)
     numbers = numbers_for(n)
     now = timezone.now().isoformat()
+    pool_id = Pool.objects.deployment().pk  # every number is a pool's (issue 31)
     started = time.perf_counter()
     with connection.cursor() as cursor:
         raw = cursor.cursor

@@ -96,8 +96,11 @@ LANDED_500 = "landed, then 500"
 class Fake8x8:
     """One sub-account: its webhooks, numbers, speech profiles and recording push config."""
 
-    def __init__(self, router: respx.Router):
+    def __init__(self, router: respx.Router, *, subaccount=SUBACCOUNT, api_key=API_KEY):
+        """Another sub-account beside the first (a second pool's): its own id and API key."""
         self.router = router
+        self.subaccount, self.api_key = subaccount, api_key
+        prefix = f"{BASE}/api/v1/subaccounts/{subaccount}"
         self.webhooks: dict[str, dict] = {}
         self.auth_headers: dict[str, str] = {}
         self.numbers = [copy.deepcopy(NUMBER_123)]
@@ -108,16 +111,16 @@ class Fake8x8:
         # Answers to give before behaving normally, per write ("POST webhooks VCA"): an
         # httpx.Response (the write does not happen), or LANDED_500 (it happens, then 500).
         self.answers: dict[str, list] = {}
-        router.get(f"{PREFIX}/webhooks").mock(side_effect=self._list_webhooks)
-        router.post(f"{PREFIX}/webhooks").mock(side_effect=self._create_webhook)
-        router.delete(url__regex=rf"{PREFIX}/webhooks/(?P<kind>\w+)$").mock(
+        router.get(f"{prefix}/webhooks").mock(side_effect=self._list_webhooks)
+        router.post(f"{prefix}/webhooks").mock(side_effect=self._create_webhook)
+        router.delete(url__regex=rf"{prefix}/webhooks/(?P<kind>\w+)$").mock(
             side_effect=self._delete_webhook
         )
-        router.get(f"{PREFIX}/numbers").mock(side_effect=self._numbers)
-        router.get(f"{PREFIX}/speech-profiles").mock(side_effect=self._profiles)
-        router.get(f"{PREFIX}/recording-push-config").mock(side_effect=self._get_recording)
-        router.post(f"{PREFIX}/recording-push-config").mock(side_effect=self._set_recording)
-        self.recordings_route = router.get(url__regex=rf"{PREFIX}/recordings/(?P<session>[^/]+)$")
+        router.get(f"{prefix}/numbers").mock(side_effect=self._numbers)
+        router.get(f"{prefix}/speech-profiles").mock(side_effect=self._profiles)
+        router.get(f"{prefix}/recording-push-config").mock(side_effect=self._get_recording)
+        router.post(f"{prefix}/recording-push-config").mock(side_effect=self._set_recording)
+        self.recordings_route = router.get(url__regex=rf"{prefix}/recordings/(?P<session>[^/]+)$")
         self.recordings_route.mock(side_effect=self._recordings)
 
     def _injected(self, write: str):
@@ -125,7 +128,7 @@ class Fake8x8:
         return queue.pop(0) if queue else None
 
     def _authorised(self, request):
-        return request.headers.get("Authorization") == f"Bearer {API_KEY}"
+        return request.headers.get("Authorization") == f"Bearer {self.api_key}"
 
     def _list_webhooks(self, request):
         if not self._authorised(request):
@@ -134,7 +137,7 @@ class Fake8x8:
         return httpx.Response(
             200,
             json={
-                "subAccountId": SUBACCOUNT,
+                "subAccountId": self.subaccount,
                 "count": len(hooks),
                 "webhooks": hooks,
                 "statusCode": 0,
@@ -176,7 +179,7 @@ class Fake8x8:
         if hook is None:
             return httpx.Response(404)
         deleted = {**hook, "enabled": False, "statusCode": 0, "statusMessage": "deleted"}
-        return httpx.Response(200, json={"subAccountId": SUBACCOUNT, **deleted})
+        return httpx.Response(200, json={"subAccountId": self.subaccount, **deleted})
 
     def _numbers(self, request):
         if not self._authorised(request):
@@ -210,7 +213,7 @@ class Fake8x8:
         body = json.loads(request.content)
         self.writes.append("POST recording-push-config")
         self.recording_config = {
-            "subAccountId": SUBACCOUNT,
+            "subAccountId": self.subaccount,
             **{k: v for k, v in body.items() if k != "password"},
             "passwordSet": bool(body.get("password")),
             "statusCode": 0,

@@ -119,6 +119,21 @@ def test_a_pools_out_of_session_behaviour_comes_with_the_facts_in_the_same_two_r
     assert sent == ["SELECT", "WITH"]
 
 
+def test_a_pools_own_prompts_are_cached_like_the_deployments(served):
+    """Issue 31: a pool's own prompt is read once after it is written (the version read with the
+    facts tells the cache), then costs nothing more: still two round trips a call."""
+    post, sent = served
+    caller, dialled = setup_row("connect")
+    pool = Pool.objects.get(numbers__number=dialled)
+    PromptFactory(pool=pool, purpose="connecting", text="[the pool's own connecting]")
+    sent.clear()
+    assert post(caller, dialled)["callflow"][0]["params"]["text"] == "[the pool's own connecting]"
+    assert sent[0] == "SELECT" and len(sent) > 2  # the facts, the prompts reloaded, the record
+    sent.clear()
+    assert post(caller, dialled)["callflow"][0]["params"]["text"] == "[the pool's own connecting]"
+    assert sent == ["SELECT", "WITH"]
+
+
 def test_a_connection_that_died_between_calls_still_connects_the_next_caller(served):
     post, sent = served
     caller, dialled = setup_row("connect")

@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 from callflows.models import Call
 from callflows.pool import number_updates_ingest
 from callflows.records import recording_ingest, status_ingest, summary_ingest
-from masking.models import AuditEntry, Callback, CallbackAttempt, CallbackEndpoint
+from masking.models import AuditEntry, Callback, CallbackAttempt, CallbackEndpoint, Pool
 from masking.services.consent import consent_record, consent_revoke
 from masking.services.sessions import session_close
 from tests.factories import VirtualNumberFactory, open_session
@@ -197,6 +197,8 @@ def concrete_paths(template: str, name, func) -> list[str]:
             choices[param] = [str(pk) for pk in model._default_manager.values_list("pk", flat=True)]
         elif param == "content_type_id":
             choices[param] = [str(ContentType.objects.get_for_model(Call).pk)]
+        elif param == "pool_id":  # a pool's own page (its connect page)
+            choices[param] = [str(pk) for pk in Pool.objects.values_list("pk", flat=True)]
         elif param == "app_label":
             choices[param] = sorted({m._meta.app_label for m in admin.site._registry})
         elif param == "format" and "drf_format_suffix:" in template:

@@ -13,7 +13,7 @@ from callflows.models import Call, NumberEvent
 from masking.admin.base import NOT_DECLARED, ProjectAdmin
 from masking.models import AuditEntry, Callback, PinLockout, Pool
 from masking.pool_access import within_pools
-from tests.factories import PoolFactory, VirtualNumberFactory, open_session
+from tests.factories import PoolFactory, PromptFactory, VirtualNumberFactory, open_session
 
 pytestmark = pytest.mark.django_db
 POOLED = [
@@ -54,6 +54,7 @@ def _a_pool_with_rows(name: str, number: str):
         operational_status="ACTIVE",
     )  # fmt: skip
     Callback.objects.create(event_type="session.closed", session=session, payload={})
+    PromptFactory(pool=pool, purpose="no_session", text=f"{name}: no booking found.")
     return pool
 
 
@@ -61,6 +62,7 @@ def _a_pool_with_rows(name: str, number: str):
 def malaysia_staff(client):
     malaysia = _a_pool_with_rows("Malaysia", "+60312345678")
     indonesia = _a_pool_with_rows("Indonesia", "+622150001234")
+    PromptFactory(purpose="no_session", text="The deployment's: no booking found.")
     staff = User.objects.create_superuser("malaysia-lead", password="pw")
     malaysia.users.add(staff)
     client.force_login(staff)

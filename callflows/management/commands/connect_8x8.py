@@ -5,18 +5,16 @@ MASKING_PUBLIC_BASE_URL) and WEBHOOK_AUTH_HEADER; registers the five webhooks, v
 syncs the number pool, stores the voice catalogue, and shows (and, from EIGHTX8_RECORDING_*,
 sets) where 8x8 pushes recordings. Safe to run again: a second run changes nothing.
 
-With --pool NAME, connects that pool's sub-account with its own API key instead. A pool other
-than the deployment's gets a new webhook credential on each run: generated here, registered with
-8x8 as the five webhooks' httpAuthHeader, and kept only as a hash (nobody ever sees it).
+With --pool NAME, connects that pool's sub-account with its own API key instead
+(`callflows.pool_connection`, as the admin's connect page of a pool does). A pool other than the
+deployment's gets a new webhook credential on each run, kept only as a hash.
 """
-
-import secrets
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from callflows.connection import RecordingTarget, connect
-from callflows.voice_api import VoiceApi, VoiceApiError
+from callflows.pool_connection import connect_pool
+from callflows.voice_api import VoiceApiError
 from masking.models import Pool
 
 
@@ -51,24 +49,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, pool, base_url, dry_run, force, keep_dialect, **options):
         chosen = self.pool(pool)
-        auth_header = settings.WEBHOOK_AUTH_HEADER
-        if not (chosen.is_deployment_pool and not chosen.webhook_credential_hash):
-            # 8x8 never shows the value it has, and we keep only a hash: a new one, registered
-            # on every webhook again.
-            auth_header, force = f"Bearer {secrets.token_urlsafe(32)}", True
         try:
-            with VoiceApi.for_pool(chosen) as api:
-                report = connect(
-                    api=api,
-                    base_url=base_url or "",
-                    auth_header=auth_header,
-                    recording=RecordingTarget.from_settings(),
-                    dry_run=dry_run,
-                    force=force,
-                    keep_dialect=keep_dialect,
-                    pool=chosen,
-                    before_webhooks=lambda: self.keep_credential(chosen, auth_header),
-                )
+            report = connect_pool(
+                pool=chosen,
+                base_url=base_url,
+                dry_run=dry_run,
+                force=force,
+                keep_dialect=keep_dialect,
+            )
         except VoiceApiError as exc:
             # Raised only while reading, before anything is written.
             raise CommandError(f"{exc} Nothing was changed here.") from None
@@ -84,14 +72,6 @@ class Command(BaseCommand):
             names = ", ".join(Pool.objects.values_list("name", flat=True))
             raise CommandError(f"No pool is named {name!r}. Pools: {names}.")
         return found
-
-    @staticmethod
-    def keep_credential(pool: Pool, auth_header: str) -> None:
-        """The pool's webhooks accept the new credential from now on (only its hash is kept)."""
-        if auth_header == settings.WEBHOOK_AUTH_HEADER and pool.is_deployment_pool:
-            return
-        pool.set_webhook_credential(auth_header)
-        pool.save(update_fields=["webhook_credential_hash", "updated_at"])
 
 
 def failure_summary(report) -> str:
