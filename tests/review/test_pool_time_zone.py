@@ -1,7 +1,7 @@
 """Review of issues 30 and 31 together: a pool's operations time zone (Pool.operations_time_zone,
-"its operations time zone", issue 31) is stored and validated but nothing reads it: a session
-opened on a Jakarta pool's number keeps the deployment's calling-hours default zone, so its
-"08:00-20:00" turns callers away at the wrong hours."""
+"its operations time zone", issue 31) was stored and validated but nothing read it: a session
+opened on a Jakarta pool's number kept the deployment's calling-hours default zone, so its
+"08:00-20:00" turned callers away at the wrong hours. Now its default zone is its pool's."""
 
 import pytest
 
