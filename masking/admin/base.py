@@ -26,6 +26,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 
 from masking.admin.paging import CappedCountPaginator
+from masking.admin.search import related_condition, text_search
 from masking.numbers import whole_numbers
 from masking.pool_access import within_pools
 from masking.privacy import holds_numbers, is_personal_number, may_see_full_numbers
@@ -136,28 +137,33 @@ class ProjectAdmin(admin.ModelAdmin):
         return self._search_paths(request)[0]
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # Each condition on this list's own table (masking/admin/search.py): no join to repeat
+        # a row, so no DISTINCT or EXISTS around the list.
+        text_paths, number_paths = self._search_paths(request)
         term = search_term.strip()
-        number_paths = self._search_paths(request)[1]
-        if not term or not number_paths:
-            return results, may_have_duplicates
+        if not term or not (text_paths or number_paths):
+            return queryset, False
+        text = text_search(self.model, paths=text_paths, term=search_term) if text_paths else None
         wanted = Q()
-        numbers = whole_numbers(term)
+        numbers = whole_numbers(term) if number_paths else set()
         if numbers:
             number_lookup(
                 user=request.user, numbers=numbers, via=ADMIN, where=self.opts.label_lower
             )
         for number in numbers:
             for path in number_paths:
-                wanted |= Q(**{path: number})
+                wanted |= related_condition(self.model, path=path, lookup="exact", value=number)
         digits = "".join(ch for ch in term if ch.isdigit())
-        if may_see_full_numbers(request.user) and len(digits) >= 3 and digits == term.lstrip("+"):
+        if (
+            number_paths
+            and may_see_full_numbers(request.user)
+            and len(digits) >= 3
+            and digits == term.lstrip("+")
+        ):
             # Staff who see numbers whole learn nothing from a partial match.
             for path in number_paths:
-                wanted |= Q(**{f"{path}__contains": digits})
+                wanted |= related_condition(self.model, path=path, lookup="contains", value=digits)
         if not wanted:
-            return results, may_have_duplicates
-        # Either the text fields matched (Django's own search; with none, it filters nothing) or
-        # a number did.
-        text = Q(pk__in=results.values("pk")) if self.get_search_fields(request) else Q(pk=None)
-        return queryset.filter(text | wanted), True
+            return (queryset.filter(text) if text is not None else queryset), False
+        # Either the text fields matched or a number did.
+        return queryset.filter(wanted if text is None else text | wanted), False
