@@ -127,9 +127,7 @@ def test_a_search_by_part_of_a_reference_uses_the_trigram_index(admin_user, worl
     request = RequestFactory().get(SESSIONS, {"q": "7731"})
     request.user = admin_user
     model_admin = site._registry[MaskingSession]
-    queryset, _ = model_admin.get_search_results(
-        request, MaskingSession.objects.order_by(), "7731"
-    )
+    queryset, _ = model_admin.get_search_results(request, MaskingSession.objects.order_by(), "7731")
     sql, params = queryset.values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
