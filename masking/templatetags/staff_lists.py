@@ -28,12 +28,17 @@ class _Periods:
 
     def __init__(self, queryset):
         self._queryset = queryset
+        self._read = {}
 
     def aggregate(self, **aggregates):
-        return self._queryset.aggregate(**aggregates)
+        # Django's tag reads the span to pick its level, then the periods read it again: once.
+        key = tuple(sorted((name, repr(value)) for name, value in aggregates.items()))
+        if key not in self._read:
+            self._read[key] = self._queryset.aggregate(**aggregates)
+        return dict(self._read[key])
 
     def dates(self, field_name, kind):
-        span = self._queryset.aggregate(first=Min(field_name), last=Max(field_name))
+        span = self.aggregate(first=Min(field_name), last=Max(field_name))
         if span["first"] is None:
             return []
         first, last = _day(span["first"]), _day(span["last"])
