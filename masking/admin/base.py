@@ -97,6 +97,9 @@ class ProjectAdmin(admin.ModelAdmin):
 
     # People's number fields to match by whole number, beyond those `search_fields` names.
     number_search_fields: list[str] = []
+    # Staff who see numbers whole may also find them by a part (three digits or more). A list of
+    # millions turns it off: no index serves a part of a number, so each such search reads them all.
+    partial_number_search = True
     # Lists of millions of rows: no second COUNT(*) of the whole table, and the count of the
     # filtered rows stops at 10,000 (masking/admin/paging.py).
     show_full_result_count = False
@@ -156,6 +159,7 @@ class ProjectAdmin(admin.ModelAdmin):
         digits = "".join(ch for ch in term if ch.isdigit())
         if (
             number_paths
+            and self.partial_number_search
             and may_see_full_numbers(request.user)
             and len(digits) >= 3
             and digits == term.lstrip("+")
