@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 SESSIONS = reverse("admin:masking_maskingsession_changelist")
 REFERENCE_INDEX = "masking_session_reference_trgm"
+NUMBER_INDEX = "masking_participant_number_trgm"
 
 
 @pytest.fixture
@@ -95,32 +96,38 @@ def test_the_sessions_search_reads_the_sessions_table_alone(admin_client, world)
 
 
 def _indexes() -> set[str]:
+    found = set()
     with connection.cursor() as cursor:
-        return {
-            name
-            for name, info in connection.introspection.get_constraints(
-                cursor, MaskingSession._meta.db_table
-            ).items()
-            if info["index"]
-        }
+        for table in ("masking_maskingsession", "masking_participant"):
+            constraints = connection.introspection.get_constraints(cursor, table)
+            found |= {name for name, info in constraints.items() if info["index"]}
+    return found
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_trigram_migration_applies_and_reverses(migrator):
     """On PostgreSQL it adds the index and takes it away again; on SQLite it does nothing, both
     ways."""
+    trigram = {REFERENCE_INDEX, NUMBER_INDEX}
     migrator.apply_initial_migration(("masking", "0023_pools_granted_users"))
-    assert REFERENCE_INDEX not in _indexes()
-    migrator.apply_tested_migration(("masking", "0024_session_reference_trigram"))
-    assert (REFERENCE_INDEX in _indexes()) == (connection.vendor == "postgresql")
+    assert not trigram & _indexes()
+    migrator.apply_tested_migration(("masking", "0024_trigram_search_indexes"))
+    assert trigram & _indexes() == (trigram if connection.vendor == "postgresql" else set())
     migrator.apply_tested_migration(("masking", "0023_pools_granted_users"))
-    assert REFERENCE_INDEX not in _indexes()
+    assert not trigram & _indexes()
+
+
+def _plan(sql: str, params) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="an index plan is PostgreSQL's")
-def test_a_search_by_part_of_a_reference_uses_the_trigram_index(admin_user, world):
+def test_a_search_by_part_of_a_reference_or_a_number_uses_the_trigram_indexes(admin_user, world):
     """The sessions list's search, as the admin asks it, planned with sequential scans priced out:
-    the trigram index serves the reference's LIKE '%…%'."""
+    a trigram index serves the reference's LIKE '%…%', another the participants' numbers'."""
     from django.contrib.admin.sites import site
     from django.test import RequestFactory
 
@@ -128,9 +135,8 @@ def test_a_search_by_part_of_a_reference_uses_the_trigram_index(admin_user, worl
     request.user = admin_user
     model_admin = site._registry[MaskingSession]
     queryset, _ = model_admin.get_search_results(request, MaskingSession.objects.order_by(), "7731")
-    sql, params = queryset.values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert REFERENCE_INDEX in plan
+    assert REFERENCE_INDEX in _plan(*queryset.values("pk").query.sql_with_params())
+    with CaptureQueriesContext(connection) as queries:
+        model_admin.get_search_results(request, MaskingSession.objects.all(), "9123001")
+    [participants] = [q["sql"] for q in queries if 'FROM "masking_participant"' in q["sql"]]
+    assert NUMBER_INDEX in _plan(participants, None)

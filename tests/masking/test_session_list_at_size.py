@@ -50,6 +50,20 @@ def test_the_date_drill_down_reads_the_lists_first_and_last_date_once(
     assert "started_at__year=" in response.content.decode()
 
 
+@pytest.mark.parametrize("term", ["nothing-like-it", "first"])
+def test_a_searched_list_offers_the_periods_of_the_list_before_its_search(
+    admin_client, sessions, term
+):
+    """Its span is read without the search: a term matching nothing made PostgreSQL walk every
+    row in date order looking for a first match. The periods offered are the list's."""
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(SESSIONS, {"q": term}).content.decode()
+    [span] = [q["sql"] for q in queries if "MIN(" in q["sql"].upper()]
+    assert "LIKE" not in span.upper()
+    first = sessions["first"].started_at
+    assert f"started_at__year={timezone.localtime(first).year}" in page
+
+
 @pytest.mark.parametrize(
     "state, references",
     [("open", ["first", "latest"]), ("closed", ["ended"]), (None, ["ended", "first", "latest"])],
