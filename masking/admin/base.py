@@ -20,10 +20,13 @@ Foreign-key choices (a session's virtual number) are limited the same way.
 
 from django.contrib import admin
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from masking.admin.paging import CappedCountPaginator
 from masking.admin.search import related_condition, text_search
@@ -135,6 +138,16 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return DeclaredLookupsChangeList
+
+    def action_checkbox(self, obj):
+        # Django's box, written out: it rendered each row's through the form templates, a fifth
+        # of a hundred-row list's time (issue 28).
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def _search_paths(self, request) -> tuple[list[str], list[str]]:
         """(text paths Django may search by part, paths of people's numbers)."""
