@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils.text import smart_split, unescape_string_literal
 from phonenumber_field.modelfields import PhoneNumberField
 
-# Past this many ids found in the related table, the list joins it as Django's search does: a
-# longer list of ids costs more to send than the join.
+# Past this many ids found in the related table, the list reads them as a subquery: a longer list
+# of ids costs more to send than the subquery.
 ID_CAP = 1000
 
 PREFIX_LOOKUPS = {"^": "istartswith", "=": "iexact", "@": "search"}
@@ -44,10 +44,9 @@ def related_condition(model, *, path: str, lookup: str, value) -> Q:
     """`path__lookup=value` as a condition on `model`'s own table: across a relation, the ids
     the related table holds for it (pk__in for a reverse relation, the key for a forward one)."""
     fields, _ = _fields_and_lookup(model, path)
-    whole = Q(**{f"{path}__{lookup}": value})
     first = fields[0]
     if len(fields) == 1 or first.many_to_many:
-        return whole
+        return Q(**{f"{path}__{lookup}": value})
     rest = "__".join(field.name for field in fields[1:])
     related = first.related_model._default_manager.filter(**{f"{rest}__{lookup}": value})
     if first.many_to_one or (first.one_to_one and first.concrete):
@@ -57,7 +56,8 @@ def related_condition(model, *, path: str, lookup: str, value) -> Q:
     ids = related.order_by().values_list(column, flat=True).distinct()
     found = list(ids[: ID_CAP + 1])
     if len(found) > ID_CAP:
-        return whole
+        # Too many to send: the related rows as a subquery, which (unlike a join) repeats no row.
+        return Q(**{f"{key}__in": related.order_by().values(column)})
     return Q(**{f"{key}__in": found})
 
 
