@@ -133,6 +133,15 @@ class Call(models.Model):
             # The API's feeds (`after=`, `updated_after=`): every page one index range.
             models.Index(fields=["created_tx", "id"], name="callflows_call_created_feed"),
             models.Index(fields=["change_tx", "id"], name="callflows_call_change_feed"),
+            # The call log's search (issue 28): a caller's calls, newest first; a recording by
+            # its id, holding only recorded calls, so the Call Action's insert (recording id
+            # empty) adds nothing to it.
+            models.Index(fields=["caller", "created_at"], name="callflows_call_caller_created"),
+            models.Index(
+                fields=["recording_id"],
+                condition=~Q(recording_id=""),
+                name="callflows_call_recording",
+            ),
         ]
         permissions = [
             ("view_recording_status", "Can see a call's recording status and location at 8x8")

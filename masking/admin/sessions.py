@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import CharField, FilteredRelation, Q
+from django.db.models import CharField, FilteredRelation, Prefetch, Q
 from django.db.models.functions import Cast
 from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
@@ -23,7 +23,7 @@ from masking.admin.session_actions import SessionActionsMixin
 from masking.models import MaskingSession, Participant, VirtualNumber
 from masking.models.sessions import session_state
 from masking.pool_access import granted_pools
-from masking.privacy import number_for
+from masking.privacy import number_for, numbers_shown_to
 from masking.services.allocation import PoolExhausted, number_allocate
 from masking.services.audit import ADMIN
 from masking.services.lookups import LookupLimitReached, refusal_lookup
@@ -277,7 +277,18 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
     inlines = [ParticipantInline, SessionCallsInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("participants")
+        # The participants' numbers as their stored text, in role order: no phone number parsed
+        # per row (a fifth of the list's time), no join back to sessions to order them.
+        participants = (
+            Participant.objects.order_by("role")
+            .annotate(number_text=Cast("number", CharField()))
+            .only("session_id", "role")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("participants", queryset=participants))
+        )
 
     def has_delete_permission(self, request, obj=None):
         # Sessions are closed, never deleted: a deleted open session would leave its number's
@@ -546,7 +557,7 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
 
     def csv_export_row(self, obj):
         when = iso_times()
-        numbers = {p.role: p.number for p in obj.participants.all()}
+        numbers = {p.role: p.number_text for p in obj.participants.all()}
         return [
             numbers.get("a"),
             numbers.get("b"),
@@ -572,8 +583,9 @@ class MaskingSessionAdmin(SessionActionsMixin, CsvImportExportMixin, ProjectAdmi
 
     @admin.display(description="participants")
     def participant_numbers(self, obj):
+        shown = numbers_shown_to()
         return format_html_join(
-            mark_safe("<br>"), "{}", ((number_for(p.number),) for p in obj.participants.all())
+            mark_safe("<br>"), "{}", ((shown(p.number_text),) for p in obj.participants.all())
         )
 
     @admin.display(description="session", ordering="reference")

@@ -170,6 +170,13 @@ class MaskingSession(models.Model):
             # The sessions list's order (newest first), its date drill-down and exports by day,
             # read from the index instead of sorting a million rows (issue 28, bench_staff_pages).
             models.Index(fields=["started_at", "id"], name="masking_session_started"),
+            # The same for open sessions alone, a few among millions: the list's open, expiring,
+            # scheduled and expired filters (their order, count and dates) and their exports.
+            models.Index(
+                fields=["started_at", "id"],
+                condition=Q(status="open"),
+                name="masking_session_open_started",
+            ),
         ]
         permissions = [
             # Filed with sessions, where an administrator granting session rights looks. Staff

@@ -36,6 +36,8 @@ SESSIONS = int(os.environ.get("BENCH_SESSIONS", 1_000_000))
 CALLS = int(os.environ.get("BENCH_CALLS", 10_000_000))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
 KEEP = os.environ.get("BENCH_KEEP") == "1"
+# BENCH_ONLY=sessions: only the pages and exports whose names contain one of these words.
+ONLY = [word for word in os.environ.get("BENCH_ONLY", "").split(",") if word]
 TARGET_MS = 300
 
 
@@ -95,11 +97,13 @@ def fill() -> None:
         MaskingSession,
         Participant,
         PinLockout,
+        Pool,
         RecordingOptIn,
         VirtualNumber,
     )
 
     admin = User.objects.create_superuser("bench", "bench@example.com", "bench")
+    pool = Pool.objects.deployment()
     open_every = 10  # one session in ten is open, the rest closed over the last 200 days
     insert_series(
         VirtualNumber,
@@ -109,6 +113,7 @@ def fill() -> None:
             "label": "'pool ' || g",
             "status": "CASE WHEN mod(g, 97) = 0 THEN 'unhealthy' ELSE 'active' END",
             "country": "'SG'",
+            "pool_id": str(pool.pk),
         },
     )
     with connection.cursor() as cursor:
@@ -223,12 +228,13 @@ def fill() -> None:
         cursor.execute("ANALYZE")
 
 
-def measure(client, url: str) -> tuple[float, int, int]:
-    """(median ms, queries, status) of GET url."""
+def measure(client, url: str) -> tuple[float, int, int, float]:
+    """(median ms, queries, status, median ms spent in SQL) of GET url. The SQL share is what
+    grows with the tables; the rest is rendering, which a loaded machine slows as much."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    times, queries, status = [], 0, 0
+    times, sql, queries, status = [], [], 0, 0
     for _ in range(REPEAT):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
@@ -238,7 +244,8 @@ def measure(client, url: str) -> tuple[float, int, int]:
                     pass
             times.append((time.perf_counter() - started) * 1000)
         queries, status = len(captured), response.status_code
-    return statistics.median(times), queries, status
+        sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
+    return statistics.median(times), queries, status, statistics.median(sql)
 
 
 def measure_export(client, url: str) -> dict:
@@ -297,6 +304,11 @@ def main() -> None:
         pages.append(
             (f"list {opts.label}", reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         )
+    from masking.models import VirtualNumber as VN
+
+    def first(model):
+        return model._default_manager.order_by("pk").values_list("pk", flat=True).first()
+
     today = timezone.localdate()
     day = (
         f"created_at__year={today.year}&created_at__month={today.month}&created_at__day={today.day}"
@@ -307,15 +319,32 @@ def main() -> None:
         ("list sessions, open", "/admin/masking/maskingsession/?state=open"),
         ("list sessions, search ref", "/admin/masking/maskingsession/?q=booking-4242"),
         ("list numbers, attention", "/admin/masking/virtualnumber/?use=attention"),
+        ("list sessions, search number spaced", "/admin/masking/maskingsession/?q=%2B65+8100+4242"),
+        ("list sessions, search part of number", "/admin/masking/maskingsession/?q=31004242"),
+        ("list sessions, one number", f"/admin/masking/maskingsession/?number={first(VN)}"),
+        ("list sessions, closed by API", "/admin/masking/maskingsession/?close_reason__exact=api"),
+        ("list calls, search 8x8 id", "/admin/callflows/call/?q=call-4242"),
+        ("list calls, search caller", "/admin/callflows/call/?q=%2B6581004242"),
+        ("list callbacks, failed", "/admin/masking/callback/?status__exact=failed"),
+        ("list callbacks, search", "/admin/masking/callback/?q=booking-4242"),
+        ("list audit, search", "/admin/masking/auditentry/?q=booking-4242"),
+        ("list lockouts, active", "/admin/masking/pinlockout/?state=active"),
     ]
-    print(f"\n{'page':44} {'ms':>8} {'queries':>8} {'status':>7}")
+    for model in sorted(admin.site._registry, key=lambda m: m._meta.label):
+        if (pk := first(model)) is not None:  # every change page, on its table's first row
+            opts = model._meta
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+            pages.append((f"page {opts.label}", url))
+    if ONLY:
+        pages = [(name, url) for name, url in pages if any(word in name for word in ONLY)]
+    print(f"\n{'page':44} {'ms':>8} {'queries':>8} {'status':>7} {'SQL ms':>7}")
     slow = []
     for name, url in pages:
-        ms, queries, status = measure(client, url)
+        ms, queries, status, sql_ms = measure(client, url)
         flag = "" if ms < TARGET_MS and status == 200 else "  <- over target"
         if flag:
             slow.append(name)
-        print(f"{name:44} {ms:8.0f} {queries:8d} {status:7d}{flag}", flush=True)
+        print(f"{name:44} {ms:8.0f} {queries:8d} {status:7d} {sql_ms:7.0f}{flag}", flush=True)
 
     started_day = today - timezone.timedelta(days=3)
     one_day = (
@@ -325,10 +354,13 @@ def main() -> None:
     exports = [
         ("sessions, one day", f"/admin/masking/maskingsession/export/?{one_day}"),
         ("sessions, open", "/admin/masking/maskingsession/export/?state=open"),
+        ("sessions, search ref", "/admin/masking/maskingsession/export/?q=booking-4242"),
         ("numbers, all", "/admin/masking/virtualnumber/export/"),
         ("calls, no answer today", f"/admin/callflows/call/export/?{day}&status__exact=NO_ANSWER"),
         ("reports CSV", "/admin/reports/?format=csv"),
     ]
+    if ONLY:
+        exports = [(name, url) for name, url in exports if any(word in name for word in ONLY)]
     print(f"\n{'export':30} {'first ms':>9} {'total s':>8} {'rows':>10} {'peak MiB':>9} streamed")
     for name, url in exports:
         r = measure_export(client, url)

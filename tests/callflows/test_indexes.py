@@ -40,6 +40,9 @@ KEPT = {
         SESSION: "a session's calls (its page, the API); SET NULL when a session is deleted",
         "callflows_call_created_feed": "the API's feed of new calls (`after=`): keyset pages",
         "callflows_call_change_feed": "the API's feed of changed calls (`updated_after=`)",
+        "callflows_call_caller_created": "the call log's search by a caller's whole number",
+        "callflows_call_recording": "the call log's search by recording id (recorded calls only: "
+        "the Call Action's insert, its recording id empty, adds nothing to it)",
     },
     "callflows_callaction": {
         "callflows_callaction_pkey": "the primary key",
@@ -143,3 +146,28 @@ def test_a_sessions_calls_are_read_by_its_index(calls):
         list(Call.objects.filter(masking_session=calls).order_by("-created_at")[:50])
     [plan] = plans(captured)
     assert SESSION in plan, plan
+
+
+@pytest.mark.parametrize(
+    "term, index",
+    [
+        ("+65 9123 9999", "callflows_call_caller_created"),
+        ("rec-77", "callflows_call_recording"),
+        ("plan-42", "callflows_call_provider_session_id_key"),
+    ],
+    ids=str,
+)
+def test_the_call_logs_search_reads_an_index(calls, admin_client, term, index):
+    """Issue 28: a search of the call log read every call (27 s at ten million). Each thing it
+    matches is an index's: the caller's number whole, a recording id, 8x8's session id."""
+    Call.objects.filter(provider_session_id="plan-7").update(
+        recording_id="rec-77", caller="+6591239999"
+    )
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/callflows/call/", {"q": term})
+        assert response.status_code == 200
+    assert response.context["cl"].result_count >= 1
+    page = [q for q in captured if 'ORDER BY "callflows_call"."created_at" DESC' in q["sql"]]
+    [plan] = plans(page)
+    assert index in plan, plan
+    assert "Seq Scan on callflows_call" not in plan, plan
