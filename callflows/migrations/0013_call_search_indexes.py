@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('callflows', '0012_out_of_session'),
-        ('masking', '0025_session_open_started_index'),
+        ('masking', '0029_session_open_started_index'),
     ]
 
     operations = [

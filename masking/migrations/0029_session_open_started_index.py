@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('masking', '0024_trigram_search_indexes'),
+        ('masking', '0028_trigram_search_indexes'),
     ]
 
     operations = [

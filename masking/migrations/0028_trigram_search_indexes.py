@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("masking", "0023_pools_granted_users"),
+        ("masking", "0027_pool_callback_endpoint"),
     ]
 
     operations = [
