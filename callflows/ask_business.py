@@ -85,15 +85,16 @@ def business_seconds() -> float:
     return wanted if left is None else min(wanted, left - AFTER_THE_BUSINESS_SECONDS)
 
 
-def _endpoint(url: str) -> Endpoint | None:
+def _endpoint(url: str, *, pool_id: int | None) -> Endpoint | None:
     """The business's decision endpoint at `url` (the number's pool's, else the setting's): its
-    own secret, else the callbacks' secrets (a rotation of those then signs these requests with
-    both, like the callbacks)."""
+    own secret, else the secrets the number's pool's callbacks are signed with (the pool's own,
+    else the deployment's; a rotation of those then signs these requests with both, like the
+    callbacks). A pool's backend thus verifies both with the one secret it was given."""
     if not url:
         return None
     if settings.MASKING_OUT_OF_SESSION_SECRET:
         return Endpoint(url=url, secret=settings.MASKING_OUT_OF_SESSION_SECRET)
-    callbacks = callback_endpoint()
+    callbacks = callback_endpoint(pool_id=pool_id)
     if callbacks is None:
         return Endpoint(url=url, secret="")
     return replace(callbacks, url=url)
@@ -223,7 +224,7 @@ def ask_business(*, facts: CallFacts, provider_session_id: str = "") -> Business
     def took() -> int:
         return int((time.monotonic() - started) * 1000)
 
-    endpoint = _endpoint(facts.rules.out_of_session_url)
+    endpoint = _endpoint(facts.rules.out_of_session_url, pool_id=facts.pool_id)
     if endpoint is None:
         return BusinessAnswer(kind=BusinessKind.ERROR, elapsed_ms=0, detail="no endpoint")
     seconds = business_seconds()

@@ -3,6 +3,7 @@ its endpoint, its fallback line), unset meaning the deployment's; read with the 
 
 import pytest
 from rest_framework.test import APIClient
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from callflows.models import Call
 from masking.models import Pool
@@ -10,6 +11,7 @@ from tests.callback_receiver import SECRET
 from tests.callflows.conftest import call_action
 from tests.callflows.test_out_of_session import PATH, Business
 from tests.factories import PoolFactory, PromptFactory, VirtualNumberFactory
+from tests.masking.test_pool_callbacks import MALAYSIA_SECRET
 
 pytestmark = pytest.mark.django_db
 URL = "/callflows/8x8/call-action/"
@@ -104,3 +106,25 @@ def test_each_pool_bridges_to_its_fallback_line_else_the_deployments(
     for dialled, heard in [(SG_NUMBER, sg_heard), (MY_NUMBER, my_heard)]:
         steps, _outcome = calls(provider, dialled)
         assert (steps[-1][1] or steps[-1][0]) == heard
+
+
+def test_a_pool_with_its_own_callback_secret_signs_its_out_of_session_requests_with_it(
+    provider, pools, business, httpserver, settings
+):
+    """A pool's backend verifies with the one secret it was given (the pool's callback secret),
+    not the deployment's: without MASKING_OUT_OF_SESSION_SECRET, the out-of-session request is
+    signed like that pool's callbacks."""
+    settings.MASKING_OUT_OF_SESSION_SECRET = ""
+    settings.MASKING_CALLBACK_URL = httpserver.url_for("/deployment-events")
+    settings.MASKING_CALLBACK_SECRET = SECRET
+    pools.callback_url = httpserver.url_for("/malaysia-events")
+    pools.out_of_session_url = httpserver.url_for(PATH)
+    pools.set_callback_secret(MALAYSIA_SECRET)
+    pools.save()
+    business.answers({"action": "connect", "number": DRIVER})
+    assert calls(provider, MY_NUMBER)[1] == "connect_once"
+    ((request, _response),) = httpserver.log
+    payload = Webhook(MALAYSIA_SECRET).verify(request.get_data(as_text=True), dict(request.headers))
+    assert payload["data"]["virtual_number"] == MY_NUMBER
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(request.get_data(as_text=True), dict(request.headers))
