@@ -145,8 +145,8 @@ class CallDayQuerySet(_DaysQuerySet):
         return [_with_rates(row) for row in _counted(rows)]
 
     def _by(self, column: str) -> list[dict]:
-        rows = self.values(column).annotate(**_sums(calls=Sum("calls"))).order_by(
-            "-sum_calls", column
+        rows = (
+            self.values(column).annotate(**_sums(calls=Sum("calls"))).order_by("-sum_calls", column)
         )
         return _counted(rows)
 

@@ -110,7 +110,8 @@ _PG_TRIGGERS = [
 PG_TRIGGER_NAMES = ("callflows_call_rollup_write", "callflows_call_rollup_change")
 
 # --- SQLite: no functions in SQL; each trigger adds or subtracts in its body. ---
-_SQLITE_POOL = """(SELECT v.pool_id FROM masking_virtualnumber v WHERE v.number = {row}.virtual_number)"""
+_SQLITE_POOL = """(SELECT v.pool_id FROM masking_virtualnumber v
+    WHERE v.number = {row}.virtual_number)"""
 _SQLITE_ZONE = """coalesce((SELECT nullif(p.operations_time_zone, '') FROM masking_virtualnumber v
     JOIN masking_pool p ON p.id = v.pool_id WHERE v.number = {row}.virtual_number), {fallback})"""
 _SQLITE_DAY = "django_datetime_cast_date({row}.created_at, {zone}, 'UTC')"
