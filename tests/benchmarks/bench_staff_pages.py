@@ -95,11 +95,19 @@ def fill() -> None:
         MaskingSession,
         Participant,
         PinLockout,
+        Pool,
         RecordingOptIn,
         VirtualNumber,
     )
 
     admin = User.objects.create_superuser("bench", "bench@example.com", "bench")
+    # Two pools (issue 31): every other number in a second sub-account with its own time zone.
+    pools = [
+        Pool.objects.deployment().pk,
+        Pool.objects.create(
+            name="bench-second", subaccount_id="bench-second", operations_time_zone="Asia/Jakarta"
+        ).pk,
+    ]
     open_every = 10  # one session in ten is open, the rest closed over the last 200 days
     insert_series(
         VirtualNumber,
@@ -109,6 +117,7 @@ def fill() -> None:
             "label": "'pool ' || g",
             "status": "CASE WHEN mod(g, 97) = 0 THEN 'unhealthy' ELSE 'active' END",
             "country": "'SG'",
+            "pool_id": f"CASE WHEN mod(g, 2) = 0 THEN {pools[0]} ELSE {pools[1]} END",
         },
     )
     with connection.cursor() as cursor:
