@@ -20,6 +20,7 @@ the call arrives. Examples, in `manage.py shell`::
 (calls we bridged): how often the other party picked up when we put a call through.
 """
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from django.db import models
@@ -40,7 +41,7 @@ def _figures():
     }
 
 
-def _with_rates(row: dict) -> dict:
+def with_rates(row: dict) -> dict:
     row["answer_rate"] = round(row["answered"] / row["connected"], 3) if row["connected"] else None
     row["talk_minutes"] = round((row.pop("talk_seconds") or 0) / 60, 1)
     return row
@@ -66,7 +67,7 @@ class CallQuerySet(models.QuerySet):
         return self.filter(ANSWERED)
 
     def totals(self) -> dict:
-        return _with_rates(self.aggregate(**_figures()))
+        return with_rates(self.aggregate(**_figures()))
 
     def per_day(self) -> list[dict]:
         rows = (
@@ -75,7 +76,7 @@ class CallQuerySet(models.QuerySet):
             .annotate(**_figures())
             .order_by("day")
         )
-        return [_with_rates(dict(row)) for row in rows]
+        return [with_rates(dict(row)) for row in rows]
 
     def by_outcome(self) -> list[dict]:
         return list(
@@ -87,7 +88,7 @@ class CallQuerySet(models.QuerySet):
 
     def by_virtual_number(self) -> list[dict]:
         rows = self.values("virtual_number").annotate(**_figures()).order_by("-calls")
-        return [_with_rates(dict(row)) for row in rows]
+        return [with_rates(dict(row)) for row in rows]
 
     def by_session(self) -> list[dict]:
         rows = (
@@ -96,7 +97,7 @@ class CallQuerySet(models.QuerySet):
             .annotate(**_figures())
             .order_by("-calls")
         )
-        return [_with_rates(dict(row)) for row in rows]
+        return [with_rates(dict(row)) for row in rows]
 
     def average_mos(self) -> float | None:
         value = self.aggregate(mos=models.Avg("callee_mos"))["mos"]
@@ -138,11 +139,11 @@ class CallDayQuerySet(_DaysQuerySet):
         )
 
     def totals(self) -> dict:
-        return _with_rates(_named(self.aggregate(**self._figures())))
+        return with_rates(_named(self.aggregate(**self._figures())))
 
     def per_day(self) -> list[dict]:
         rows = self.values("day").annotate(**self._figures()).order_by("day")
-        return [_with_rates(row) for row in _counted(rows)]
+        return [with_rates(row) for row in _counted(rows)]
 
     def _by(self, column: str) -> list[dict]:
         rows = (
@@ -158,11 +159,22 @@ class CallDayQuerySet(_DaysQuerySet):
 
 
 class CallNumberDayQuerySet(_DaysQuerySet):
-    def by_virtual_number(self) -> list[dict]:
-        """Per number dialled, the busiest first (as `CallQuerySet.by_virtual_number`)."""
-        rows = (
+    def per_number(self):
+        """Per number dialled, the busiest first, as a QuerySet (to slice, or to stream): its
+        rows through `number_rows`."""
+        return (
             self.values("virtual_number")
             .annotate(**_sums(**{name: Sum(name, default=0) for name in _FIGURE_NAMES}))
+            .filter(sum_calls__gt=0)
             .order_by("-sum_calls", "virtual_number")
         )
-        return [_with_rates(row) for row in _counted(rows)]
+
+    def by_virtual_number(self) -> list[dict]:
+        """As `CallQuerySet.by_virtual_number`."""
+        return list(number_rows(self.per_number()))
+
+
+def number_rows(rows) -> Iterator[dict]:
+    """`CallNumberDayQuerySet.per_number`'s rows in the figures' names, with their rates."""
+    for row in rows:
+        yield with_rates(_named(row))
