@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from callflows.rollup import rollup_rebuild
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool
 from masking.pool_rules import RULE_NAMES
@@ -82,6 +83,7 @@ class PoolAdmin(ProjectAdmin):
         return f"API key: {api_key}; webhook credential: {credential}"
 
     def save_model(self, request, obj, form, change):
+        moved_days = change and "operations_time_zone" in form.changed_data
         pool_save(
             pool=obj,
             changed=[f for f in form.changed_data if not f.startswith("new_")],
@@ -90,3 +92,6 @@ class PoolAdmin(ProjectAdmin):
             actor=request.user,
             via=ADMIN,
         )
+        if moved_days:
+            # The reports' days of this pool are its zone's: summed again in the new one.
+            rollup_rebuild(pool_ids=[obj.pk])

@@ -122,3 +122,15 @@ def test_the_dashboard_of_a_pools_staff_counts_its_calls_only(client, two_pools)
     dashboard = figures(datetime(2026, 11, 2, 16, 45, tzinfo=UTC), user=user)
     assert dashboard["calls_today_total"] == 1
     assert "2026-11-02: 0 calls" in dashboard["chart"]
+
+
+def test_a_pools_new_time_zone_in_the_admin_moves_its_report_days(admin_client, two_pools):
+    malaysia, _ = two_pools
+    changed = admin_client.post(
+        f"/admin/masking/pool/{malaysia.pk}/change/",
+        {"name": "Malaysia", "subaccount_id": malaysia.subaccount_id, "api_key_variable": "",
+         "operations_time_zone": "Asia/Jakarta"},
+    )  # fmt: skip
+    assert changed.status_code == 302
+    page = admin_client.get("/admin/reports/", {**PERIOD, "pool": malaysia.pk})
+    assert per_day(page) == [(date(2026, 11, 2), 1)]  # Jakarta's day now, no longer 3 Nov
