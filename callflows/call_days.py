@@ -36,8 +36,15 @@ def _pool_field():
     )
 
 
-def _count(verbose: str, example: str):
-    return models.BigIntegerField(_(verbose), default=0, help_text=_("Example: %s.") % example)
+def _count(verbose: str, example: str, *, field=models.BigIntegerField):
+    return field(_(verbose), default=0, help_text=_("Example: %s.") % example)
+
+
+def _small_count(verbose: str, example: str):
+    # A number's day fits an integer (2,147,483,647 talk seconds are 24,855 calls at once all
+    # day), and PostgreSQL sums integers as bigint, faster than the numeric it sums bigints
+    # as: the reports' busiest numbers sum 300,000 of these rows at 10,000 numbers.
+    return _count(verbose, example, field=models.IntegerField)
 
 
 class CallDay(models.Model):
@@ -86,10 +93,10 @@ class CallNumberDay(models.Model):
         _("virtual number dialled"), max_length=20, blank=True, help_text=_("Example: +6531500101.")
     )
     day = models.DateField(_("day"), help_text=_("In the pool's operations time zone."))
-    calls = _count("calls", "12")
-    connected = _count("connected", "10")
-    answered = _count("answered", "8")
-    talk_seconds = _count("talk seconds", "960")
+    calls = _small_count("calls", "12")
+    connected = _small_count("connected", "10")
+    answered = _small_count("answered", "8")
+    talk_seconds = _small_count("talk seconds", "960")
 
     objects = CallNumberDayQuerySet.as_manager()
 
