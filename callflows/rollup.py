@@ -16,12 +16,15 @@ calls of one pool, day and decision wait on one roll-up row for the rest of thei
 the Call Action's transaction is its one statement.
 
 A day is in the pool's time zone, else the deployment's: that zone is written into the trigger
-when it is installed (`migrate` installs it again, `install_rollup`), and the roll-up is built
-again when the installed text changes (`ensure_rollup`) or a pool's zone changes
-(`rollup_rebuild(pools=...)`): days already summed cannot be moved to another zone otherwise.
+when it is installed (`install_rollup`, by the migration). Every `migrate` checks the installed
+text; if it is not this release's with this zone, it installs it and sums the roll-up again
+(`ensure_rollup`); a pool's new zone sums that pool's days again (`rollup_rebuild(pool_ids=...)`):
+days already summed cannot be moved to another zone otherwise.
 On SQLite the day is Django's own function for TruncDate (`django_datetime_cast_date`, registered
 on each of Django's connections), so the roll-up and the raw aggregate read the same days.
 """
+
+import hashlib
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -122,6 +125,16 @@ SQLITE_TRIGGER_NAMES = (
 )
 
 
+_PG_ADD_SIGNATURE = "callflows_call_rollup_add(callflows_call, integer)"
+
+
+def _signature(statements: list[str]) -> str:
+    """A short digest of the installing statements (a COMMENT on PostgreSQL's function, so its
+    own text is left out)."""
+    text = "\n".join(s for s in statements if not s.startswith("COMMENT"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -156,12 +169,15 @@ def trigger_sql(vendor: str, *, fallback: str | None = None) -> list[str]:
                 connected=_connected("c", "p_sign"), answered=_answered("c", "p_sign")
             )
         )
-        return [
+        statements = [
             _PG_ADD.format(fallback=zone, add_day=add_day, add_number_day=add_number_day),
             _PG_TRIGGER_FUNCTION,
             *[f"DROP TRIGGER IF EXISTS {name} ON callflows_call" for name in PG_TRIGGER_NAMES],
             *_PG_TRIGGERS,
         ]
+        # Which text is installed, for `ensure_rollup`.
+        comment = f"COMMENT ON FUNCTION {_PG_ADD_SIGNATURE} IS '{_signature(statements)}'"
+        return [*statements, comment]
     if vendor == "sqlite":
         columns = ", ".join(CHANGED)
         return [
@@ -183,7 +199,7 @@ def remove_sql(vendor: str) -> list[str]:
         return [
             *[f"DROP TRIGGER IF EXISTS {name} ON callflows_call" for name in PG_TRIGGER_NAMES],
             "DROP FUNCTION IF EXISTS callflows_call_rollup()",
-            "DROP FUNCTION IF EXISTS callflows_call_rollup_add(callflows_call, integer)",
+            f"DROP FUNCTION IF EXISTS {_PG_ADD_SIGNATURE}",
         ]
     if vendor == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGER_NAMES]
@@ -271,41 +287,40 @@ def remove_rollup(schema_editor) -> None:
         schema_editor.execute(statement, params=None)
 
 
-def _installed(connection) -> str:
-    """The installed triggers' text, to see whether it is this release's and this zone's."""
+def _is_current(connection) -> bool:
+    """Whether the installed triggers are this release's, with this deployment's zone."""
+    wanted = trigger_sql(connection.vendor)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT coalesce(string_agg(pg_get_functiondef(oid), '' ORDER BY proname), '') "
-                "FROM pg_proc WHERE proname IN "
-                "('callflows_call_rollup', 'callflows_call_rollup_add')"
+                "SELECT obj_description(to_regprocedure(%s), 'pg_proc'), "
+                "(SELECT count(*) FROM pg_trigger WHERE tgname IN (%s, %s))",
+                [_PG_ADD_SIGNATURE, *PG_TRIGGER_NAMES],
             )
-            functions = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT count(*) FROM pg_trigger WHERE tgname IN (%s, %s)", list(PG_TRIGGER_NAMES)
-            )
-            return f"{functions}|{cursor.fetchone()[0]}"
+            comment, triggers = cursor.fetchone()
+            return comment == _signature(wanted) and triggers == len(PG_TRIGGER_NAMES)
         cursor.execute(
-            "SELECT coalesce(group_concat(sql, ''), '') FROM (SELECT sql FROM sqlite_master "
-            "WHERE type = 'trigger' AND name IN (%s, %s, %s) ORDER BY name)",
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN (%s, %s, %s) "
+            "ORDER BY name",
             list(SQLITE_TRIGGER_NAMES),
         )
-        return cursor.fetchone()[0]
+        installed = sorted(row[0] for row in cursor.fetchall())
+        return installed == sorted(w.rstrip(";") for w in wanted if w.startswith("CREATE"))
 
 
 def ensure_rollup(*, using: str = "default") -> bool:
-    """After `migrate`: put the triggers back as this release and this deployment's zone have
-    them, and if they were different (SQLite drops a table's triggers when Django rebuilds it;
-    the deployment's zone changed), sum the roll-up again. True when it did."""
+    """After `migrate`: if the installed triggers are not this release's with this deployment's
+    zone (SQLite drops a table's triggers when Django rebuilds it; the zone changed), install
+    them and sum the roll-up again. True when it did. Current triggers are left alone: a
+    deploy's `migrate` takes no lock on the calls."""
     connection = connections[using]
     existing = set(connection.introspection.table_names())
     if not {"callflows_call", *TABLES} <= existing:
         return False  # migrated back to before the roll-up
-    before = _installed(connection)
+    if _is_current(connection):
+        return False
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for statement in trigger_sql(connection.vendor):
             cursor.execute(statement)
-    if _installed(connection) == before:
-        return False
     rollup_rebuild(using=using)
     return True

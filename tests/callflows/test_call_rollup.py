@@ -240,3 +240,19 @@ def test_the_call_actions_write_keeps_its_statements(pools):
     statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
     assert CallDay.objects.get().calls == 1
+
+
+def test_migrate_leaves_current_triggers_alone_and_puts_lost_ones_back(pools):
+    assert ensure_rollup() is False  # a deploy's migrate: nothing to do, no lock taken
+    action("kept", SG_NUMBER, MORNING)
+    with connection.cursor() as cursor:  # as SQLite loses them when Django rebuilds the table
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER callflows_call_rollup_write ON callflows_call")
+        else:
+            cursor.execute("DROP TRIGGER callflows_call_rollup_insert")
+    action("missed", SG_NUMBER, MORNING)
+    assert CallDay.objects.get().calls == 1
+    assert ensure_rollup() is True
+    assert CallDay.objects.get().calls == 2  # summed again from the calls
+    action("counted", SG_NUMBER, MORNING)
+    assert CallDay.objects.get().calls == 3
