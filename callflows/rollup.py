@@ -63,40 +63,78 @@ ON CONFLICT ((coalesce(pool_id, 0)), virtual_number, day) DO UPDATE SET
     talk_seconds = callflows_callnumberday.talk_seconds + excluded.talk_seconds;
 """
 
-# --- PostgreSQL: one function adds (or, with sign -1, subtracts) one call's figures. ---
-_PG_ADD = """
-CREATE OR REPLACE FUNCTION callflows_call_rollup_add(c callflows_call, p_sign integer)
-RETURNS void LANGUAGE plpgsql AS $$
+# --- PostgreSQL: a call's key (its pool and day), then its figures added or subtracted. ---
+_PG_KEY = """
+CREATE OR REPLACE FUNCTION callflows_call_rollup_key(c callflows_call, OUT k_pool bigint,
+    OUT k_day date) LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_pool bigint;
-    v_zone text;
-    v_day date;
+    k_zone text;
 BEGIN
-    SELECT v.pool_id, nullif(p.operations_time_zone, '') INTO v_pool, v_zone
+    SELECT v.pool_id, nullif(p.operations_time_zone, '') INTO k_pool, k_zone
     FROM masking_virtualnumber v JOIN masking_pool p ON p.id = v.pool_id
     WHERE v.number = c.virtual_number;
-    v_day := (c.created_at AT TIME ZONE coalesce(v_zone, {fallback}))::date;
-    {add_day}
-    {add_number_day}
+    k_day := (c.created_at AT TIME ZONE coalesce(k_zone, {fallback}))::date;
+END
+$$;
+"""
+_PG_ADD = """
+CREATE OR REPLACE FUNCTION callflows_call_rollup_{table}(c callflows_call, k_pool bigint,
+    k_day date, p_sign integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    {upsert}
 END
 $$;
 """
 _PG_VALUES_DAY = (
-    "VALUES (v_pool, v_day, c.outcome, c.status, p_sign, {answered}, "
+    "VALUES (k_pool, k_day, c.outcome, c.status, p_sign, {answered}, "
     "p_sign * coalesce(c.callee_seconds, 0))"
 )
 _PG_VALUES_NUMBER_DAY = (
-    "VALUES (v_pool, c.virtual_number, v_day, p_sign, {connected}, {answered}, "
+    "VALUES (k_pool, c.virtual_number, k_day, p_sign, {connected}, {answered}, "
     "p_sign * coalesce(c.callee_seconds, 0))"
 )
+# Every writer locks roll-up rows in one order: a number's day before a day, and of two rows of
+# a table (a call moving from one key to another) the smaller key first. So two writers never
+# wait on each other in a cycle (a deadlock would fail a Call Action).
 _PG_TRIGGER_FUNCTION = """
 CREATE OR REPLACE FUNCTION callflows_call_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    o_pool bigint;
+    o_day date;
+    n_pool bigint;
+    n_day date;
+    new_first_number boolean := false;
+    new_first_day boolean := false;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        PERFORM callflows_call_rollup_add(OLD, -1);
+        SELECT * INTO o_pool, o_day FROM callflows_call_rollup_key(OLD);
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        PERFORM callflows_call_rollup_add(NEW, 1);
+        SELECT * INTO n_pool, n_day FROM callflows_call_rollup_key(NEW);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        new_first_number := coalesce((coalesce(n_pool, 0), NEW.virtual_number, n_day)
+            < (coalesce(o_pool, 0), OLD.virtual_number, o_day), false);
+        new_first_day := coalesce((coalesce(n_pool, 0), n_day, NEW.outcome, NEW.status)
+            < (coalesce(o_pool, 0), o_day, OLD.outcome, OLD.status), false);
+    END IF;
+    IF new_first_number THEN
+        PERFORM callflows_call_rollup_callnumberday(NEW, n_pool, n_day, 1);
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM callflows_call_rollup_callnumberday(OLD, o_pool, o_day, -1);
+    END IF;
+    IF TG_OP <> 'DELETE' AND NOT new_first_number THEN
+        PERFORM callflows_call_rollup_callnumberday(NEW, n_pool, n_day, 1);
+    END IF;
+    IF new_first_day THEN
+        PERFORM callflows_call_rollup_callday(NEW, n_pool, n_day, 1);
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM callflows_call_rollup_callday(OLD, o_pool, o_day, -1);
+    END IF;
+    IF TG_OP <> 'DELETE' AND NOT new_first_day THEN
+        PERFORM callflows_call_rollup_callday(NEW, n_pool, n_day, 1);
     END IF;
     RETURN NULL;
 END
@@ -125,7 +163,13 @@ SQLITE_TRIGGER_NAMES = (
 )
 
 
-_PG_ADD_SIGNATURE = "callflows_call_rollup_add(callflows_call, integer)"
+_PG_SIGNED = "callflows_call_rollup()"
+_PG_FUNCTIONS = [
+    _PG_SIGNED,
+    "callflows_call_rollup_key(callflows_call)",
+    "callflows_call_rollup_callday(callflows_call, bigint, date, integer)",
+    "callflows_call_rollup_callnumberday(callflows_call, bigint, date, integer)",
+]
 
 
 def _signature(statements: list[str]) -> str:
@@ -170,13 +214,15 @@ def trigger_sql(vendor: str, *, fallback: str | None = None) -> list[str]:
             )
         )
         statements = [
-            _PG_ADD.format(fallback=zone, add_day=add_day, add_number_day=add_number_day),
+            _PG_KEY.format(fallback=zone),
+            _PG_ADD.format(table="callday", upsert=add_day),
+            _PG_ADD.format(table="callnumberday", upsert=add_number_day),
             _PG_TRIGGER_FUNCTION,
             *[f"DROP TRIGGER IF EXISTS {name} ON callflows_call" for name in PG_TRIGGER_NAMES],
             *_PG_TRIGGERS,
         ]
         # Which text is installed, for `ensure_rollup`.
-        comment = f"COMMENT ON FUNCTION {_PG_ADD_SIGNATURE} IS '{_signature(statements)}'"
+        comment = f"COMMENT ON FUNCTION {_PG_SIGNED} IS '{_signature(statements)}'"
         return [*statements, comment]
     if vendor == "sqlite":
         columns = ", ".join(CHANGED)
@@ -198,8 +244,7 @@ def remove_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
             *[f"DROP TRIGGER IF EXISTS {name} ON callflows_call" for name in PG_TRIGGER_NAMES],
-            "DROP FUNCTION IF EXISTS callflows_call_rollup()",
-            f"DROP FUNCTION IF EXISTS {_PG_ADD_SIGNATURE}",
+            *[f"DROP FUNCTION IF EXISTS {function}" for function in _PG_FUNCTIONS],
         ]
     if vendor == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGER_NAMES]
@@ -295,7 +340,7 @@ def _is_current(connection) -> bool:
             cursor.execute(
                 "SELECT obj_description(to_regprocedure(%s), 'pg_proc'), "
                 "(SELECT count(*) FROM pg_trigger WHERE tgname IN (%s, %s))",
-                [_PG_ADD_SIGNATURE, *PG_TRIGGER_NAMES],
+                [_PG_SIGNED, *PG_TRIGGER_NAMES],
             )
             comment, triggers = cursor.fetchone()
             return comment == _signature(wanted) and triggers == len(PG_TRIGGER_NAMES)
