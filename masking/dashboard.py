@@ -187,7 +187,9 @@ def on_days(todays: dict[date, list[int | None]], *, back: int = 0) -> Q:
     return condition
 
 
-def calls_per_day(todays, days: int = 30, *, calls=None) -> list[tuple[date, int]]:
+def calls_per_day(
+    todays: dict[date, list[int | None]], days: int = 30, *, calls=None
+) -> list[tuple[date, int]]:
     """Calls a day over each pool's last `days` days, the pools' days added up."""
     calls = CallDay.objects.all() if calls is None else calls
     end = max(todays, default=timezone.localdate())
