@@ -397,3 +397,18 @@ class OutOfSessionAnswer(models.Model):
 
     def __str__(self):
         return f"{self.get_answer_display()} ({self.elapsed_ms} ms)"
+
+
+# The roll-up the dashboard and the reports read (its own module: one concept a file).
+from callflows.call_days import CallDay, CallNumberDay  # noqa: E402
+
+__all__ = [
+    "Call",
+    "CallAction",
+    "CallDay",
+    "CallEvent",
+    "CallNumberDay",
+    "NumberEvent",
+    "OutOfSessionAnswer",
+    "ProviderConnection",
+]

@@ -20,6 +20,7 @@ the call arrives. Examples, in `manage.py shell`::
 (calls we bridged): how often the other party picked up when we put a call through.
 """
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from django.db import models
@@ -40,7 +41,7 @@ def _figures():
     }
 
 
-def _with_rates(row: dict) -> dict:
+def with_rates(row: dict) -> dict:
     row["answer_rate"] = round(row["answered"] / row["connected"], 3) if row["connected"] else None
     row["talk_minutes"] = round((row.pop("talk_seconds") or 0) / 60, 1)
     return row
@@ -66,7 +67,7 @@ class CallQuerySet(models.QuerySet):
         return self.filter(ANSWERED)
 
     def totals(self) -> dict:
-        return _with_rates(self.aggregate(**_figures()))
+        return with_rates(self.aggregate(**_figures()))
 
     def per_day(self) -> list[dict]:
         rows = (
@@ -75,7 +76,7 @@ class CallQuerySet(models.QuerySet):
             .annotate(**_figures())
             .order_by("day")
         )
-        return [_with_rates(dict(row)) for row in rows]
+        return [with_rates(dict(row)) for row in rows]
 
     def by_outcome(self) -> list[dict]:
         return list(
@@ -87,7 +88,7 @@ class CallQuerySet(models.QuerySet):
 
     def by_virtual_number(self) -> list[dict]:
         rows = self.values("virtual_number").annotate(**_figures()).order_by("-calls")
-        return [_with_rates(dict(row)) for row in rows]
+        return [with_rates(dict(row)) for row in rows]
 
     def by_session(self) -> list[dict]:
         rows = (
@@ -96,8 +97,84 @@ class CallQuerySet(models.QuerySet):
             .annotate(**_figures())
             .order_by("-calls")
         )
-        return [_with_rates(dict(row)) for row in rows]
+        return [with_rates(dict(row)) for row in rows]
 
     def average_mos(self) -> float | None:
         value = self.aggregate(mos=models.Avg("callee_mos"))["mos"]
         return round(value, 2) if value is not None else None
+
+
+# The roll-up's columns are named as the figures: aggregate under other names, then rename.
+_FIGURE_NAMES = ("calls", "connected", "answered", "talk_seconds")
+
+
+def _sums(**figures) -> dict:
+    return {f"sum_{name}": expression for name, expression in figures.items()}
+
+
+def _named(row: dict) -> dict:
+    return {key.removeprefix("sum_"): value for key, value in row.items()}
+
+
+def _counted(rows) -> list[dict]:
+    # A roll-up row a late change emptied (its calls moved to another key) counts nothing.
+    return [row for row in map(_named, rows) if row["calls"]]
+
+
+class _DaysQuerySet(models.QuerySet):
+    def between(self, start: date, end: date):
+        """Days from `start` to `end`, both included, each pool's in its own time zone."""
+        return self.filter(day__gte=start, day__lte=end)
+
+
+class CallDayQuerySet(_DaysQuerySet):
+    """The roll-up `CallDay` in `CallQuerySet`'s words: the same methods, the same figures."""
+
+    def _figures(self):
+        return _sums(
+            calls=Sum("calls", default=0),
+            connected=Sum("calls", filter=CONNECTED, default=0),
+            answered=Sum("answered", default=0),
+            talk_seconds=Sum("talk_seconds", default=0),
+        )
+
+    def totals(self) -> dict:
+        return with_rates(_named(self.aggregate(**self._figures())))
+
+    def per_day(self) -> list[dict]:
+        rows = self.values("day").annotate(**self._figures()).order_by("day")
+        return [with_rates(row) for row in _counted(rows)]
+
+    def _by(self, column: str) -> list[dict]:
+        rows = (
+            self.values(column).annotate(**_sums(calls=Sum("calls"))).order_by("-sum_calls", column)
+        )
+        return _counted(rows)
+
+    def by_outcome(self) -> list[dict]:
+        return self._by("outcome")
+
+    def by_status(self) -> list[dict]:
+        return self._by("status")
+
+
+class CallNumberDayQuerySet(_DaysQuerySet):
+    def per_number(self):
+        """Per number dialled, the busiest first, as a QuerySet (to slice, or to stream): its
+        rows through `number_rows`."""
+        return (
+            self.values("virtual_number")
+            .annotate(**_sums(**{name: Sum(name, default=0) for name in _FIGURE_NAMES}))
+            .filter(sum_calls__gt=0)
+            .order_by("-sum_calls", "virtual_number")
+        )
+
+    def by_virtual_number(self) -> list[dict]:
+        """As `CallQuerySet.by_virtual_number`."""
+        return list(number_rows(self.per_number()))
+
+
+def number_rows(rows) -> Iterator[dict]:
+    """`CallNumberDayQuerySet.per_number`'s rows in the figures' names, with their rates."""
+    for row in rows:
+        yield with_rates(_named(row))

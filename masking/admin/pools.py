@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from callflows.rollup import rollup_rebuild
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool
 from masking.models.callbacks import validate_secret
@@ -143,6 +144,7 @@ class PoolAdmin(ProjectAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        moved_days = change and "operations_time_zone" in form.changed_data
         pool_save(
             pool=obj,
             changed=[f for f in form.changed_data if not f.startswith("new_")],
@@ -152,3 +154,6 @@ class PoolAdmin(ProjectAdmin):
             actor=request.user,
             via=ADMIN,
         )
+        if moved_days:
+            # The reports' days of this pool are its zone's: summed again in the new one.
+            rollup_rebuild(pool_ids=[obj.pk])

@@ -177,6 +177,16 @@ class MaskingSession(models.Model):
                 condition=Q(status="open"),
                 name="masking_session_open_started",
             ),
+            # The open sessions that route nobody now (expired; those not yet started are read
+            # through masking_session_open_started): the dashboard subtracts them from the
+            # numbers' counters, and counts those expiring within the hour, from small ranges
+            # instead of a million rows (issue 28). Partial: only open sessions are in it, so
+            # closing one costs its entry, no more.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="open"),
+                name="masking_session_open_expiry",
+            ),
         ]
         permissions = [
             # Filed with sessions, where an administrator granting session rights looks. Staff
