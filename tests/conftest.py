@@ -10,6 +10,12 @@ from hypothesis import HealthCheck, settings
 from tests.callback_receiver import receiver  # noqa: F401 (a fixture for every test module)
 from tests.callflows.fake_8x8 import fake_8x8  # noqa: F401 (a fixture for every test module)
 
+# Hashing a password the production way (PBKDF2, 1,000,000 iterations) costs a tenth of a second
+# or more per user created or signed in (`admin_client` does both); the suite tests what the
+# passwords guard, not the hasher, so it hashes with MD5. Processes the tests start (gunicorn,
+# manage.py) keep production's hashers.
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 # tests/pgbouncer needs the whole run to go through a pooler: `make test-pgbouncer` starts one.
 collect_ignore = [] if os.environ.get("PGBOUNCER_PORT") else ["pgbouncer"]
 

@@ -20,6 +20,7 @@ from tests.masking.api.conftest import client_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.serial,  # its tail waits for every other transaction (README, "Tests")
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="concurrent writers need PostgreSQL; `make test` runs this in its PostgreSQL pass",

@@ -14,7 +14,8 @@ from tests.masking.api.conftest import client_for
 
 # Committed rows, as a backend reads them: on PostgreSQL a feed shows only rows whose
 # transaction has ended (masking/changes.py), which a test's own transaction never has.
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serial: another xdist worker's open transaction would hold those rows back (README, "Tests").
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.serial]
 
 
 @pytest.fixture
