@@ -48,7 +48,8 @@ def _small_count(verbose: str, example: str):
 
 
 class CallDay(models.Model):
-    """Calls of one pool on one day with one decision and one 8x8 outcome, summed."""
+    """Calls of one pool on one day with one decision and one 8x8 outcome, summed (over a few
+    rows, `shard`: always read with Sum)."""
 
     pool = _pool_field()
     day = models.DateField(_("day"), help_text=_("In the pool's operations time zone."))
@@ -60,6 +61,14 @@ class CallDay(models.Model):
         max_length=12,
         blank=True,
         help_text=_("Empty until 8x8's summary of the call arrives. Example: COMPLETED."),
+    )
+    shard = models.PositiveSmallIntegerField(
+        _("shard"),
+        default=0,
+        help_text=_(
+            "The call id modulo callflows.rollup.SHARDS: a day's figures are split over a few "
+            "rows so concurrent calls do not queue on one; read them summed. Example: 7."
+        ),
     )
     calls = _count("calls", "51")
     answered = _count("answered", "40")
@@ -77,6 +86,7 @@ class CallDay(models.Model):
                 F("day"),
                 F("outcome"),
                 F("status"),
+                F("shard"),
                 name="callflows_callday_one_row_a_key",
             )
         ]

@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
                 ('day', models.DateField(help_text="In the pool's operations time zone.", verbose_name='day')),
                 ('outcome', models.CharField(blank=True, help_text='Example: connect.', max_length=16, verbose_name='our decision')),
                 ('status', models.CharField(blank=True, help_text="Empty until 8x8's summary of the call arrives. Example: COMPLETED.", max_length=12, verbose_name="8x8's outcome")),
+                ('shard', models.PositiveSmallIntegerField(default=0, help_text='The call id modulo callflows.rollup.SHARDS: a day\'s figures are split over a few rows so concurrent calls do not queue on one; read them summed. Example: 7.', verbose_name='shard')),
                 ('calls', models.BigIntegerField(default=0, help_text='Example: 51.', verbose_name='calls')),
                 ('answered', models.BigIntegerField(default=0, help_text='Example: 40.', verbose_name='answered')),
                 ('talk_seconds', models.BigIntegerField(default=0, help_text='Example: 2400.', verbose_name='talk seconds')),
@@ -39,7 +40,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'calls of a day',
                 'verbose_name_plural': 'calls per day',
-                'constraints': [models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('pool', models.Value(0)), models.F('day'), models.F('outcome'), models.F('status'), name='callflows_callday_one_row_a_key')],
+                'constraints': [models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('pool', models.Value(0)), models.F('day'), models.F('outcome'), models.F('status'), models.F('shard'), name='callflows_callday_one_row_a_key')],
             },
         ),
         migrations.CreateModel(
