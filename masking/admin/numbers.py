@@ -179,7 +179,7 @@ class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdm
             via=ADMIN,
             end_open_sessions=retirement_confirmed(request),
         )
-        if change and "pool" in form.changed_data:
+        if change and form.initial.get("pool") != obj.pool_id:
             # The roll-up's triggers key a call by its number's pool at each write: a call
             # written before the move and changed after it would be subtracted from the new pool
             # and left in the old. Both pools' figures are summed again from the calls.
