@@ -11,6 +11,7 @@ from callflows.rollup import rollup_rebuild
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool
 from masking.models.callbacks import validate_secret
+from masking.pool_access import granted_pools
 from masking.pool_rules import OUT_OF_SESSION_RULES, RULE_NAMES
 from masking.services.audit import ADMIN
 from masking.services.pools import pool_save
@@ -70,6 +71,37 @@ class PoolForm(forms.ModelForm):
         ]  # fmt: skip
         widgets = {"out_of_session_ask": _AskSelect}
 
+    # Set by PoolAdmin for a staff member given pools: they may not change who sees every pool.
+    editor_limited = False
+
+    def clean_users(self):
+        users = self.cleaned_data.get("users")
+        if not self.editor_limited or users is None or self.instance.pk is None:
+            return users
+        before = set(self.instance.users.all())
+        after = set(users)
+        # Given no pool is every pool: a last pool taken away widens a person to every pool.
+        widened = [
+            u for u in before - after if not u.masking_pools.exclude(pk=self.instance.pk).exists()
+        ]
+        narrowed = [u for u in after - before if not u.masking_pools.exists()]
+        problems = []
+        if widened:
+            names = ", ".join(sorted(u.get_username() for u in widened))
+            problems.append(
+                f"This is the only pool of {names}: without it they would see every pool. "
+                "Staff who see every pool change that."
+            )
+        if narrowed:
+            names = ", ".join(sorted(u.get_username() for u in narrowed))
+            problems.append(
+                f"{names} see every pool: adding them here would limit them to this pool. "
+                "Staff who see every pool change that."
+            )
+        if problems:
+            raise forms.ValidationError(problems)
+        return users
+
     def _post_clean(self):
         # The model's clean (a URL needs a secret) sees the secret typed with it.
         secret = self.cleaned_data.get("new_callback_secret")
@@ -114,6 +146,11 @@ class PoolAdmin(ProjectAdmin):
         ),
         (_("Who works in this pool"), {"fields": ["users"]}),
     ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.editor_limited = granted_pools(request.user) is not None
+        return form
 
     def get_queryset(self, request):
         # The list's number counts in its one query, not one query a pool.

@@ -115,22 +115,32 @@ def instead(purpose: str, *, layers: list[tuple], have: dict, pool: Pool | None)
     return "nothing, then the call ends"
 
 
-def voice_check() -> dict:
-    """Which prompts 8x8 would refuse in the configured dialect, by the stored catalogue."""
-    catalogue = SpeechProfile.objects.codes()
+def voice_check(user=None) -> dict:
+    """Which prompts 8x8 would refuse, each checked where it is spoken: a pool's own prompt in
+    its pool's dialect against its pool's catalogue (as the prompt form checks it), the
+    deployment's against the deployment's. `user`: only the prompts of the pools they see."""
+    prompts = Prompt.objects.select_related("pool").order_by("pk")
+    if user is not None:
+        prompts = within_pools(prompts, user=user, path="pool")
+    by_pool: dict[int | None, list[Prompt]] = {}
+    for prompt in prompts:
+        by_pool.setdefault(prompt.pool_id, []).append(prompt)
     dialect = dialect_in_force()
+    checked = bool(SpeechProfile.objects.codes())
     refused = []
-    if catalogue:
-        prompts = list(Prompt.objects.all())
+    for group in by_pool.values():
+        catalogue, spoken_in = voices_checked_against(group[0].pool)
+        checked = checked or bool(catalogue)
         bad = refused_voices(
-            {p.voice_profile for p in prompts}, dialect=dialect, catalogue=catalogue
+            {p.voice_profile for p in group}, dialect=spoken_in, catalogue=catalogue
         )
-        refused = [
+        refused += [
             {"prompt": p, "voice": p.voice_profile, "sent": bad[p.voice_profile]}
-            for p in prompts
+            for p in group
             if p.voice_profile in bad
         ]
-    return {"checked": bool(catalogue), "dialect": dialect, "refused": refused}
+    refused.sort(key=lambda row: row["prompt"].pk)
+    return {"checked": checked, "dialect": dialect, "refused": refused}
 
 
 def refusal_message(voice: str, *, language: str, dialect: str, catalogue: frozenset[str]) -> str:
@@ -206,7 +216,7 @@ class PromptAdmin(ProjectAdmin):
             **(extra_context or {}),
             "missing_prompts": [] if limited else missing_prompts(),
             "pools_missing_prompts": pools_missing_prompts(request.user),
-            "voice_check": voice_check(),
+            "voice_check": voice_check(request.user),
         }
         return super().changelist_view(request, extra_context)
 

@@ -168,6 +168,7 @@ class VirtualNumber(models.Model):
 
         Renumbering would move open sessions to a new caller ID (and could make a participant's
         real number the caller ID the other side sees): retire the number and add a new one.
+        Likewise a number holding open sessions keeps its pool.
         Checked here, so every path that writes the pool (admin, API, CSV import, 8x8's number
         events) refuses it through `full_clean()`.
         """
@@ -175,8 +176,28 @@ class VirtualNumber(models.Model):
         if not self.number:
             return
         if self.pk is not None:
-            stored = VirtualNumber.objects.filter(pk=self.pk).values_list("number", flat=True)
-            if str(stored.first()) != str(self.number) and self.sessions.exists():
+            stored_number, stored_pool = VirtualNumber.objects.filter(pk=self.pk).values_list(
+                "number", "pool_id"
+            ).first() or (None, None)
+            if stored_pool not in (None, self.pool_id) and self.sessions.open().exists():
+                # No pool given is the deployment's (`save()`): a move only if it is another.
+                pools = apps.get_model("masking", "Pool").objects
+                moving = self.pool_id is not None or stored_pool != pools.deployment().pk
+            else:
+                moving = False
+            if moving:
+                # Its open sessions belong to its pool: that pool's backend opened them and
+                # reads them, its staff keep them; moved, they would be the other pool's.
+                raise ValidationError(
+                    {
+                        "pool": _(
+                            "This number holds open sessions, so it stays in its pool until they "
+                            "close (end them, or wait for them to expire)."
+                        )
+                    },
+                    code="pool_move_open_sessions",
+                )
+            if str(stored_number) != str(self.number) and self.sessions.exists():
                 raise ValidationError(
                     {
                         "number": _(
@@ -186,7 +207,7 @@ class VirtualNumber(models.Model):
                     },
                     code="renumbering",
                 )
-            if str(stored.first()) == str(self.number):
+            if str(stored_number) == str(self.number):
                 return
         participant = apps.get_model("masking", "Participant")
         if participant.objects.filter(number=self.number, session__status="open").exists():
