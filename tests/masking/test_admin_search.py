@@ -121,9 +121,14 @@ def test_the_trigram_migration_applies_and_reverses(migrator):
     assert not trigram & _indexes()
 
 
-def _plan(sql: str, params) -> str:
+def _plan(sql: str, params, *, bitmap_only: bool = False) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if bitmap_only:
+            # On a table of a few rows, walking another index in order under a LIMIT and
+            # filtering may price below the trigram bitmap (seen in CI); with plain index scans
+            # off too, only an index that can answer LIKE '%…%' is left to choose.
+            cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -143,4 +148,4 @@ def test_a_search_by_part_of_a_reference_or_a_number_uses_the_trigram_indexes(ad
     with CaptureQueriesContext(connection) as queries:
         model_admin.get_search_results(request, MaskingSession.objects.all(), "9123001")
     [participants] = [q["sql"] for q in queries if 'FROM "masking_participant"' in q["sql"]]
-    assert NUMBER_INDEX in _plan(participants, None)
+    assert NUMBER_INDEX in _plan(participants, None, bitmap_only=True)
