@@ -9,11 +9,12 @@ millions:
   outcome, and the dashboard's calls today and its chart;
 - `CallNumberDay`: per pool, dialled number and day: the reports' table by number.
 
-A day is a calendar day in the pool's operations time zone (`Pool.operations_time_zone`, else the
-deployment's MASKING_OPERATIONS_TIME_ZONE), taken from the call's `created_at` as the raw
-aggregates (`callflows.reports.CallQuerySet`) take it. Calls to a number that is no pool's (a
-foreign sub-account's call, a call known from a status event only) have no pool, and their days
-are in the deployment's zone. Rows are never edited by hand: the triggers add and subtract.
+A call counts in the pool that answered it (`Call.pool`), on a calendar day in that pool's
+operations time zone (`Pool.operations_time_zone`, else the deployment's
+MASKING_OPERATIONS_TIME_ZONE), taken from the call's `created_at` as the raw aggregates
+(`callflows.reports.CallQuerySet`) take it. Calls that were no pool's (to a number not ours then, a
+call known from a status event only) have no pool, and their days are in the deployment's zone.
+Rows are never edited by hand: the triggers add and subtract.
 """
 
 from django.db import models
@@ -32,7 +33,9 @@ def _pool_field():
         blank=True,
         related_name="+",
         verbose_name=_("pool"),
-        help_text=_("The pool of the number dialled; empty when it is no pool's number."),
+        help_text=_(
+            "The pool that answered the calls (Call.pool); empty for calls that were no pool's."
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from callflows.reports import CallQuerySet
 from masking.changes import stamp_fields
+from masking.models import VirtualNumber
 from masking.privacy import number_text, personal_number
 
 
@@ -52,6 +53,25 @@ class Call(models.Model):
     # --- what we answered (the Call Action) ---
     action_event_id = models.CharField(_("call action event id"), max_length=200, blank=True)
     virtual_number = models.CharField(_("virtual number dialled"), max_length=20, blank=True)
+    pool = models.ForeignKey(
+        "masking.Pool",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("pool"),
+        db_index=False,  # indexed in Meta with the time, the order every list of a pool reads
+        # No constraint in the database: its check locks the pool's row (FOR KEY SHARE) at each
+        # call's insert, and every concurrent call of a pool would share that one row's lock.
+        # Deleting a pool through Django empties this field (SET_NULL); the roll-up and the
+        # reports read a call whose pool is gone as no pool's.
+        db_constraint=False,
+        help_text=_(
+            "The pool whose number was dialled, when the call was first answered: the call stays "
+            "in that pool's log and reports if the number later moves. Empty for a number that "
+            "was no pool's then. Example: Singapore."
+        ),
+    )
     caller = personal_number(models.CharField(_("caller"), max_length=20, blank=True))
     masking_session = models.ForeignKey(
         "masking.MaskingSession",
@@ -130,6 +150,8 @@ class Call(models.Model):
             models.Index(
                 fields=["virtual_number", "created_at"], name="callflows_call_number_created"
             ),
+            # Staff and API users given pools: their pools' calls, newest first.
+            models.Index(fields=["pool", "created_at"], name="callflows_call_pool_created"),
             # The API's feeds (`after=`, `updated_after=`): every page one index range.
             models.Index(fields=["created_tx", "id"], name="callflows_call_created_feed"),
             models.Index(fields=["change_tx", "id"], name="callflows_call_change_feed"),
@@ -149,6 +171,17 @@ class Call(models.Model):
 
     def __str__(self):
         return f"Call {self.provider_session_id}"
+
+    def save(self, *args, **kwargs):
+        # As the Call Action's write does (callflows.records): a call created with its number
+        # takes that number's pool.
+        if self._state.adding and self.pool_id is None and self.virtual_number:
+            self.pool_id = (
+                VirtualNumber.objects.filter(number=self.virtual_number)
+                .values_list("pool_id", flat=True)
+                .first()
+            )
+        super().save(*args, **kwargs)
 
     @property
     def talk_seconds(self) -> int:

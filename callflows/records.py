@@ -28,13 +28,19 @@ from masking.services.callbacks import any_callback_endpoint, emit_call_complete
 _CALL_COLUMNS = """
     provider_session_id, action_event_id, virtual_number, caller, masking_session_id, outcome,
     recorded, answer, answered_at, created_at, keypad_tries, recording_withheld, status,
-    last_action, error_message, recording_id, recording_path
+    last_action, error_message, recording_id, recording_path, pool_id
 """
-_CALL_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', ''"
+# The call's pool is its number's (`Call.pool`), looked up inside the write: no round trip more.
+_POOL_OF = "(SELECT v.pool_id FROM masking_virtualnumber v WHERE v.number = {number})"
+_CALL_VALUES = (
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '', '', '', '', "
+    + _POOL_OF.format(number="%s")
+)
 # In INSERT ... SELECT, PostgreSQL cannot infer a parameter's type from its column: say it.
 _PG_CALL_VALUES = (
     "%s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::bigint, %s::varchar, %s::boolean, "
-    "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, %s::varchar, '', '', '', '', ''"
+    "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, %s::varchar, '', '', '', '', '', "
+    + _POOL_OF.format(number="%s::varchar")
 )
 # The call now holds this action's answer...
 _CALL_TAKES_ANSWER = """
@@ -48,7 +54,8 @@ ON CONFLICT (provider_session_id) DO UPDATE SET
     answer = excluded.answer,
     answered_at = excluded.answered_at,
     keypad_tries = excluded.keypad_tries,
-    recording_withheld = excluded.recording_withheld
+    recording_withheld = excluded.recording_withheld,
+    pool_id = coalesce(callflows_call.pool_id, excluded.pool_id)
 """
 # ...or, for a follow-up we only hang up on, keeps what it was (a bridge stays a bridge on record).
 _CALL_KEEPS_ANSWER = "ON CONFLICT (provider_session_id) DO NOTHING"
@@ -132,6 +139,7 @@ def call_record_answer(
         now_db,
         decision.tries,
         NO_PUSH_CONFIG if decision.recording_withheld else "",
+        virtual_number,
     ]
     keeps_answer = decision.outcome == Outcome.HANGUP
     with connection.cursor() as cursor:

@@ -11,9 +11,17 @@ back its figures, and the Call Action keeps its one round trip. A roll-up of clo
 live query would still scan the open day's calls (a third of a million at 10,000,000 a month)
 and would miss late summaries of closed days.
 
-The cost: per call write, one lookup of the dialled number's pool and two upserts. Concurrent
-calls of one pool, day and decision wait on one roll-up row for the rest of their transaction;
-the Call Action's transaction is its one statement.
+A call is counted under its own pool (`Call.pool`, the number's pool when the call was first
+answered) and its own day: the key is read from the row itself, never from another table, so a
+number moving to another pool, or added after its first calls, moves no figures, and each
+subtraction finds the row its addition made. So a subtraction is an UPDATE, never an insert: it
+cannot leave a row behind (`manage.py flush` on SQLite empties the tables in any order; a call
+deleted after the roll-up and its pool once inserted a negative row naming a deleted pool, and the
+flush failed on the foreign key).
+
+The cost: per call write, one lookup of its pool's zone (by primary key) and two upserts.
+Concurrent calls of one pool, day and decision wait on one roll-up row for the rest of their
+transaction; the Call Action's transaction is its one statement.
 
 A day is in the pool's time zone, else the deployment's: that zone is written into the trigger
 when it is installed (`install_rollup`, by the migration). Every `migrate` checks the installed
@@ -36,7 +44,7 @@ TABLES = ("callflows_callday", "callflows_callnumberday")
 # answers' records. So each (pool, day, decision, outcome) is split in SHARDS rows by call id;
 # every read sums them. A number's day stays one row: two calls to one number at once are rare.
 SHARDS = 16
-CHANGED = ("virtual_number", "created_at", "outcome", "status", "callee_seconds")
+CHANGED = ("virtual_number", "pool_id", "created_at", "outcome", "status", "callee_seconds")
 
 
 def _answered(row: str, sign: str) -> str:
@@ -59,6 +67,21 @@ ON CONFLICT ((coalesce(pool_id, 0)), day, outcome, status, shard) DO UPDATE SET
     answered = callflows_callday.answered + excluded.answered,
     talk_seconds = callflows_callday.talk_seconds + excluded.talk_seconds;
 """
+# A subtraction: the row its addition made (the same key, from the same row), if it is there.
+_SUB_DAY = """
+UPDATE callflows_callday SET
+    calls = calls + {sign}, answered = answered + {answered},
+    talk_seconds = talk_seconds + {seconds}
+WHERE coalesce(pool_id, 0) = coalesce({pool}, 0) AND day = {day} AND outcome = {row}.outcome
+    AND status = {row}.status AND shard = {shard};
+"""
+_SUB_NUMBER_DAY = """
+UPDATE callflows_callnumberday SET
+    calls = calls + {sign}, connected = connected + {connected}, answered = answered + {answered},
+    talk_seconds = talk_seconds + {seconds}
+WHERE coalesce(pool_id, 0) = coalesce({pool}, 0) AND virtual_number = {row}.virtual_number
+    AND day = {day};
+"""
 _ADD_NUMBER_DAY = """
 INSERT INTO callflows_callnumberday
     (pool_id, virtual_number, day, calls, connected, answered, talk_seconds)
@@ -77,9 +100,11 @@ CREATE OR REPLACE FUNCTION callflows_call_rollup_key(c callflows_call, OUT k_poo
 DECLARE
     k_zone text;
 BEGIN
-    SELECT v.pool_id, nullif(p.operations_time_zone, '') INTO k_pool, k_zone
-    FROM masking_virtualnumber v JOIN masking_pool p ON p.id = v.pool_id
-    WHERE v.number = c.virtual_number;
+    k_pool := c.pool_id;
+    IF k_pool IS NOT NULL THEN
+        SELECT nullif(p.operations_time_zone, '') INTO k_zone FROM masking_pool p
+        WHERE p.id = k_pool;
+    END IF;
     k_day := (c.created_at AT TIME ZONE coalesce(k_zone, {fallback}))::date;
 END
 $$;
@@ -88,7 +113,11 @@ _PG_ADD = """
 CREATE OR REPLACE FUNCTION callflows_call_rollup_{table}(c callflows_call, k_pool bigint,
     k_day date, p_sign integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    {upsert}
+    IF p_sign > 0 THEN
+        {upsert}
+    ELSE
+        {subtract}
+    END IF;
 END
 $$;
 """
@@ -158,10 +187,8 @@ _PG_TRIGGERS = [
 PG_TRIGGER_NAMES = ("callflows_call_rollup_write", "callflows_call_rollup_change")
 
 # --- SQLite: no functions in SQL; each trigger adds or subtracts in its body. ---
-_SQLITE_POOL = """(SELECT v.pool_id FROM masking_virtualnumber v
-    WHERE v.number = {row}.virtual_number)"""
-_SQLITE_ZONE = """coalesce((SELECT nullif(p.operations_time_zone, '') FROM masking_virtualnumber v
-    JOIN masking_pool p ON p.id = v.pool_id WHERE v.number = {row}.virtual_number), {fallback})"""
+_SQLITE_ZONE = """coalesce((SELECT nullif(p.operations_time_zone, '') FROM masking_pool p
+    WHERE p.id = {row}.pool_id), {fallback})"""
 _SQLITE_DAY = "django_datetime_cast_date({row}.created_at, {zone}, 'UTC')"
 SQLITE_TRIGGER_NAMES = (
     "callflows_call_rollup_insert",
@@ -191,9 +218,22 @@ def _quoted(text: str) -> str:
 
 
 def _sqlite_add(row: str, sign: str, fallback: str) -> str:
-    pool = _SQLITE_POOL.format(row=row)
+    pool = f"{row}.pool_id"
     day = _SQLITE_DAY.format(row=row, zone=_SQLITE_ZONE.format(row=row, fallback=fallback))
     seconds = f"{sign} * coalesce({row}.callee_seconds, 0)"
+    if sign.startswith("-"):
+        fill = {
+            "sign": sign,
+            "answered": _answered(row, sign),
+            "connected": _connected(row, sign),
+            "seconds": seconds,
+            "pool": pool,
+            "day": day,
+            "row": row,
+        }
+        return _SUB_DAY.format(**fill, shard=f"{row}.id % {SHARDS}") + _SUB_NUMBER_DAY.format(
+            **fill
+        )
     # `WHERE true`: SQLite's parser needs it between a SELECT and ON CONFLICT.
     day_select = (
         f"SELECT {pool}, {day}, {row}.outcome, {row}.status, {row}.id % {SHARDS}, {sign}, "
@@ -220,10 +260,21 @@ def trigger_sql(vendor: str, *, fallback: str | None = None) -> list[str]:
                 connected=_connected("c", "p_sign"), answered=_answered("c", "p_sign")
             )
         )
+        fill = {
+            "sign": "p_sign",
+            "answered": _answered("c", "p_sign"),
+            "connected": _connected("c", "p_sign"),
+            "seconds": "p_sign * coalesce(c.callee_seconds, 0)",
+            "pool": "k_pool",
+            "day": "k_day",
+            "row": "c",
+        }
+        sub_day = _SUB_DAY.format(**fill, shard=f"mod(c.id, {SHARDS})")
+        sub_number_day = _SUB_NUMBER_DAY.format(**fill)
         statements = [
             _PG_KEY.format(fallback=zone),
-            _PG_ADD.format(table="callday", upsert=add_day),
-            _PG_ADD.format(table="callnumberday", upsert=add_number_day),
+            _PG_ADD.format(table="callday", upsert=add_day, subtract=sub_day),
+            _PG_ADD.format(table="callnumberday", upsert=add_number_day, subtract=sub_number_day),
             _PG_TRIGGER_FUNCTION,
             *[f"DROP TRIGGER IF EXISTS {name} ON callflows_call" for name in PG_TRIGGER_NAMES],
             *_PG_TRIGGERS,
@@ -268,24 +319,22 @@ def _day_of_call(vendor: str, fallback: str) -> str:
 _REBUILD_DAY = """
 INSERT INTO callflows_callday
     (pool_id, day, outcome, status, shard, calls, answered, talk_seconds)
-SELECT v.pool_id, {day}, c.outcome, c.status, {shard}, count(*), sum({answered}),
+SELECT c.pool_id, {day}, c.outcome, c.status, {shard}, count(*), sum({answered}),
     coalesce(sum(c.callee_seconds), 0)
 FROM callflows_call c
-LEFT JOIN masking_virtualnumber v ON v.number = c.virtual_number
-LEFT JOIN masking_pool p ON p.id = v.pool_id
+LEFT JOIN masking_pool p ON p.id = c.pool_id
 {where}
-GROUP BY v.pool_id, {day}, c.outcome, c.status, {shard}
+GROUP BY c.pool_id, {day}, c.outcome, c.status, {shard}
 """
 _REBUILD_NUMBER_DAY = """
 INSERT INTO callflows_callnumberday
     (pool_id, virtual_number, day, calls, connected, answered, talk_seconds)
-SELECT v.pool_id, c.virtual_number, {day}, count(*), sum({connected}), sum({answered}),
+SELECT c.pool_id, c.virtual_number, {day}, count(*), sum({connected}), sum({answered}),
     coalesce(sum(c.callee_seconds), 0)
 FROM callflows_call c
-LEFT JOIN masking_virtualnumber v ON v.number = c.virtual_number
-LEFT JOIN masking_pool p ON p.id = v.pool_id
+LEFT JOIN masking_pool p ON p.id = c.pool_id
 {where}
-GROUP BY v.pool_id, c.virtual_number, {day}
+GROUP BY c.pool_id, c.virtual_number, {day}
 """
 
 
@@ -299,7 +348,7 @@ def rebuild_sql(vendor: str, *, pool_ids: list[int] | None = None) -> list[tuple
     else:
         marks = ", ".join(["%s"] * len(pool_ids))
         where, delete, params = (
-            f"WHERE v.pool_id IN ({marks})",
+            f"WHERE c.pool_id IN ({marks})",
             f" WHERE pool_id IN ({marks})",
             list(pool_ids),
         )
@@ -383,6 +432,12 @@ def ensure_rollup(*, using: str = "default") -> bool:
     existing = set(connection.introspection.table_names())
     if not {"callflows_call", *TABLES} <= existing:
         return False  # migrated back to before the roll-up
+    with connection.cursor() as cursor:
+        columns = {
+            c.name for c in connection.introspection.get_table_description(cursor, "callflows_call")
+        }
+    if "pool_id" not in columns:
+        return False  # migrated back to before calls kept their pool
     _forget_without_calls(connection)
     if _is_current(connection):
         return False

@@ -7,25 +7,12 @@ users keep what they had, without a migration touching them). Rows of other pool
 another pool's data ever runs.
 """
 
-from collections.abc import Callable
-
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from masking.models import Pool
 
-# How a model reaches its pool: a path to a Pool foreign key ("virtual_number__pool"), or a
-# function of the granted pools giving the condition (for rows tied to a pool by number only).
-PoolPath = str | Callable[[QuerySet], Q]
-
-
-def by_dialled_number(field: str) -> Callable[[QuerySet], Q]:
-    """The path of rows tied to a pool by a number kept as text (a call's dialled number)."""
-    from masking.models import VirtualNumber
-
-    def condition(pools: QuerySet) -> Q:
-        return Q(**{f"{field}__in": VirtualNumber.objects.filter(pool__in=pools).values("number")})
-
-    return condition
+# How a model reaches its pool: a path to a Pool foreign key ("virtual_number__pool").
+PoolPath = str
 
 
 def granted_pools(user) -> QuerySet | None:
@@ -43,6 +30,4 @@ def within_pools(queryset: QuerySet, *, user, path: PoolPath) -> QuerySet:
     pools = granted_pools(user)
     if pools is None:
         return queryset
-    if callable(path):
-        return queryset.filter(path(pools))
     return queryset.filter(**{f"{path}__in": pools})

@@ -15,7 +15,6 @@ from callflows.words import DECISIONS, OUTCOMES, decision_words, outcome_words
 from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
-from masking.pool_access import by_dialled_number
 from masking.privacy import number_for, numbers_in_text_for, numbers_shown_to
 from masking.spreadsheets import csv_stream
 from masking.timezones import iso_times, staff_time
@@ -137,7 +136,7 @@ class CallActionInline(admin.TabularInline):
 
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
-    pool_path = staticmethod(by_dialled_number("virtual_number"))
+    pool_path = "pool"  # the pool that answered the call (`Call.pool`)
     # Narrow columns, so the session and 8x8's id stay in view on a 1366 px laptop.
     list_display = [
         "when",

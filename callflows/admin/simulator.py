@@ -38,7 +38,7 @@ from callflows.words import decision_words, outcome_words
 from masking.admin.number_picker import NumberPicker
 from masking.models import MaskingSession, VirtualNumber
 from masking.past_calls import PastCall, past_call_facts
-from masking.pool_access import by_dialled_number, within_pools
+from masking.pool_access import within_pools
 from masking.privacy import number_for, numbers_in_text_for
 from masking.services.audit import ADMIN
 from masking.services.lookups import LookupLimitReached, number_lookup
@@ -163,9 +163,7 @@ def _ask(request, form) -> Ask | None:
     if data.get("call"):
         if not request.user.has_perm("callflows.view_call"):
             raise PermissionDenied
-        calls = within_pools(
-            Call.objects.all(), user=request.user, path=by_dialled_number("virtual_number")
-        )
+        calls = within_pools(Call.objects.all(), user=request.user, path="pool")
         call = calls.filter(pk=data["call"]).first()
         if call is None:
             form.add_error(None, "There is no such call (it may have been purged).")

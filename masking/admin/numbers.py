@@ -7,7 +7,6 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from callflows.admin.numbers import NumberEventInline
-from callflows.rollup import rollup_rebuild
 from masking.admin.base import ProjectAdmin
 from masking.admin.csv_io import EXPORT_CHUNK, CsvImportExportMixin, RowCheck, error_lines
 from masking.admin.number_retirement import NumberRetirementMixin, retirement_confirmed
@@ -179,9 +178,3 @@ class VirtualNumberAdmin(NumberRetirementMixin, CsvImportExportMixin, ProjectAdm
             via=ADMIN,
             end_open_sessions=retirement_confirmed(request),
         )
-        if change and form.initial.get("pool") != obj.pool_id:
-            # The roll-up's triggers key a call by its number's pool at each write: a call
-            # written before the move and changed after it would be subtracted from the new pool
-            # and left in the old. Both pools' figures are summed again from the calls.
-            moved = {form.initial.get("pool"), obj.pool_id} - {None}
-            rollup_rebuild(pool_ids=sorted(moved))

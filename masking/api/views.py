@@ -27,7 +27,7 @@ from masking.models import (
 )
 from masking.numbers import whole_numbers
 from masking.parsers import SafeJSONParser
-from masking.pool_access import PoolPath, by_dialled_number, granted_pools, within_pools
+from masking.pool_access import PoolPath, granted_pools, within_pools
 from masking.services import audit
 from masking.services.callbacks import callbacks_redeliver
 from masking.services.consent import consent_record, consent_revoke
@@ -267,7 +267,7 @@ class CallFilter(django_filters.FilterSet):
 class CallViewSet(StrictQueryParams, PoolScoped, viewsets.ReadOnlyModelViewSet):
     """Calls through our numbers, newest first: our decision, 8x8's outcome, who called."""
 
-    pool_path = staticmethod(by_dialled_number("virtual_number"))
+    pool_path = "pool"  # the pool that answered the call (`Call.pool`)
     permission_classes = [ActionPermissions]
     serializer_class = s.CallSerializer
     filterset_class = CallFilter

@@ -3,6 +3,7 @@
     make bench                                  # N = 1,000 / 10,000 / 100,000 / 1,000,000
     BENCH_SIZES=1000,10000 make bench           # a subset
     BENCH_POOLS=2 make bench                    # half the numbers in a second pool (issue 31)
+    BENCH_ROLLUP=off make bench                 # without the call roll-up's triggers
 
 For each N: recreate the PostgreSQL database `masking_bench` (BENCH_DB), bulk-load N open sessions
 (COPY), serve the project with gunicorn and its production configuration (`gunicorn.conf.py`,
@@ -79,6 +80,14 @@ def prepare(n: int) -> int:
         conn.execute(f"CREATE DATABASE {DB}")
     sh(PYTHON, "manage.py", "migrate", "--verbosity", "0")
     out = sh(PYTHON, __file__, "load", str(n), stdout=subprocess.PIPE, text=True).stdout
+    if os.environ.get("BENCH_ROLLUP") == "off":
+        # The call roll-up's triggers dropped (callflows/rollup.py): what they cost the Call
+        # Action, against a run with them (README, "Benchmarks").
+        from callflows.rollup import remove_sql
+
+        with psycopg.connect(ENV["DATABASE_URL"], autocommit=True) as conn:
+            for statement in remove_sql("postgresql"):
+                conn.execute(statement)
     return int(out.strip().splitlines()[-1])
 
 

@@ -32,12 +32,13 @@ def fill(sql: str, values: list[str]) -> str:
 
 def record_statement(*, event: str, dialled: str, caller: str, session: str = "NULL") -> str:
     """The Call Action's write (callflows.records), on one line, with pgbench expressions for its
-    parameters: the event and 8x8 session id, the number dialled, the caller, our session's id."""
+    parameters: the event and 8x8 session id, the number dialled, the caller, our session's id
+    (and the number again, for the call's pool)."""
     record = fill(
         pg_record_sql(keeps_answer=False),
         [event, event, "'connect'", ANSWER, "now()"]
         + [event, event, dialled, caller, session, "'connect'", "false", ANSWER]
-        + ["now()", "now()", "0"],
+        + ["now()", "now()", "0", "''", dialled],
     )
     return re.sub(r"\s+", " ", record).strip() + ";"
 

@@ -11,13 +11,14 @@ proves the planner can use it, on a table the size of a test's.
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from callflows.admin.reports import report_for
 from callflows.models import Call
-from tests.factories import VirtualNumberFactory, open_session
+from tests.factories import PoolFactory, VirtualNumberFactory, open_session
 
 pytestmark = [
     pytest.mark.django_db,
@@ -29,6 +30,7 @@ pytestmark = [
 
 CREATED = "callflows_call_created_at_fd19b775"
 NUMBER_CREATED = "callflows_call_number_created"
+POOL_CREATED = "callflows_call_pool_created"
 SESSION = "callflows_call_masking_session_id_b25f3d3f"
 KEPT = {
     "callflows_call": {
@@ -37,6 +39,7 @@ KEPT = {
         "the target of callflows_callaction's foreign key",
         CREATED: "the call log's order and dates, the API, analysts' periods (`between`)",
         NUMBER_CREATED: "a number's calls: the call log's number filter, analysts' per number",
+        POOL_CREATED: "a pool's calls: the call log and API of staff and users given pools",
         SESSION: "a session's calls (its page, the API); SET NULL when a session is deleted",
         "callflows_call_created_feed": "the API's feed of new calls (`after=`): keyset pages",
         "callflows_call_change_feed": "the API's feed of changed calls (`updated_after=`)",
@@ -140,6 +143,26 @@ def test_the_call_log_of_a_number_pages_by_number_and_time(calls, admin_client):
     page = [q for q in captured if 'ORDER BY "callflows_call"."created_at" DESC' in q["sql"]]
     [plan] = plans(page)
     assert NUMBER_CREATED in plan, plan  # an index or bitmap scan, by the number of calls
+
+
+def test_the_call_log_of_staff_given_a_pool_pages_by_pool_and_time(calls, client):
+    """A call belongs to the pool that answered it (`Call.pool`): staff given pools read their
+    pools' calls through one index, whatever else the table holds."""
+    pool = PoolFactory(name="Indonesia")
+    Call.objects.filter(id__in=Call.objects.order_by("id").values("id")[:300]).update(pool=pool)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE callflows_call")
+    member = User.objects.create_user("indonesia-staff", is_staff=True)
+    member.user_permissions.add(Permission.objects.get(codename="view_call"))
+    pool.users.add(member)
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/callflows/call/")
+        assert response.status_code == 200
+    assert response.context["cl"].result_count == 300
+    page = [q for q in captured if 'ORDER BY "callflows_call"."created_at" DESC' in q["sql"]]
+    [plan] = plans(page)
+    assert POOL_CREATED in plan, plan
 
 
 def test_a_sessions_calls_are_read_by_its_index(calls):

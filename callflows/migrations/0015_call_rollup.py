@@ -19,7 +19,7 @@ def remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callflows', '0013_call_search_indexes'),
+        ('callflows', '0014_call_pool'),
         ('masking', '0030_session_open_expiry_index'),
     ]
 
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('calls', models.BigIntegerField(default=0, help_text='Example: 51.', verbose_name='calls')),
                 ('answered', models.BigIntegerField(default=0, help_text='Example: 40.', verbose_name='answered')),
                 ('talk_seconds', models.BigIntegerField(default=0, help_text='Example: 2400.', verbose_name='talk seconds')),
-                ('pool', models.ForeignKey(blank=True, help_text="The pool of the number dialled; empty when it is no pool's number.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='masking.pool', verbose_name='pool')),
+                ('pool', models.ForeignKey(blank=True, help_text="The pool that answered the calls (Call.pool); empty for calls that were no pool's.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='masking.pool', verbose_name='pool')),
             ],
             options={
                 'verbose_name': 'calls of a day',
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('connected', models.IntegerField(default=0, help_text='Example: 10.', verbose_name='connected')),
                 ('answered', models.IntegerField(default=0, help_text='Example: 8.', verbose_name='answered')),
                 ('talk_seconds', models.IntegerField(default=0, help_text='Example: 960.', verbose_name='talk seconds')),
-                ('pool', models.ForeignKey(blank=True, help_text="The pool of the number dialled; empty when it is no pool's number.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='masking.pool', verbose_name='pool')),
+                ('pool', models.ForeignKey(blank=True, help_text="The pool that answered the calls (Call.pool); empty for calls that were no pool's.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='masking.pool', verbose_name='pool')),
             ],
             options={
                 'verbose_name': 'calls to a number on a day',
