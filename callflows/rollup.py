@@ -412,17 +412,6 @@ def _is_current(connection) -> bool:
         return installed == sorted(w.rstrip(";") for w in wanted if w.startswith("CREATE"))
 
 
-def _forget_without_calls(connection) -> None:
-    """No calls, no figures. `manage.py flush` (and a test database between tests) empties the
-    tables one by one, on SQLite in no set order: deleting the calls after the roll-up leaves it
-    their figures subtracted. `flush` ends with post_migrate, so `ensure_rollup` clears that."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM callflows_call LIMIT 1")
-        if cursor.fetchone() is None:
-            for table in TABLES:
-                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (our table names)
-
-
 def ensure_rollup(*, using: str = "default") -> bool:
     """After `migrate`: if the installed triggers are not this release's with this deployment's
     zone (SQLite drops a table's triggers when Django rebuilds it; the zone changed), install
@@ -438,7 +427,6 @@ def ensure_rollup(*, using: str = "default") -> bool:
         }
     if "pool_id" not in columns:
         return False  # migrated back to before calls kept their pool
-    _forget_without_calls(connection)
     if _is_current(connection):
         return False
     with transaction.atomic(using=using), connection.cursor() as cursor:
