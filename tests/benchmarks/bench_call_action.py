@@ -339,8 +339,7 @@ def main():
                 before = stored_actions()
                 ca, floor, db_floor = rounds(PATHS, c, n, numbers)
                 ca["stored"] = stored_actions() - before
-                # BENCH_CEILING=0 skips the pgbench ceiling (its record statement has lagged the
-                # code's since the out-of-session columns: tests/benchmarks/ceiling.py).
+                # BENCH_CEILING=0 skips the pgbench ceiling (tests/benchmarks/ceiling.py).
                 ceiling = (
                     pgbench(
                         url=ENV["DATABASE_URL"],
