@@ -147,6 +147,15 @@ class PoolAdmin(ProjectAdmin):
         (_("Who works in this pool"), {"fields": ["users"]}),
     ]
 
+    # Staff given pools change their pools; adding or deleting one is for staff who see every
+    # pool. Given no pool is every pool: a member deleting their only pool would see every pool
+    # after it, and a new pool's page could limit a colleague who sees every pool to it.
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and granted_pools(request.user) is None
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and granted_pools(request.user) is None
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         form.editor_limited = granted_pools(request.user) is not None
