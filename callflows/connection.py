@@ -150,7 +150,8 @@ def connect(
     MASKING_CALLFLOW_DIALECT sends (otherwise DialectRefused, before anything is written).
     `pool`: the pool connected (the deployment's when not given); its numbers are resynced. The
     voice catalogue and recording push read are recorded for the deployment's pool only.
-    `before_webhooks`: run just before the webhooks are registered (a new credential kept)."""
+    `before_webhooks`: run just before the webhooks are registered, with the types about to be
+    (a new credential kept)."""
     _check_inputs(base_url, auth_header)
     pool = pool or Pool.objects.deployment()
     report = Report(dry_run=dry_run)
@@ -161,7 +162,13 @@ def connect(
     push = api.recording_push_config()
 
     # 2. Plan 8x8's side.
-    webhook_plan = _plan_webhooks(report, hooks, webhook_urls(base_url), force=force)
+    webhook_plan = _plan_webhooks(
+        report,
+        hooks,
+        webhook_urls(base_url),
+        force=force,
+        generated=auth_header != settings.WEBHOOK_AUTH_HEADER,
+    )
     push_wanted = _plan_recording(report, push, recording, force=force)
     # 3. Plan ours (a dry resync reads our pool and writes nothing).
     _report_pool(report, pool_resync(listed=listed, dry_run=True, pool=pool))
@@ -179,7 +186,7 @@ def connect(
 
     # 4. 8x8's side, then ours, whatever became of 8x8's side.
     if before_webhooks is not None:
-        before_webhooks()
+        before_webhooks(set(webhook_plan))
     _apply_webhooks(report, api, hooks, webhook_plan, auth_header=auth_header, base_url=base_url)
     push_set = False
     if push_wanted:
@@ -414,8 +421,9 @@ def resync(*, api: VoiceApi, dry_run: bool = False, pool=None) -> Report:
     return report
 
 
-def _plan_webhooks(report, hooks, urls, *, force) -> dict[str, tuple[str, bool]]:
-    """{type: (url, replace)} for the webhooks to (re)register."""
+def _plan_webhooks(report, hooks, urls, *, force, generated) -> dict[str, tuple[str, bool]]:
+    """{type: (url, replace)} for the webhooks to (re)register. `generated`: the credential is a
+    pool's, made for this run (callflows.pool_connection), not WEBHOOK_AUTH_HEADER."""
     plan = {}
     for kind, url in urls.items():
         hook = hooks.get(kind)
@@ -433,13 +441,25 @@ def _plan_webhooks(report, hooks, urls, *, force) -> dict[str, tuple[str, bool]]
             ]
             if wrong
         ]
-        if why and kind == "VNU":
+        if why and kind == "VNU" and generated and why == ["--force"]:
+            # A pool's new credential: the VNU webhook keeps the one it was registered with,
+            # which the pool goes on accepting for number updates (Pool.accepts_webhook).
+            report.note(
+                f"{kind} webhook: in place ({url}); 8x8 cannot replace it, so it keeps the "
+                "credential it was registered with, accepted for number updates only"
+            )
+        elif why and kind == "VNU":
+            header = (
+                "keeping its auth header (the pool accepts it for number updates)"
+                if generated
+                else "with httpAuthHeader = WEBHOOK_AUTH_HEADER"
+            )
             report.actions_needed.append(
                 f"8x8 cannot delete a VNU webhook (its delete endpoint takes VCS, VCA, VSS and "
                 f"VRU only), so this one stays as it is ({'; '.join(why)}). In the 8x8 Connect "
-                f"portal, set the sub-account's Virtual Number Updated webhook to {url} with "
-                "httpAuthHeader = WEBHOOK_AUTH_HEADER; until then number changes reach us only "
-                "through resync_8x8_numbers."
+                f"portal, set the sub-account's Virtual Number Updated webhook to {url} "
+                f"{header}; until then number changes reach us only through "
+                "resync_8x8_numbers."
             )
         elif why:
             report.change(f"replace the {kind} webhook ({'; '.join(why)}): {url}")

@@ -5,6 +5,10 @@ A pool other than the deployment's (and the deployment's once it holds a credent
 gets a new webhook credential on each run: generated here, registered with 8x8 as the five
 webhooks' httpAuthHeader, and kept only as a hash (nobody ever sees it; 8x8 never shows the one
 it has). The deployment's pool without one keeps WEBHOOK_AUTH_HEADER, as before pools.
+
+8x8 will not delete a VNU webhook, so a second run cannot give it the new credential: the pool
+keeps the hash of the credential its VNU webhook was registered with, accepted on the number
+updates' route only (`Pool.accepts_webhook(..., number_updates=True)`).
 """
 
 import secrets
@@ -33,13 +37,19 @@ def connect_pool(
             force=force,
             keep_dialect=keep_dialect,
             pool=pool,
-            before_webhooks=lambda: keep_credential(pool, auth_header),
+            before_webhooks=lambda registering: keep_credential(
+                pool, auth_header, number_updates="VNU" in registering
+            ),
         )
 
 
-def keep_credential(pool: Pool, auth_header: str) -> None:
-    """The pool's webhooks accept the new credential from now on (only its hash is kept)."""
+def keep_credential(pool: Pool, auth_header: str, *, number_updates: bool) -> None:
+    """The pool's webhooks accept the new credential from now on (only its hash is kept).
+    `number_updates`: the VNU webhook is being registered with it too. Otherwise the VNU webhook
+    already there keeps its credential (8x8 will not delete it), and so does the pool's copy."""
     if auth_header == settings.WEBHOOK_AUTH_HEADER and pool.is_deployment_pool:
         return
-    pool.set_webhook_credential(auth_header)
-    pool.save(update_fields=["webhook_credential_hash", "updated_at"])
+    pool.set_webhook_credential(auth_header, number_updates=number_updates)
+    pool.save(
+        update_fields=["webhook_credential_hash", "number_update_credential_hash", "updated_at"]
+    )

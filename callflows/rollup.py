@@ -379,10 +379,15 @@ def rollup_rebuild(*, pool_ids: list[int] | None = None, using: str = "default")
 
 
 def install_rollup(schema_editor) -> None:
-    """For a migration: the triggers, and the roll-up summed from the calls there are."""
+    """For a migration: the triggers, and the roll-up summed from the calls there are.
+
+    On SQLite the triggers wait for the end of `migrate` (`ensure_rollup`, post_migrate): a
+    later migration in the same run that alters a table they name (masking_pool) would fail
+    on them (callflows/apps.py)."""
     vendor = schema_editor.connection.vendor
-    for statement in trigger_sql(vendor):
-        schema_editor.execute(statement, params=None)
+    if vendor != "sqlite":
+        for statement in trigger_sql(vendor):
+            schema_editor.execute(statement, params=None)
     rollup_rebuild(using=schema_editor.connection.alias)
 
 

@@ -60,7 +60,11 @@ class _Credentials:
     def load(self, now: float) -> None:
         pools = list(
             Pool.objects.only(
-                "pk", "is_deployment_pool", "subaccount_id", "webhook_credential_hash"
+                "pk",
+                "is_deployment_pool",
+                "subaccount_id",
+                "webhook_credential_hash",
+                "number_update_credential_hash",
             )
         )
         if not any(pool.is_deployment_pool for pool in pools):
@@ -74,9 +78,11 @@ post_save.connect(credentials.clear, sender=Pool, dispatch_uid="callflows.subacc
 post_delete.connect(credentials.clear, sender=Pool, dispatch_uid="callflows.subaccounts.delete")
 
 
-def webhook_grant(authorization: str) -> Grant | None:
+def webhook_grant(authorization: str, *, number_updates: bool = False) -> Grant | None:
     """The pool `authorization` is the webhook credential of, or None. Every pool is compared
-    (in constant time each), none skipped on a match, so timing tells nothing."""
+    (in constant time each), none skipped on a match, so timing tells nothing.
+    `number_updates`: the VNU webhook's request, which may carry the credential that webhook
+    was registered with (`Pool.number_update_credential_hash`)."""
     if not authorization:
         return None
     # The deployment's header needs no database (a call's only round trips stay its own two, and a
@@ -85,7 +91,7 @@ def webhook_grant(authorization: str) -> Grant | None:
         return Grant(pool_id=None, subaccount=settings.EIGHTX8_SUBACCOUNT_ID)
     granted = None
     for pool in credentials.get():
-        if pool.accepts_webhook(authorization) and granted is None:
+        if pool.accepts_webhook(authorization, number_updates=number_updates) and granted is None:
             granted = Grant(pool_id=pool.pk, subaccount=pool.effective_subaccount_id)
     return granted
 

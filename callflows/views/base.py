@@ -59,6 +59,9 @@ class ProviderView(View):
     `post` becomes a 400 naming each bad field."""
 
     http_method_names = ["post"]
+    # The VNU webhook's route also takes the credential that webhook was registered with
+    # (callflows.pool_connection): 8x8 will not delete it to give it a new one.
+    number_updates = False
 
     @classmethod
     def body_limit(cls) -> int:
@@ -91,7 +94,9 @@ class ProviderView(View):
                 403, "permission_denied", "This address may not call the provider endpoints."
             )
         # The pool this credential opens (callflows.subaccounts): its events act on it only.
-        self.grant = webhook_grant(request.META.get("HTTP_AUTHORIZATION", ""))
+        self.grant = webhook_grant(
+            request.META.get("HTTP_AUTHORIZATION", ""), number_updates=self.number_updates
+        )
         if self.grant is None:
             logger.warning(
                 "provider request to %s refused (401): %s", request.path, refusal_reason(request)

@@ -77,6 +77,8 @@ class RecordingUploadedView(EventView):
 class NumberUpdateView(ProviderView):
     """VNU: 8x8's view of our numbers' health; see `callflows.pool` for what it changes."""
 
+    number_updates = True
+
     @classmethod
     def body_limit(cls) -> int:
         # A SNAPSHOT carries the whole pool.

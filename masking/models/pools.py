@@ -94,6 +94,17 @@ class Pool(models.Model):
     webhook_credential_hash = models.CharField(
         _("webhook credential (SHA-256)"), max_length=64, blank=True, editable=False
     )
+    number_update_credential_hash = models.CharField(
+        _("number updates' webhook credential (SHA-256)"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The credential 8x8's VNU webhook was registered with. 8x8 will not delete that "
+            "webhook, so a later connect_8x8 --pool cannot give it the new credential: this one "
+            "stays accepted, for number updates only."
+        ),
+    )
     number_capacity = models.PositiveIntegerField(
         _("sessions per number"),
         null=True,
@@ -328,16 +339,22 @@ class Pool(models.Model):
     def set_callback_secret(self, secret: str) -> None:
         self.callback_secret_encrypted = pool_secrets.encrypt(secret)
 
-    def set_webhook_credential(self, value: str) -> None:
+    def set_webhook_credential(self, value: str, *, number_updates: bool = True) -> None:
+        """`number_updates`: the VNU webhook is registered with this credential too."""
         self.webhook_credential_hash = pool_secrets.credential_hash(value)
+        if number_updates:
+            self.number_update_credential_hash = self.webhook_credential_hash
 
-    def accepts_webhook(self, authorization: str) -> bool:
-        """Whether `authorization` is this pool's webhook credential (constant time). The
-        deployment's pool also accepts WEBHOOK_AUTH_HEADER (and its previous value during a
-        rotation), as the deployment did before pools."""
-        if self.webhook_credential_hash and pool_secrets.credential_matches(
-            authorization, self.webhook_credential_hash
-        ):
+    def accepts_webhook(self, authorization: str, *, number_updates: bool = False) -> bool:
+        """Whether `authorization` is this pool's webhook credential (constant time); for
+        `number_updates`, also the credential its VNU webhook keeps. The deployment's pool also
+        accepts WEBHOOK_AUTH_HEADER (and its previous value during a rotation), as the
+        deployment did before pools."""
+        stored = [self.webhook_credential_hash]
+        if number_updates:
+            stored.append(self.number_update_credential_hash)
+        matches = [bool(h) and pool_secrets.credential_matches(authorization, h) for h in stored]
+        if any(matches):
             return True
         if not self.is_deployment_pool:
             return False

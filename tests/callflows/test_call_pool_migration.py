@@ -60,3 +60,35 @@ def test_every_call_takes_its_numbers_pool_forward_and_back(migrator):
         }
     assert "pool_id" not in columns
     assert back.apps.get_model("callflows", "Call").objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_rebuilding_a_table_the_roll_up_names_keeps_the_roll_up(settings):
+    """On SQLite, Django alters a table by building a new one and renaming it over the old, and
+    SQLite refuses the rename while a trigger names the table: masking 0031 (a column on
+    `masking_pool`, which the roll-up's triggers read a pool's zone from) failed `migrate` with
+    "error in trigger callflows_call_rollup_insert: no such table: main.masking_pool"."""
+    from django.core.management import call_command
+
+    from callflows.decision import Decision, Outcome
+    from callflows.models import CallDay
+    from callflows.records import call_record_answer
+    from tests.factories import PoolFactory, VirtualNumberFactory
+
+    def answered(call):
+        call_record_answer(
+            provider_session_id=call,
+            event_id=f"e-{call}",
+            virtual_number="+6531500101",
+            caller="+6591230001",
+            decision=Decision(outcome=Outcome.CONNECT),
+            answer_json="{}",
+        )
+
+    pool = PoolFactory(name="Singapore")
+    VirtualNumberFactory(number="+6531500101", pool=pool)
+    answered("before")
+    call_command("migrate", "masking", "0030", verbosity=0)
+    call_command("migrate", verbosity=0)
+    answered("after")
+    assert sum(CallDay.objects.filter(pool=pool).values_list("calls", flat=True)) == 2

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from callflows.models import ProviderConnection
 from masking.models import Pool, VirtualNumber
+from tests.callflows import payloads
 from tests.callflows.conftest import call_action
 from tests.callflows.fake_8x8 import API_KEY, SUBACCOUNT
 from tests.factories import PoolFactory, VirtualNumberFactory
@@ -61,3 +62,36 @@ def test_an_unknown_pool_is_named_and_nothing_changes(malaysia, fake_8x8):
         call_command("connect_8x8", "--pool", "Atlantis", stdout=StringIO())
     assert not fake_8x8.webhooks
     assert Pool.objects.get(name="Malaysia").webhook_credential_hash == ""
+
+
+def test_connecting_again_keeps_number_updates_reaching_us(malaysia, fake_8x8, client):
+    """Each run registers a new credential, but 8x8 will not delete a VNU webhook, so the one
+    registered first keeps the credential of that run, which nobody can type in the portal: the
+    pool's number updates were refused (401) from the second run on. The pool now keeps
+    accepting that credential for number updates, and for nothing else."""
+    call_command("connect_8x8", "--pool", "Malaysia", stdout=StringIO())
+    first = fake_8x8.auth_headers["VNU"]
+    out = StringIO()
+    call_command("connect_8x8", "--pool", "Malaysia", stdout=out)
+    second = fake_8x8.auth_headers["VCA"]
+    assert second != first and fake_8x8.auth_headers["VNU"] == first
+    assert "WEBHOOK_AUTH_HEADER" not in out.getvalue()  # nothing a person could type
+
+    update = payloads.numbers(
+        "UPDATES", payloads.number("+6531500123", status="Active", reference="my-pool")
+    )
+    update["payload"]["subAccountId"] = SUBACCOUNT
+
+    def post(path, body, credential):
+        return client.post(path, body, content_type="application/json",
+                           HTTP_AUTHORIZATION=credential)  # fmt: skip
+
+    for credential in (first, second):
+        answer = post("/callflows/8x8/virtual-number-updated/", update, credential)
+        assert answer.status_code == 200, answer.content
+        assert answer.json().get("applied", True) is True
+    assert VirtualNumber.objects.get(number="+6531500123").pool == malaysia
+    # The old credential opens nothing else.
+    call = call_action("+6591230001", "+6531500123", subAccountId=SUBACCOUNT)
+    assert post("/callflows/8x8/call-action/", call, first).status_code == 401
+    assert post("/callflows/8x8/call-action/", call, second).status_code == 200
