@@ -42,7 +42,10 @@ _PG_CALL_VALUES = (
     "%s::jsonb, %s::timestamptz, %s::timestamptz, %s::smallint, %s::varchar, '', '', '', '', '', "
     + _POOL_OF.format(number="%s::varchar")
 )
-# The call now holds this action's answer...
+# The call now holds this action's answer... Its pool is the one that first answered it: a call
+# 8x8's events created (no Call Action yet, no number) takes this action's; a call answered before
+# keeps its own, none included (a number added while its caller is on a keypad prompt takes no
+# call answered as no pool's).
 _CALL_TAKES_ANSWER = """
 ON CONFLICT (provider_session_id) DO UPDATE SET
     action_event_id = excluded.action_event_id,
@@ -55,7 +58,8 @@ ON CONFLICT (provider_session_id) DO UPDATE SET
     answered_at = excluded.answered_at,
     keypad_tries = excluded.keypad_tries,
     recording_withheld = excluded.recording_withheld,
-    pool_id = coalesce(callflows_call.pool_id, excluded.pool_id)
+    pool_id = CASE WHEN callflows_call.action_event_id = '' THEN excluded.pool_id
+        ELSE callflows_call.pool_id END
 """
 # ...or, for a follow-up we only hang up on, keeps what it was (a bridge stays a bridge on record).
 _CALL_KEEPS_ANSWER = "ON CONFLICT (provider_session_id) DO NOTHING"

@@ -15,6 +15,7 @@ from callflows.words import DECISIONS, OUTCOMES, decision_words, outcome_words
 from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.admin.number_picker import NumberListFilter, picker_media
+from masking.pool_access import within_pools
 from masking.privacy import number_for, numbers_in_text_for, numbers_shown_to
 from masking.spreadsheets import csv_stream
 from masking.timezones import iso_times, staff_time
@@ -401,6 +402,12 @@ class SessionCallsInline(admin.TabularInline):
     @admin.display(description="caller")
     def shown_caller(self, obj):
         return number_for(obj.caller) if obj.caller else "(anonymised)"
+
+    def get_queryset(self, request):
+        # A session follows its number's pool, a call stays with the pool that answered it
+        # (`Call.pool`): after the number moved, the session's page shows staff of the new pool
+        # none of the old pool's calls, as the call log and the API do not.
+        return within_pools(super().get_queryset(request), user=request.user, path="pool")
 
     def has_add_permission(self, request, obj=None):
         return False
