@@ -2,9 +2,9 @@
 
 The triggers keep it exact as calls are written; `migrate` and a pool's new time zone in the admin
 build it again by themselves. Run this after changing a pool's `operations_time_zone` any other
-way (the shell, SQL), or to attribute past calls to the pools their numbers belong to now (the
-roll-up keeps a call in the pool its number had when the call was written). Call writes wait on
-PostgreSQL while it runs (about a minute at 10,000,000 calls): run it off-peak.
+way (the shell, SQL), or after writing calls with the triggers off. It sums each call under its
+own pool (`Call.pool`, the pool that answered it): it moves no call to its number's pool of now.
+Call writes wait on PostgreSQL while it runs (about a minute at 10,000,000 calls): run it off-peak.
 """
 
 from django.core.management.base import BaseCommand, CommandError
