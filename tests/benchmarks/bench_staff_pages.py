@@ -171,6 +171,10 @@ def fill() -> None:
             "status": "(ARRAY['COMPLETED','COMPLETED','NO_ANSWER','BUSY',''])[1 + mod(g, 5)]",
             "callee_seconds": "mod(g, 600)",
             "created_at": f"now() - (g::float / {CALLS}) * interval '30 days'",
+            # The pool that answered each (`Call.pool`): its number's, as the Call Action fills
+            # it (the number of remainder 0 is none of ours).
+            "pool_id": f"CASE WHEN mod(g, {NUMBERS}) = 0 THEN NULL "
+            f"WHEN mod(mod(g, {NUMBERS}), 2) = 0 THEN {pools[0]} ELSE {pools[1]} END",
         },
     )
     with connection.cursor() as cursor:
