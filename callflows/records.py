@@ -298,6 +298,7 @@ def call_completed_emit(*, call_id: int) -> None:
     session = call.masking_session
     emit_call_completed(
         session=session,
+        pool_id=call.pool_id,
         call={
             "id": call.pk,
             "caller_role": caller_role(

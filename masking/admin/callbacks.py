@@ -110,7 +110,7 @@ class CallbackAttemptInline(admin.TabularInline):
 
 @admin.register(Callback)
 class CallbackAdmin(ProjectAdmin):
-    pool_path = "session__virtual_number__pool"
+    pool_path = "pool"  # the pool it was written for (as a call is its answering pool's)
     list_display = [
         "webhook_id",
         "event_type",

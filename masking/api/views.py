@@ -419,9 +419,10 @@ class EventViewSet(
     """The events the product sent to the business backend (its callbacks), with their delivery
     state and attempts: follow them by cursor (`after=0`), and ask for any again."""
 
-    # A user given pools reads and redelivers the events of their pools' sessions only: an event
-    # of no session (number.unhealthy, pin.locked) is for the deployment's own users.
-    pool_path = "session__virtual_number__pool"
+    # A user given pools reads and redelivers the events written for their pools only
+    # (`Callback.pool`: the pool of the session, call or number reported, when it was written;
+    # a number moving later takes none of its events along).
+    pool_path = "pool"
 
     permission_classes = [ActionPermissions]
     serializer_class = s.EventSerializer

@@ -193,10 +193,14 @@ def emit_sessions_closed(*, session_ids: Iterable[int], reason: str, now: dateti
     return written
 
 
-def emit_call_completed(*, session: MaskingSession, call: dict) -> Callback | None:
+def emit_call_completed(
+    *, session: MaskingSession, call: dict, pool_id: int | None = None
+) -> Callback | None:
     """`call.completed`, once 8x8's session summary for a call of one of our sessions is in.
-    `call`: what the call record says (the 8x8 side reads it: the domain never imports it)."""
-    pool_id = session.virtual_number.pool_id
+    `call`: what the call record says (the 8x8 side reads it: the domain never imports it).
+    `pool_id`: the pool that answered the call (its endpoint and its backend's, even if the
+    number has moved since); the session's number's pool when not given."""
+    pool_id = pool_id or session.virtual_number.pool_id
     if callback_endpoint(pool_id=pool_id) is None:
         return None
     data = {"session": _session_data(session), "call": call}

@@ -126,16 +126,11 @@ def test_a_deleted_pools_calls_count_as_no_pools_in_the_zone_of_no_pool(settings
     rolled_up_equals_the_calls()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="left: callbacks are scoped by their session's number's pool of now (admin and API); "
-    "scoping them by Callback.pool instead changes who reads events of no session",
-)
 def test_an_api_user_of_the_pool_a_number_moved_to_reads_no_call_event_of_the_old_pool():
-    """The API's events (`/api/events/`, callbacks) are scoped by their session's number's pool
-    of now, not by the pool they were sent for (`Callback.pool`): after a closed session's number
-    moves from Singapore to Malaysia, Malaysia's backend reads (and may redeliver) Singapore's
-    `call.completed` of a call the API's /calls/ hides from it."""
+    """The API's events (`/api/events/`, callbacks) were scoped by their session's number's pool
+    of now, not by the pool they were written for (`Callback.pool`): after a closed session's
+    number moved from Singapore to Malaysia, Malaysia's backend read (and could redeliver)
+    Singapore's `call.completed` of a call the API's /calls/ hides from it."""
     from django.contrib.auth.models import Permission
 
     from masking.models import Callback
