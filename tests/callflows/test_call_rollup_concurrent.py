@@ -36,27 +36,33 @@ def write(n: int, round_: int) -> None:
         action(call, SG_NUMBER, MORNING)
 
 
-def test_concurrent_call_writes_never_deadlock_and_stay_exact():
-    VirtualNumberFactory(number=SG_NUMBER)
+def all_at_once(write, *, writers: int, rounds: int) -> list[str]:
+    """`write(n, round_)` on `writers` connections released together, `rounds` times; the
+    errors raised (a deadlock is an OperationalError)."""
     failures = []
-    for round_ in range(ROUNDS):
-        start = threading.Barrier(WRITERS)
+    for round_ in range(rounds):
+        start = threading.Barrier(writers)
 
         def writer(n, round_=round_, start=start):
             start.wait()
             try:
                 write(n, round_)
-            except Exception as exc:  # a deadlock is an OperationalError
+            except Exception as exc:
                 failures.append(repr(exc))
             finally:
                 connection.close()
 
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    assert failures == []
+    return failures
+
+
+def test_concurrent_call_writes_never_deadlock_and_stay_exact():
+    VirtualNumberFactory(number=SG_NUMBER)
+    assert all_at_once(write, writers=WRITERS, rounds=ROUNDS) == []
     calls = Call.objects.all()
     assert CallDay.objects.totals() == calls.totals()
     assert sorted(CallDay.objects.by_status(), key=str) == sorted(calls.by_status(), key=str)

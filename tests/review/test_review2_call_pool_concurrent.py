@@ -6,8 +6,6 @@ roll-up is what summing it again from the calls gives, each call in the pool tha
 PostgreSQL only: SQLite serialises writers.
 """
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -21,6 +19,7 @@ from tests.callflows.test_call_rollup import (
     status_event,
     summary,
 )
+from tests.callflows.test_call_rollup_concurrent import all_at_once
 from tests.factories import PoolFactory, VirtualNumberFactory
 from tests.review.test_rollup_number_moved import rolled_up_equals_the_calls
 
@@ -51,25 +50,7 @@ def test_concurrent_writers_of_every_path_never_deadlock_and_stay_exact(settings
     settings.MASKING_OPERATIONS_TIME_ZONE = "UTC"
     singapore = PoolFactory(name="Singapore", operations_time_zone="Asia/Singapore")
     VirtualNumberFactory(number=SG_NUMBER, pool=singapore)
-    failures = []
-    for round_ in range(ROUNDS):
-        start = threading.Barrier(WRITERS)
-
-        def writer(n, round_=round_, start=start):
-            start.wait()
-            try:
-                write(n, round_)
-            except Exception as exc:  # a deadlock is an OperationalError
-                failures.append(repr(exc))
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert failures == []
+    assert all_at_once(write, writers=WRITERS, rounds=ROUNDS) == []
     assert Call.objects.filter(pool=singapore).count() == (WRITERS - 1) * ROUNDS
     assert Call.objects.filter(pool=None).count() == ROUNDS
     rolled_up_equals_the_calls()
