@@ -1,0 +1,80 @@
+"""Review 3: breaks of 5edc30b (who may widen a pool member), 0a50d84 and 5c1435e (an event
+belongs to the pool it was written for). Run on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from callflows.decision import Decision, Outcome
+from callflows.models import Call
+from callflows.records import call_completed_emit, call_record_answer
+from masking.models import Callback, MaskingSession
+from masking.pool_access import granted_pools
+from masking.services.pools import pool_save
+from masking.services.sessions import session_close
+from tests.factories import PoolFactory, VirtualNumberFactory, open_session
+
+pytestmark = pytest.mark.django_db
+NUMBER = "+6531500101"
+AT = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+MALAYSIA_SECRET = "whsec_" + "TWFsYXlzaWEncyBvd24gc2VjcmV0IDEyMzQ1"
+
+
+def test_a_deleted_pools_call_completed_goes_to_no_pool_not_the_numbers_new_pool(settings):
+    """Singapore answered a call; its (closed) session's number moved to Malaysia and Singapore
+    was deleted: the call is no pool's (Call.pool SET_NULL). Its summary arrives late: the
+    `call.completed` must be no pool's (the deployment's endpoint), not Malaysia's: Malaysia's
+    backend would receive, read and redeliver a call its /api/calls/ hides from it.
+    `emit_call_completed` read `pool_id or <the number's pool now>`, and Callback.save() filled
+    a no-pool callback's pool from its session's number's pool of now."""
+    settings.MASKING_CALLBACK_URL = "https://deployment.example.com/events"
+    settings.MASKING_CALLBACK_SECRET = MALAYSIA_SECRET
+    singapore = PoolFactory(name="Singapore")
+    malaysia = pool_save(
+        pool=PoolFactory.build(name="Malaysia", callback_url="https://my.example.com/events"),
+        changed=["callback_url"],
+        callback_secret=MALAYSIA_SECRET,
+        via="admin",
+    )
+    number = VirtualNumberFactory(number=NUMBER, pool=singapore)
+    session = open_session(virtual_number=number, a="+6598761201", b="+6598761202")
+    call_record_answer(
+        provider_session_id="c1",
+        event_id="e1",
+        virtual_number=NUMBER,
+        caller="+6598761201",
+        decision=Decision(outcome=Outcome.CONNECT, session_id=session.pk),
+        answer_json="{}",
+        now=AT,
+    )
+    session_close(session=session, reason=MaskingSession.CloseReason.STAFF)
+    number.pool = malaysia
+    number.full_clean()
+    number.save()
+    Callback.objects.all().delete()
+    singapore.delete()
+    call = Call.objects.get()
+    assert call.pool is None
+
+    call_completed_emit(call_id=call.pk)
+    written = Callback.objects.get(event_type="call.completed")
+    assert written.pool_id is None
+
+
+def test_setup_api_user_run_again_without_pool_keeps_a_limited_users_pools():
+    """`setup_api_user backend --pool Malaysia`, then run again to grant --full-numbers (the
+    docstring: "Run again to change either"): the run without --pool set the user's pools to
+    none, and none is every pool: Malaysia's backend silently read every market's sessions."""
+    PoolFactory(name="Malaysia")
+    PoolFactory(name="Singapore")
+    call_command("setup_api_user", "my-backend", "--pool", "Malaysia")
+    user = User.objects.get(username="my-backend")
+    assert [p.name for p in granted_pools(user)] == ["Malaysia"]
+
+    call_command("setup_api_user", "my-backend", "--full-numbers")
+    user = User.objects.get(username="my-backend")
+    pools = granted_pools(user)
+    assert pools is not None, "re-run without --pool widened a Malaysia-only user to every pool"
+    assert [p.name for p in pools] == ["Malaysia"]
