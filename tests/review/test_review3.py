@@ -83,3 +83,42 @@ def test_setup_api_user_run_again_without_pool_keeps_a_limited_users_pools():
     pools = granted_pools(user)
     assert pools is not None, "re-run without --pool widened a Malaysia-only user to every pool"
     assert [p.name for p in pools] == ["Malaysia"]
+
+
+def _user_staff(name: str, *pools) -> User:
+    from django.contrib.auth.models import Permission
+
+    user = User.objects.create_user(name, is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="auth",
+            codename__in=["add_user", "change_user", "delete_user", "view_user"],
+        )
+    )
+    for pool in pools:
+        pool.users.add(user)
+    return user
+
+
+def test_staff_given_pools_cannot_make_or_take_over_a_user_who_sees_every_pool(client):
+    """5edc30b: staff given pools may not add pools, since given no pool is every pool. Django's
+    user admin offered them the same widening: a new User is given no pool, so a Malaysia member
+    who may add users makes one, sets its password and logs in seeing every pool; or sets the
+    password of a colleague who sees every pool. Only staff who see every pool add, change or
+    delete users."""
+    malaysia = PoolFactory(name="Malaysia")
+    member = _user_staff("member", malaysia)
+    lead = _user_staff("lead")
+    client.force_login(member)
+    made = client.post(
+        "/admin/auth/user/add/",
+        {"username": "sidekick", "password1": "Zq8!long-pass-1", "password2": "Zq8!long-pass-1",
+         "usable_password": "true"},
+    )  # fmt: skip
+    assert made.status_code == 403
+    assert not User.objects.filter(username="sidekick").exists()
+    page = client.get(f"/admin/auth/user/{lead.pk}/password/")
+    assert page.status_code == 403
+
+    client.force_login(lead)  # staff who see every pool still do
+    assert client.get("/admin/auth/user/add/").status_code == 200
