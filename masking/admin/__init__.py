@@ -11,6 +11,7 @@ from masking.admin import (  # noqa: F401
     pools,
     prompts,
     sessions,
+    users,
 )
 
 # The app list is on the home page and every page has breadcrumbs: the side navigation would take
