@@ -122,3 +122,69 @@ def test_staff_given_pools_cannot_make_or_take_over_a_user_who_sees_every_pool(c
 
     client.force_login(lead)  # staff who see every pool still do
     assert client.get("/admin/auth/user/add/").status_code == 200
+
+
+def test_a_pools_vnu_credential_follows_a_fresh_vnu_webhook_and_opens_nothing_else(
+    settings, fake_8x8, client
+):
+    """0a50d84: connect twice (the VNU webhook keeps the first credential), then the VNU webhook
+    is gone (removed in 8x8's portal) and a third connect creates it afresh with that run's
+    credential: number updates with it are accepted, the first credential no longer is, and no
+    route but number updates takes an old credential; a dry run changes neither hash."""
+    from io import StringIO
+
+    from masking.models import Pool, VirtualNumber
+    from tests.callflows import payloads
+    from tests.callflows.conftest import call_action
+    from tests.callflows.fake_8x8 import API_KEY, SUBACCOUNT
+    from tests.callflows.test_connect_pool import BASE_URL
+
+    settings.EIGHTX8_SUBACCOUNT_ID = "acme-sg"
+    settings.EIGHTX8_API_KEY = "the-deployments-key"
+    settings.WEBHOOK_AUTH_HEADER = "Bearer deployment-secret-0001"
+    settings.MASKING_PUBLIC_BASE_URL = BASE_URL
+    malaysia = PoolFactory(name="Malaysia", subaccount_id=SUBACCOUNT)
+    malaysia.set_api_key(API_KEY)
+    malaysia.save()
+
+    call_command("connect_8x8", "--pool", "Malaysia", stdout=StringIO())
+    first = fake_8x8.auth_headers["VNU"]
+    call_command("connect_8x8", "--pool", "Malaysia", stdout=StringIO())
+    second = fake_8x8.auth_headers["VCA"]
+    hashes = Pool.objects.values_list(
+        "webhook_credential_hash", "number_update_credential_hash"
+    ).get(pk=malaysia.pk)
+    call_command("connect_8x8", "--pool", "Malaysia", "--dry-run", stdout=StringIO())
+    assert (
+        Pool.objects.values_list("webhook_credential_hash", "number_update_credential_hash").get(
+            pk=malaysia.pk
+        )
+        == hashes
+    )
+
+    del fake_8x8.webhooks["VNU"]
+    fake_8x8.auth_headers.pop("VNU", None)
+    call_command("connect_8x8", "--pool", "Malaysia", stdout=StringIO())
+    third = fake_8x8.auth_headers["VNU"]
+    assert third == fake_8x8.auth_headers["VCA"] and third not in (first, second)
+
+    update = payloads.numbers(
+        "UPDATES", payloads.number("+6531500123", status="Active", reference="my-pool")
+    )
+    update["payload"]["subAccountId"] = SUBACCOUNT
+
+    def post(path, body, credential):
+        return client.post(
+            path, body, content_type="application/json", HTTP_AUTHORIZATION=credential
+        )
+
+    vnu = "/callflows/8x8/virtual-number-updated/"
+    assert post(vnu, update, third).status_code == 200
+    assert post(vnu, update, first).status_code == 401
+    assert VirtualNumber.objects.get(number="+6531500123").pool == malaysia
+    call = call_action("+6591230001", "+6531500123", subAccountId=SUBACCOUNT)
+    for old in (first, second):
+        assert post("/callflows/8x8/call-action/", call, old).status_code == 401
+        for route in ("call-status", "session-summary", "recording-uploaded"):
+            assert post(f"/callflows/8x8/{route}/", {}, old).status_code == 401, (route, old)
+    assert post("/callflows/8x8/call-action/", call, third).status_code == 200
