@@ -188,3 +188,37 @@ def test_a_pools_vnu_credential_follows_a_fresh_vnu_webhook_and_opens_nothing_el
         for route in ("call-status", "session-summary", "recording-uploaded"):
             assert post(f"/callflows/8x8/{route}/", {}, old).status_code == 401, (route, old)
     assert post("/callflows/8x8/call-action/", call, third).status_code == 200
+
+
+def test_staff_given_pools_cannot_repoint_the_deployments_callback_endpoint(client, settings):
+    """The deployment's callback endpoint (CallbackEndpoint, pool_path None) receives the events
+    of every pool without its own URL, as the deployment's prompts are heard by every pool's
+    callers (README: those are written by staff who see every pool). A Malaysia member with the
+    endpoint's permissions pointed it at their own server (and rotated its secret, shown to
+    them): Singapore's session events, people's numbers included, went there."""
+    from django.contrib.auth.models import Permission
+
+    from masking.models import CallbackEndpoint
+
+    settings.MASKING_CALLBACK_URL = ""
+    endpoint = CallbackEndpoint.objects.create(
+        url="https://backend.example.com/events", secret=MALAYSIA_SECRET, enabled=True
+    )
+    member = User.objects.create_user("member", is_staff=True)
+    member.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="masking", codename__contains="callbackendpoint"
+        )
+    )
+    PoolFactory(name="Malaysia").users.add(member)
+    client.force_login(member)
+    page = f"/admin/masking/callbackendpoint/{endpoint.pk}/change/"
+    client.post(page, {"url": "https://attacker.example.com/x", "enabled": "on"})
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://backend.example.com/events"
+    client.post(
+        "/admin/masking/callbackendpoint/",
+        {"action": "rotate_secret", "_selected_action": [endpoint.pk]},
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.secret == MALAYSIA_SECRET
