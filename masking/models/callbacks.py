@@ -199,24 +199,6 @@ class Callback(models.Model):
     def __str__(self):
         return f"{self.event_type} {self.webhook_id}"
 
-    def save(self, *args, **kwargs):
-        # Written without a pool (the services always name one): its session's, so the pool's
-        # users read it (the API's events and the admin are scoped by this field).
-        # A service naming no pool (None: a deleted pool's call) is not filled.
-        if (
-            self._state.adding
-            and self.pool_id is None
-            and self.session_id is not None
-            and not getattr(self, "pool_named", False)
-        ):
-            self.pool_id = (
-                type(self.session)
-                .objects.filter(pk=self.session_id)
-                .values_list("virtual_number__pool_id", flat=True)
-                .first()
-            )
-        super().save(*args, **kwargs)
-
 
 class CallbackAttempt(models.Model):
     """One POST of a callback to the receiver, and what came of it."""

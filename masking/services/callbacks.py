@@ -122,7 +122,6 @@ def _write(
         created_at=now,
         next_attempt_at=now,
     )
-    callback.pool_named = True  # None is no pool's: save() must not take the session's
     # The callback and its task commit together, even when the caller has no transaction open.
     with transaction.atomic():
         _enqueue(callback)
@@ -194,19 +193,13 @@ def emit_sessions_closed(*, session_ids: Iterable[int], reason: str, now: dateti
     return written
 
 
-_SESSIONS_POOL = object()  # emit_call_completed's pool when not named: the session's number's
-
-
 def emit_call_completed(
-    *, session: MaskingSession, call: dict, pool_id: int | None | object = _SESSIONS_POOL
+    *, session: MaskingSession, call: dict, pool_id: int | None
 ) -> Callback | None:
     """`call.completed`, once 8x8's session summary for a call of one of our sessions is in.
     `call`: what the call record says (the 8x8 side reads it: the domain never imports it).
-    `pool_id`: the pool that answered the call (its endpoint and its backend's, even if the
-    number has moved since; None: no pool's, as a deleted pool's call is); the session's number's
-    pool when not given."""
-    if pool_id is _SESSIONS_POOL:
-        pool_id = session.virtual_number.pool_id
+    `pool_id`: the pool that answered the call (`Call.pool`): its endpoint and its backend's,
+    even if the number has moved since; None (a deleted pool's call): the deployment's."""
     if callback_endpoint(pool_id=pool_id) is None:
         return None
     data = {"session": _session_data(session), "call": call}

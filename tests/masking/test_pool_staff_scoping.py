@@ -53,7 +53,7 @@ def _a_pool_with_rows(name: str, number: str):
         msisdn=number, virtual_number=virtual_number, update_type="UPDATES",
         operational_status="ACTIVE",
     )  # fmt: skip
-    Callback.objects.create(event_type="session.closed", session=session, payload={})
+    Callback.objects.create(event_type="session.closed", session=session, pool=pool, payload={})
     PromptFactory(pool=pool, purpose="no_session", text=f"{name}: no booking found.")
     return pool
 

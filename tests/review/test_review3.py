@@ -63,11 +63,6 @@ def test_a_deleted_pools_call_completed_goes_to_no_pool_not_the_numbers_new_pool
     assert written.pool_id is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="left: tests/masking/api/test_pool_scoping.py asserts a re-run without --pool widens "
-    "to every pool (a CLI change, e.g. --every-pool, is the maintainers' call)",
-)
 def test_setup_api_user_run_again_without_pool_keeps_a_limited_users_pools():
     """`setup_api_user backend --pool Malaysia`, then run again to grant --full-numbers (the
     docstring: "Run again to change either"): the run without --pool set the user's pools to

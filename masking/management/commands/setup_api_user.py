@@ -9,8 +9,11 @@ read their calls, read the pool, and record and revoke consent. `--full-numbers`
 without it, the API answers numbers masked ("+65 9123 ••01"). Run again to change either.
 
 `--pool NAME` (repeatable) limits the user to those pools' sessions, calls and numbers
-(masking.pool_access): a backend per market. Without it the user is given no pool, and so sees
-every pool, as before pools; run again with `--pool` to limit an existing user.
+(masking.pool_access): a backend per market. A new user without it is given no pool, and so
+sees every pool, as before pools; run again with `--pool` to limit an existing user. Run again
+without `--pool`, an existing user keeps its pools: given no pool is every pool, so widening a
+limited user takes `--every-pool`, never an omission (adding `--full-numbers` to Malaysia's
+backend once opened every market to it).
 """
 
 from django.contrib.auth.models import Permission, User
@@ -48,11 +51,18 @@ class Command(BaseCommand):
             action="append",
             default=[],
             dest="pools",
-            help="Limit the user to this pool (by name); repeat for several. Without it: every "
-            "pool.",
+            help="Limit the user to this pool (by name); repeat for several. Without it: an "
+            "existing user keeps its pools, a new one sees every pool.",
+        )
+        parser.add_argument(
+            "--every-pool",
+            action="store_true",
+            help="Give an existing user limited to pools every pool again.",
         )
 
-    def handle(self, *args, username, full_numbers, pools, **options):
+    def handle(self, *args, username, full_numbers, pools, every_pool, **options):
+        if pools and every_pool:
+            raise CommandError("Name pools with --pool, or give --every-pool; not both.")
         granted = list(Pool.objects.filter(name__in=pools))
         missing = sorted(set(pools) - {pool.name for pool in granted})
         if missing:
@@ -71,7 +81,10 @@ class Command(BaseCommand):
                 | Q(content_type__app_label="callflows", codename__in=BACKEND_CALL_PERMISSIONS)
             )
         )
-        user.masking_pools.set(granted)
+        if pools or every_pool:
+            user.masking_pools.set(granted)
+        else:
+            granted = list(user.masking_pools.order_by("name"))
         shown = "whole" if full_numbers else "masked"
         where = ", ".join(pool.name for pool in granted) or "every pool"
         self.stdout.write(

@@ -61,6 +61,7 @@ def two_pools(db):
             webhook_id=f"msg_{name}",
             event_type="session.closed",
             session=session,
+            pool=session.virtual_number.pool,
             payload={"data": {"virtual_number": str(session.virtual_number.number)}},
         )
     user = User.objects.create_user("malaysia-backend")
@@ -173,7 +174,13 @@ def test_setup_api_user_limits_a_backend_to_the_pools_named(two_pools):
     assert "in Malaysia" in out.getvalue()
     user = User.objects.get(username="my-backend")
     assert list(user.masking_pools.values_list("name", flat=True)) == ["Malaysia"]
-    call_command("setup_api_user", "my-backend", stdout=StringIO())  # again, without: every pool
+    out = StringIO()
+    call_command("setup_api_user", "my-backend", "--full-numbers", stdout=out)  # its pools kept
+    assert "in Malaysia" in out.getvalue()
+    assert list(user.masking_pools.values_list("name", flat=True)) == ["Malaysia"]
+    with pytest.raises(CommandError, match="not both"):
+        call_command("setup_api_user", "my-backend", "--pool", "Malaysia", "--every-pool")
+    call_command("setup_api_user", "my-backend", "--every-pool", stdout=StringIO())  # explicit
     assert not user.masking_pools.exists()
     with pytest.raises(CommandError, match="No pool is named Atlantis"):
         call_command("setup_api_user", "my-backend", "--pool", "Atlantis", stdout=StringIO())
