@@ -87,7 +87,14 @@ class CallQuerySet(models.QuerySet):
         return list(self.values("status").annotate(calls=Count("id")).order_by("-calls", "status"))
 
     def by_virtual_number(self) -> list[dict]:
-        rows = self.values("virtual_number").annotate(**_figures()).order_by("-calls")
+        """Per number dialled; calls known with no number yet (8x8's events before the Call
+        Action, another sub-account's) are in the totals, under no number here."""
+        rows = (
+            self.exclude(virtual_number="")
+            .values("virtual_number")
+            .annotate(**_figures())
+            .order_by("-calls")
+        )
         return [with_rates(dict(row)) for row in rows]
 
     def by_session(self) -> list[dict]:
