@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from callflows.models import CallDay
 from callflows.words import decision_words
 from masking.models import CallbackEndpointState, MaskingSession, PinLockout, Pool, VirtualNumber
-from masking.pool_access import granted_pools, within_pools
+from masking.pool_access import sees_every_pool, within_pools
 
 NEAR_FULL = 0.8
 # The pool table lists at most this many numbers needing attention, the fullest first; the rest
@@ -167,7 +167,7 @@ def pools_today(now, *, user=None) -> dict[date, list[int | None]]:
     given no pool the calls to no pool's number (None, in the deployment's zone)."""
     fallback = settings.MASKING_OPERATIONS_TIME_ZONE
     pools = Pool.objects.all()
-    if user is not None and granted_pools(user) is not None:
+    if user is not None and not sees_every_pool(user):
         pools, todays = within_pools(pools, user=user, path="pk"), {}
     else:
         todays = {timezone.localdate(now, ZoneInfo(fallback)): [None]}

@@ -25,6 +25,11 @@ def granted_pools(user) -> QuerySet | None:
     return Pool.objects.filter(pk__in=ids) if ids else None
 
 
+def sees_every_pool(user) -> bool:
+    """Whether `user` is given no pool, and so sees every pool."""
+    return granted_pools(user) is None
+
+
 def within_pools(queryset: QuerySet, *, user, path: PoolPath) -> QuerySet:
     """`queryset` limited to the rows of the pools `user` may see."""
     pools = granted_pools(user)

@@ -24,7 +24,7 @@ from callflows.pool_connection import connect_pool
 from callflows.provider_state import provider_facts
 from callflows.voice_api import VoiceApi, VoiceApiError, configured
 from masking.models import Pool, SpeechProfile, VirtualNumber
-from masking.pool_access import granted_pools, within_pools
+from masking.pool_access import sees_every_pool, within_pools
 from masking.services.audit import audit_record
 
 PERMISSION = "masking.connect_8x8"
@@ -134,7 +134,7 @@ def pool_connect_view(request, pool_id: int):
 def connect_view(request):
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
-    if granted_pools(request.user) is not None:
+    if not sees_every_pool(request.user):
         raise Http404("The deployment's connection is for staff who see every pool.")
     form = ConnectForm(request.POST or None)
     base_url = settings.MASKING_PUBLIC_BASE_URL

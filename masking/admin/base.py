@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from masking.admin.paging import CappedCountPaginator
 from masking.admin.search import related_condition, text_search
 from masking.numbers import whole_numbers
-from masking.pool_access import within_pools
+from masking.pool_access import sees_every_pool, within_pools
 from masking.privacy import holds_numbers, is_personal_number, may_see_full_numbers
 from masking.services.audit import ADMIN
 from masking.services.lookups import number_lookup
@@ -105,7 +105,34 @@ def _field_at(model, path: str):
 NOT_DECLARED = object()
 
 
-class ProjectAdmin(admin.ModelAdmin):
+class EveryPoolWrites:
+    """Writes (`add`, `change`, `delete`) an admin keeps for staff who see every pool.
+
+    Given no pool is every pool (masking.pool_access): a member given pools who could delete
+    their only pool, make a user, or repoint what every pool shares would widen someone to
+    every pool, or reach every pool's data. An admin names such writes in `every_pool_writes`;
+    the check is here, once, for the project's admins and Django's user admin alike."""
+
+    every_pool_writes: tuple[str, ...] = ()
+
+    def _write_allowed(self, request, write: str) -> bool:
+        return write not in self.every_pool_writes or sees_every_pool(request.user)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and self._write_allowed(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._write_allowed(
+            request, "change"
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._write_allowed(
+            request, "delete"
+        )
+
+
+class ProjectAdmin(EveryPoolWrites, admin.ModelAdmin):
     """Every project list: declared lookups only; people's numbers found by whole number only;
     rows of the staff member's pools only."""
 

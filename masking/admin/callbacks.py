@@ -15,7 +15,6 @@ from masking.admin.base import ProjectAdmin
 from masking.admin.links import session_link
 from masking.models import Callback, CallbackAttempt, CallbackEndpoint, CallbackEndpointState
 from masking.models.callbacks import new_secret
-from masking.pool_access import granted_pools
 from masking.privacy import numbers_in_text_for
 from masking.services.audit import ADMIN, audit_record
 from masking.services.callbacks import callback_redeliver
@@ -74,19 +73,11 @@ class CallbackEndpointAdmin(ProjectAdmin):
 
     # Every pool without its own endpoint sends its events here: as the deployment's prompts,
     # it is written (added, changed, its secret rotated, deleted) by staff who see every pool.
+    every_pool_writes = ("add", "change", "delete")
+
     def has_add_permission(self, request):
         # One endpoint: the business backend.
-        return (
-            super().has_add_permission(request)
-            and granted_pools(request.user) is None
-            and not CallbackEndpoint.objects.exists()
-        )
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and granted_pools(request.user) is None
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and granted_pools(request.user) is None
+        return super().has_add_permission(request) and not CallbackEndpoint.objects.exists()
 
     def changelist_view(self, request, extra_context=None):
         if settings.MASKING_CALLBACK_URL:

@@ -11,7 +11,7 @@ from callflows.rollup import rollup_rebuild
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool
 from masking.models.callbacks import validate_secret
-from masking.pool_access import granted_pools
+from masking.pool_access import sees_every_pool
 from masking.pool_rules import OUT_OF_SESSION_RULES, RULE_NAMES
 from masking.services.audit import ADMIN
 from masking.services.pools import pool_save
@@ -148,17 +148,13 @@ class PoolAdmin(ProjectAdmin):
     ]
 
     # Staff given pools change their pools; adding or deleting one is for staff who see every
-    # pool. Given no pool is every pool: a member deleting their only pool would see every pool
-    # after it, and a new pool's page could limit a colleague who sees every pool to it.
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and granted_pools(request.user) is None
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and granted_pools(request.user) is None
+    # pool: a member deleting their only pool would see every pool after it, and a new pool's
+    # page could limit a colleague who sees every pool to it.
+    every_pool_writes = ("add", "delete")
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        form.editor_limited = granted_pools(request.user) is not None
+        form.editor_limited = not sees_every_pool(request.user)
         return form
 
     def get_queryset(self, request):

@@ -7,7 +7,7 @@ from callflows.dialects import CURRENT, SEED, refused_voices, wire_voice
 from callflows.provider_state import provider_facts
 from masking.admin.base import ProjectAdmin
 from masking.models import Pool, Prompt, SpeechProfile
-from masking.pool_access import granted_pools, within_pools
+from masking.pool_access import sees_every_pool, within_pools
 from masking.selectors import prompt_layers
 from masking.voices import LANGUAGES
 
@@ -73,7 +73,7 @@ def pools_missing_prompts(user) -> list[dict]:
     than the deployment's table says: pools with prompts or a default language of their own (a
     staff member limited to pools: each of theirs, as they do not see the deployment's)."""
     have = _prompts_held()
-    limited = granted_pools(user) is not None
+    limited = not sees_every_pool(user)
     with_own = {owner for (owner, _lang) in have if owner is not None}
     shown = [
         pool
@@ -203,7 +203,7 @@ class PromptAdmin(ProjectAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "pool" and granted_pools(request.user) is not None:
+        if db_field.name == "pool" and not sees_every_pool(request.user):
             field.required, field.empty_label = True, None  # never the deployment's
         elif db_field.name == "pool":
             field.empty_label = "(the deployment's: every pool without its own)"
@@ -211,7 +211,7 @@ class PromptAdmin(ProjectAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # Callers in a language without a prompt hear another language's (or nothing).
-        limited = granted_pools(request.user) is not None
+        limited = not sees_every_pool(request.user)
         extra_context = {
             **(extra_context or {}),
             "missing_prompts": [] if limited else missing_prompts(),

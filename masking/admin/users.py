@@ -10,21 +10,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
-from masking.pool_access import granted_pools
+from masking.admin.base import EveryPoolWrites
 
 
-class PoolAwareUserAdmin(UserAdmin):
-    def _sees_every_pool(self, request) -> bool:
-        return granted_pools(request.user) is None
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and self._sees_every_pool(request)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._sees_every_pool(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._sees_every_pool(request)
+class PoolAwareUserAdmin(EveryPoolWrites, UserAdmin):
+    every_pool_writes = ("add", "change", "delete")
 
 
 if admin.site.is_registered(User):
